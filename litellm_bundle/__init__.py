@@ -1,0 +1,1 @@
+"""Tooling of the LiteLLM gateway bundle: load, validate and render config/ per environment."""

@@ -1,0 +1,97 @@
+"""Command line: validate, render, diff, docs."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from . import paths
+from .diff import default_ref, diff_rendered
+from .docs import config_reference
+from .output import read_tree, write_tree_atomically
+from .render import render_all
+from .validate import validate
+
+
+def _validate(args: argparse.Namespace) -> int:
+    _, problems = validate(args.root, args.env or None)
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    if problems:
+        print(f"validation failed: {len(problems)} problem(s)", file=sys.stderr)
+        return 1
+    print(f"config valid for {', '.join(args.env or paths.ENVIRONMENTS)}")
+    return 0
+
+
+def _render(args: argparse.Namespace) -> int:
+    cs, problems = validate(args.root)
+    if problems:
+        for problem in problems:
+            print(problem, file=sys.stderr)
+        print(f"validation failed: {len(problems)} problem(s); nothing was written", file=sys.stderr)
+        return 1
+    rendered = render_all(cs, args.root)
+    out_dir = args.root / "rendered"
+    if args.check:
+        stale = []
+        for env, files in rendered.items():
+            on_disk = read_tree(out_dir / env)
+            stale += [f"rendered/{env}/{name}" for name in sorted(set(files) | set(on_disk)) if files.get(name) != on_disk.get(name)]
+        if stale:
+            print("rendered output is stale; run `make render` and commit:\n  " + "\n  ".join(stale), file=sys.stderr)
+            return 1
+        print("rendered output is up to date")
+        return 0
+    for env, files in rendered.items():
+        write_tree_atomically(out_dir / env, files)
+    print(f"rendered {', '.join(rendered)} into rendered/")
+    return 0
+
+
+def _diff(args: argparse.Namespace) -> int:
+    try:
+        print(diff_rendered(args.root, args.ref or default_ref(args.root)))
+    except RuntimeError as exc:
+        print(f"diff: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _docs(args: argparse.Namespace) -> int:
+    text = config_reference(args.root)
+    target = args.root / "docs" / "config-reference.md"
+    if args.check:
+        if not target.exists() or target.read_text(encoding="utf-8") != text:
+            print("docs/config-reference.md is stale; run `make docs`", file=sys.stderr)
+            return 1
+        return 0
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(text, encoding="utf-8")
+    print(f"wrote {paths.rel(target, args.root)}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="litellm-bundle", description=__doc__)
+    parser.add_argument("--root", type=Path, default=paths.ROOT, help="repository root (default: this checkout)")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("validate", help="validate config/ for every environment")
+    p.add_argument("--env", action="append", choices=paths.ENVIRONMENTS, help="only this environment (repeatable)")
+    p.set_defaults(func=_validate)
+    p = sub.add_parser("render", help="validate, then write rendered/<env>/")
+    p.add_argument("--check", action="store_true", help="fail when the committed rendered files are stale")
+    p.set_defaults(func=_render)
+    p = sub.add_parser("diff", help="rendered changes against a git ref")
+    p.add_argument("--ref", help="git ref to compare with (default: merge base with main)")
+    p.set_defaults(func=_diff)
+    p = sub.add_parser("docs", help="write docs/config-reference.md from the schemas")
+    p.add_argument("--check", action="store_true")
+    p.set_defaults(func=_docs)
+    args = parser.parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

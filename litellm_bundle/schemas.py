@@ -1,0 +1,129 @@
+"""JSON Schema validation (draft 2020-12) with messages that say what is wrong and what is allowed."""
+
+from __future__ import annotations
+
+import difflib
+import json
+from collections.abc import Callable, Iterable
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import ValidationError
+from referencing import Registry, Resource
+
+from . import paths
+from .problems import Location, Problem
+from .yamlio import PathKey
+
+Locator = Callable[[PathKey], Location]
+
+
+@lru_cache(maxsize=None)
+def _registry(schemas_dir: Path) -> Registry:
+    resources = []
+    for file in sorted(schemas_dir.glob("*.json")):
+        schema = json.loads(file.read_text(encoding="utf-8"))
+        resources.append((schema["$id"], Resource.from_contents(schema)))
+    return Registry().with_resources(resources)
+
+
+@lru_cache(maxsize=None)
+def load_schema(file: Path) -> dict[str, Any]:
+    return json.loads(file.read_text(encoding="utf-8"))
+
+
+@lru_cache(maxsize=None)
+def validator_for(file: Path) -> Draft202012Validator:
+    schema = load_schema(file)
+    Draft202012Validator.check_schema(schema)
+    return Draft202012Validator(schema, registry=_registry(paths.SCHEMAS_DIR))
+
+
+def dotted(path: Iterable[str | int]) -> str:
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "(top level)"
+
+
+def _custom_message(validator: Draft202012Validator, error: ValidationError) -> str | None:
+    """The nearest `x-message` on the schema path of the error (policies and shared defs carry them)."""
+    found = None
+    node: Any = validator.schema
+    resolver = validator._resolver  # noqa: SLF001 - follow $ref to find x-message in referenced defs
+    for part in error.absolute_schema_path:
+        if isinstance(node, dict) and "x-message" in node:
+            found = node["x-message"]
+        if isinstance(node, dict) and part == "$ref":
+            resolved = resolver.lookup(node["$ref"])
+            node = resolved.contents
+            resolver = resolved.resolver
+            continue
+        try:
+            node = node[part]
+        except (KeyError, IndexError, TypeError):
+            break
+    if isinstance(node, dict) and "x-message" in node:
+        found = node["x-message"]
+    return found
+
+
+def _describe(value: Any) -> str:
+    kind = {bool: "boolean", int: "integer", float: "number", str: "string", list: "list", dict: "mapping", type(None): "null"}
+    return kind.get(type(value), type(value).__name__)
+
+
+def _message(validator: Draft202012Validator, error: ValidationError) -> tuple[PathKey, str]:
+    path: PathKey = tuple(error.absolute_path)
+    where = dotted(path)
+    custom = _custom_message(validator, error)
+    v = error.validator
+    if v == "additionalProperties":
+        allowed = sorted(error.schema.get("properties", {}))
+        extras = sorted(set(error.instance) - set(allowed)) if isinstance(error.instance, dict) else []
+        key = extras[0] if extras else "?"
+        hint = difflib.get_close_matches(key, allowed, n=1)
+        guess = f"; did you mean '{hint[0]}'?" if hint else ""
+        return path + (key,), f"unknown key '{key}' in {where}{guess} (allowed: {', '.join(allowed)})"
+    if v == "required":
+        missing = error.message.split("'")[1] if "'" in error.message else error.message
+        text = f"missing required key '{missing}' in {where}"
+        return path, f"{text}: {custom}" if custom else text
+    if custom:
+        return path, f"{where}: {custom} (got {json.dumps(error.instance)})"
+    if v == "type":
+        expected = error.validator_value
+        expected = " or ".join(expected) if isinstance(expected, list) else expected
+        return path, f"{where}: expected {expected}, got {_describe(error.instance)} {json.dumps(error.instance)}"
+    if v in ("enum", "const"):
+        allowed = error.validator_value if v == "enum" else [error.validator_value]
+        return path, f"{where}: {json.dumps(error.instance)} is not allowed (allowed: {', '.join(json.dumps(a) for a in allowed)})"
+    if v == "pattern":
+        return path, f"{where}: {json.dumps(error.instance)} does not match the required pattern {error.validator_value}"
+    if v in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "minItems", "maxItems", "minLength", "uniqueItems", "minProperties", "maxProperties"):
+        return path, f"{where}: {error.message}"
+    if v == "propertyNames":
+        bad = error.instance if isinstance(error.instance, str) else "?"
+        return path, f"{where}: name {json.dumps(bad)} is not allowed ({error.message})"
+    return path, f"{where}: {error.message}"
+
+
+def _error_key(error: ValidationError) -> tuple[str, ...]:
+    return tuple(str(p) for p in error.absolute_path)
+
+
+def check(file: Path, instance: Any, locate: Locator, env: str | None = None) -> list[Problem]:
+    """Validate `instance` against the schema in `file`; every error becomes a located problem."""
+    validator = validator_for(file)
+    problems = []
+    for error in sorted(validator.iter_errors(instance), key=_error_key):
+        if error.validator in ("if", "then", "else", "allOf") and error.context:
+            continue
+        # propertyNames errors point into the key itself: locate at the offending key
+        path, message = _message(validator, error)
+        if error.validator == "propertyNames" and isinstance(error.instance, str):
+            path = tuple(error.absolute_path) + (error.instance,)
+        problems.append(Problem(locate(path), message, env))
+    return problems
