@@ -1,0 +1,81 @@
+"""Loader (positions, YAML errors) and schema messages."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from litellm_bundle import paths, schemas
+from litellm_bundle.configset import effective_config, load_config_set
+from litellm_bundle.yamlio import dump_yaml, load_yaml
+
+
+def test_positions_are_one_based_and_point_at_keys(tmp_path: Path) -> None:
+    file = tmp_path / "x.yaml"
+    file.write_text("a:\n  b:\n    - 1\n    - c: 2\n", encoding="utf-8")
+    doc, problems = load_yaml(file, "x.yaml")
+    assert not problems and doc is not None
+    assert str(doc.locate(("a", "b", 1, "c"))) == "x.yaml:4:7"
+    # a path that does not exist resolves to the deepest existing node
+    assert doc.locate(("a", "missing")).line == 1
+
+
+def test_empty_file_is_an_empty_mapping(tmp_path: Path) -> None:
+    file = tmp_path / "empty.yaml"
+    file.write_text("# only a comment\n", encoding="utf-8")
+    doc, problems = load_yaml(file, "empty.yaml")
+    assert doc is not None and dict(doc.data) == {} and not problems
+
+
+def test_duplicate_key_names_both_lines(tmp_path: Path) -> None:
+    file = tmp_path / "d.yaml"
+    file.write_text("x: 1\ny: 2\nx: 3\n", encoding="utf-8")
+    doc, problems = load_yaml(file, "d.yaml")
+    assert doc is None
+    assert [str(p) for p in problems] == ["d.yaml:3:1: duplicate key 'x' (first defined at line 1); each key may appear once in a mapping"]
+
+
+def test_missing_config_file_is_a_problem(repo_copy: Path) -> None:
+    (repo_copy / "config" / "transforms.yaml").unlink()
+    cs = load_config_set(repo_copy)
+    assert any("config/transforms.yaml" == p.location.file and "missing" in p.message for p in cs.problems)
+
+
+def test_every_schema_is_valid_draft_2020_12_and_closed() -> None:
+    for file in sorted(paths.SCHEMAS_DIR.glob("*.json")):
+        schema = json.loads(file.read_text())
+        assert schema["$schema"].endswith("2020-12/schema")
+        if file.name != "common.schema.json":
+            schemas.validator_for(file)  # check_schema raises on an invalid schema
+            assert schema.get("additionalProperties") is False, f"{file.name} must reject unknown keys"
+
+
+def test_unknown_key_suggests_the_closest_allowed_key() -> None:
+    problems = schemas.check(paths.SCHEMAS_DIR / "routing.schema.json", {"cooldwon_time": 3}, lambda p: paths_loc(p))
+    assert len(problems) == 1
+    assert "unknown key 'cooldwon_time' in (top level); did you mean 'cooldown_time'?" in problems[0].message
+    assert "allowed: allowed_fails," in problems[0].message
+
+
+def paths_loc(path: tuple) -> "Location":  # noqa: F821 - small locator for schema-only checks
+    from litellm_bundle.problems import Location
+
+    return Location("mem.yaml", len(path) + 1, 1)
+
+
+def test_effective_config_filters_deployments_by_environment() -> None:
+    cs = load_config_set()
+    dev = effective_config(cs, "dev")
+    prod = effective_config(cs, "prod")
+    assert [d["id"] for d in dev.data["model_groups"]["gpt-4o"]["deployments"]] == ["gpt-4o-fake"]
+    assert [d["id"] for d in prod.data["model_groups"]["gpt-4o"]["deployments"]] == ["gpt-4o-openai", "gpt-4o-azure"]
+    # positions of filtered deployments still point into config/models.yaml
+    loc = prod.locate(("model_groups", "gpt-4o", "deployments", 1, "id"))
+    text = (paths.CONFIG_DIR / "models.yaml").read_text().splitlines()
+    assert loc.file == "config/models.yaml" and "id: gpt-4o-azure" in text[loc.line - 1]
+
+
+def test_dump_yaml_is_deterministic_and_block_style() -> None:
+    data = {"b": [1, {"c": "x\ny"}], "a": "os.environ/X"}
+    assert dump_yaml(data) == dump_yaml(data)
+    assert "{" not in dump_yaml(data)
