@@ -11,10 +11,10 @@ from . import paths, secret_scan
 from .configset import ConfigSet, EffectiveConfig, effective_config
 from .yamlio import dump_yaml
 
-HOOKS_CALLBACK = "gateway_hooks.proxy_hooks"
+HOOKS_CALLBACK = "gateway_hooks.entry.proxy_hooks"
 GUARDRAIL_CLASSES = {
-    "secret_redaction": "gateway_hooks.guardrails.SecretRedactionGuardrail",
-    "banned_keywords": "gateway_hooks.guardrails.BannedKeywordsGuardrail",
+    "secret_redaction": "gateway_hooks.entry.SecretRedactionGuardrail",
+    "banned_keywords": "gateway_hooks.entry.BannedKeywordsGuardrail",
 }
 ENV_SECRET_NAME = "litellm-gateway-env"
 REF = re.compile(r"os\.environ/([A-Z][A-Z0-9_]*)")
@@ -94,8 +94,6 @@ def litellm_config(eff: EffectiveConfig) -> dict[str, Any]:
         general["database_url"] = database["url"]
         general["database_connection_pool_limit"] = database.get("connection_pool_limit", 10)
         general["proxy_batch_write_at"] = 60
-    if limits.get("max_request_size_mb"):
-        general["max_request_size_mb"] = limits["max_request_size_mb"]
     if limits.get("max_parallel_requests"):
         general["global_max_parallel_requests"] = limits["max_parallel_requests"]
 

@@ -53,9 +53,9 @@ def test_dev_config_targets_fake_provider_and_hooks(rendered: dict[str, dict[str
     assert {e["model_info"]["id"] for e in config["model_list"]} == {
         "gpt-4o-fake", "gpt-4o-mini-fake", "claude-sonnet-fake", "long-context-fake", "text-embedding-fake"}
     assert all(e["litellm_params"]["api_base"] == "os.environ/FAKE_PROVIDER_API_BASE" for e in config["model_list"])
-    assert config["litellm_settings"]["callbacks"] == ["gateway_hooks.proxy_hooks", "prometheus"]
+    assert config["litellm_settings"]["callbacks"] == ["gateway_hooks.entry.proxy_hooks", "prometheus"]
     assert [g["litellm_params"]["guardrail"] for g in config["guardrails"]] == [
-        "gateway_hooks.guardrails.SecretRedactionGuardrail", "gateway_hooks.guardrails.BannedKeywordsGuardrail"]
+        "gateway_hooks.entry.SecretRedactionGuardrail", "gateway_hooks.entry.BannedKeywordsGuardrail"]
     assert "redis_host" not in config["router_settings"]
 
 
