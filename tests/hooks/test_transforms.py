@@ -1,0 +1,110 @@
+from __future__ import annotations
+
+import sys
+import types
+from typing import Any
+
+import pytest
+
+from gateway_hooks import transforms
+from gateway_hooks.transforms import Pipeline, TransformFailed
+
+
+def spec(*steps: dict[str, Any], slow_ms: float = 1000) -> dict[str, Any]:
+    return {"slow_threshold_ms": slow_ms, "pipeline": list(steps)}
+
+
+def test_system_prompt_modes() -> None:
+    base = {"messages": [{"role": "system", "content": "old"}, {"role": "user", "content": "hi"}]}
+    data = {"messages": [dict(m) for m in base["messages"]]}
+    transforms.system_prompt(data, {"text": "new", "mode": "replace"})
+    assert [m["content"] for m in data["messages"]] == ["new", "hi"]
+    data = {"messages": [dict(m) for m in base["messages"]]}
+    transforms.system_prompt(data, {"text": "new", "mode": "inject_if_missing"})
+    assert [m["content"] for m in data["messages"]] == ["old", "hi"]
+    data = {"messages": [{"role": "user", "content": "hi"}]}
+    transforms.system_prompt(data, {"text": "new", "mode": "inject_if_missing"})
+    assert data["messages"][0] == {"role": "system", "content": "new"}
+    data = {"messages": [dict(m) for m in base["messages"]]}
+    transforms.system_prompt(data, {"text": "new", "mode": "prepend"})
+    assert [m["content"] for m in data["messages"]] == ["new", "old", "hi"]
+    embedding = {"input": "x"}
+    transforms.system_prompt(embedding, {"text": "new"})
+    assert embedding == {"input": "x"}
+
+
+def test_clamp_max_tokens() -> None:
+    data = {"max_tokens": 10000, "max_completion_tokens": 50}
+    transforms.clamp_max_tokens(data, {"max": 4096})
+    assert data == {"max_tokens": 4096, "max_completion_tokens": 50}
+
+
+def test_drop_params_only_for_listed_models() -> None:
+    data = {"model": "claude-sonnet", "logit_bias": {"1": 2}, "seed": 1}
+    transforms.drop_params(data, {"params": ["logit_bias"], "models": ["claude-*"]})
+    assert data == {"model": "claude-sonnet", "seed": 1}
+    other = {"model": "gpt-4o", "logit_bias": {"1": 2}}
+    transforms.drop_params(other, {"params": ["logit_bias"], "models": ["claude-*"]})
+    assert "logit_bias" in other
+
+
+def test_default_temperature_keeps_client_value() -> None:
+    data = {"messages": [], "temperature": 0.9}
+    transforms.default_temperature(data, {"value": 0.2})
+    assert data["temperature"] == 0.9
+    data = {"messages": []}
+    transforms.default_temperature(data, {"value": 0.2})
+    assert data["temperature"] == 0.2
+
+
+def _install(name: str, fn: Any) -> str:
+    module = types.ModuleType(name)
+    module.run = fn  # type: ignore[attr-defined]
+    sys.modules[name] = module
+    return f"{name}.run"
+
+
+def test_custom_transform_by_dotted_path() -> None:
+    path = _install("custom_tag", lambda data, params: {**data, "user": params["user"]})
+    data, failed = Pipeline(spec({"name": "tag", "type": "custom", "path": path, "params": {"user": "team-a"}})).apply({"model": "m"})
+    assert data["user"] == "team-a" and failed == []
+
+
+def test_fail_open_rolls_back_and_continues() -> None:
+    def half_then_fail(data: dict[str, Any], params: dict[str, Any]) -> None:
+        data["messages"][0]["content"] = "mangled"
+        raise ValueError("boom")
+
+    path = _install("custom_fail_open", half_then_fail)
+    pipeline = Pipeline(spec(
+        {"name": "broken", "type": "custom", "path": path, "on_error": "fail_open"},
+        {"name": "clamp", "type": "clamp_max_tokens", "params": {"max": 5}},
+    ))
+    data, failed = pipeline.apply({"messages": [{"role": "user", "content": "hi"}], "max_tokens": 50})
+    assert failed == ["broken"]
+    assert data["messages"][0]["content"] == "hi"
+    assert data["max_tokens"] == 5
+
+
+def test_fail_closed_raises_with_transform_name() -> None:
+    path = _install("custom_fail_closed", lambda data, params: 1 / 0)
+    pipeline = Pipeline(spec({"name": "strict", "type": "custom", "path": path, "on_error": "fail_closed"}))
+    with pytest.raises(TransformFailed, match="request transform 'strict' failed"):
+        pipeline.apply({"messages": []})
+
+
+def test_unloadable_custom_transform_follows_its_policy() -> None:
+    pipeline = Pipeline(spec({"name": "missing", "type": "custom", "path": "no_such_module.fn", "on_error": "fail_open"}))
+    data, failed = pipeline.apply({"model": "m"})
+    assert failed == ["missing"] and data == {"model": "m"}
+
+
+def test_slow_transform_is_counted() -> None:
+    import time
+
+    from prometheus_client import REGISTRY
+
+    path = _install("custom_slow", lambda data, params: time.sleep(0.01))
+    before = REGISTRY.get_sample_value("gateway_transform_slow_total", {"transform": "sleepy"}) or 0
+    Pipeline(spec({"name": "sleepy", "type": "custom", "path": path}, slow_ms=1)).apply({})
+    assert REGISTRY.get_sample_value("gateway_transform_slow_total", {"transform": "sleepy"}) == before + 1
