@@ -12,7 +12,7 @@ KUBECONFORM_VERSION := v0.7.0
 export PATH := $(CURDIR)/$(TOOLS):$(CURDIR)/$(VENV)/bin:$(PATH)
 export LITELLM_LOCAL_MODEL_COST_MAP := True
 
-.PHONY: help setup validate render render-check diff docs test lint-k8s up down logs smoke load bench clean
+.PHONY: help setup validate render render-check diff docs test lint-k8s crd-schemas up down logs smoke load bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -39,11 +39,25 @@ setup: $(VENV)/.stamp $(TOOLS)/helm $(TOOLS)/kubeconform ## create .venv (pinned
 validate: $(VENV)/.stamp ## validate config/ (schemas, policies, cross-references) for every environment
 	$(PY) -m litellm_bundle validate
 
-render: $(VENV)/.stamp ## validate, then write rendered/<env>/ (atomic, deterministic)
+render: setup ## validate, then write rendered/<env>/ and k8s/<env>/ (atomic, deterministic)
 	$(PY) -m litellm_bundle render
 
-render-check: $(VENV)/.stamp ## fail when committed rendered/ files are stale
+render-check: setup ## fail when committed rendered/ or k8s/ files are stale
 	$(PY) -m litellm_bundle render --check
+
+lint-k8s: setup ## helm lint + helm template + kubeconform -strict, every environment, Kubernetes 1.29-1.35
+	$(PY) -m litellm_bundle lint-k8s
+
+PROM_OPERATOR_VERSION := v0.85.0
+EXTERNAL_SECRETS_VERSION := v0.18.2
+crd-schemas: $(VENV)/.stamp ## regenerate helm/crd-schemas from the CRDs of pinned Go modules (needs the Go module proxy)
+	prom=$$(go mod download -json github.com/prometheus-operator/prometheus-operator@$(PROM_OPERATOR_VERSION) | $(PY) -c 'import json,sys; print(json.load(sys.stdin)["Dir"])'); \
+	eso=$$(go mod download -json github.com/external-secrets/external-secrets@$(EXTERNAL_SECRETS_VERSION) | $(PY) -c 'import json,sys; print(json.load(sys.stdin)["Dir"])'); \
+	rm -rf helm/crd-schemas; \
+	$(PY) scripts/crd_schemas.py helm/crd-schemas \
+	  $$prom/example/prometheus-operator-crd/monitoring.coreos.com_servicemonitors.yaml \
+	  $$prom/example/prometheus-operator-crd/monitoring.coreos.com_prometheusrules.yaml \
+	  $$eso/config/crds/bases/external-secrets.io_externalsecrets.yaml
 
 diff: $(VENV)/.stamp ## show per environment what config/ changes do to rendered output (REF=git ref)
 	$(PY) -m litellm_bundle diff $(if $(REF),--ref $(REF))

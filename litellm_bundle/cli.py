@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from . import paths
+from . import kube, paths
 from .diff import default_ref, diff_rendered
 from .docs import config_reference
 from .output import read_tree, write_tree_atomically
@@ -39,6 +39,12 @@ def _render(args: argparse.Namespace) -> int:
         for env, files in rendered.items():
             on_disk = read_tree(out_dir / env)
             stale += [f"rendered/{env}/{name}" for name in sorted(set(files) | set(on_disk)) if files.get(name) != on_disk.get(name)]
+        if not args.skip_k8s:
+            for env in rendered:
+                target = args.root / "k8s" / env / "manifests.yaml"
+                expected = kube.manifests(env, root=args.root) if (out_dir / env / "values.yaml").exists() else None
+                if not target.exists() or target.read_text(encoding="utf-8") != expected:
+                    stale.append(f"k8s/{env}/manifests.yaml")
         if stale:
             print("rendered output is stale; run `make render` and commit:\n  " + "\n  ".join(stale), file=sys.stderr)
             return 1
@@ -47,6 +53,30 @@ def _render(args: argparse.Namespace) -> int:
     for env, files in rendered.items():
         write_tree_atomically(out_dir / env, files)
     print(f"rendered {', '.join(rendered)} into rendered/")
+    if not args.skip_k8s:
+        try:
+            k8s = {env: kube.manifests(env, root=args.root) for env in rendered}
+        except RuntimeError as exc:
+            print(f"render: {exc}; k8s/ was not written", file=sys.stderr)
+            return 1
+        for env, text in k8s.items():
+            write_tree_atomically(args.root / "k8s" / env, {"manifests.yaml": text})
+        print(f"rendered {', '.join(k8s)} into k8s/ (helm template, Kubernetes {kube.DEFAULT_KUBE_VERSION})")
+    return 0
+
+
+def _lint_k8s(args: argparse.Namespace) -> int:
+    try:
+        failures = kube.lint(args.env or list(paths.ENVIRONMENTS), root=args.root)
+    except RuntimeError as exc:
+        print(f"lint-k8s: {exc}", file=sys.stderr)
+        return 1
+    for failure in failures:
+        print(failure, file=sys.stderr)
+    if failures:
+        print(f"lint-k8s failed: {len(failures)} problem(s)", file=sys.stderr)
+        return 1
+    print("lint-k8s: every environment and scenario passed helm lint and kubeconform -strict on every version")
     return 0
 
 
@@ -82,7 +112,11 @@ def main(argv: list[str] | None = None) -> int:
     p.set_defaults(func=_validate)
     p = sub.add_parser("render", help="validate, then write rendered/<env>/")
     p.add_argument("--check", action="store_true", help="fail when the committed rendered files are stale")
+    p.add_argument("--skip-k8s", action="store_true", help="only rendered/ (no helm template into k8s/)")
     p.set_defaults(func=_render)
+    p = sub.add_parser("lint-k8s", help="helm lint, helm template and kubeconform for every environment and Kubernetes version")
+    p.add_argument("--env", action="append", choices=paths.ENVIRONMENTS)
+    p.set_defaults(func=_lint_k8s)
     p = sub.add_parser("diff", help="rendered changes against a git ref")
     p.add_argument("--ref", help="git ref to compare with (default: merge base with main)")
     p.set_defaults(func=_diff)

@@ -199,6 +199,16 @@ def helm_values(cs: ConfigSet, eff: EffectiveConfig, config_text: str, hooks_tex
     }
     if env.get("resources"):
         values["resources"] = env["resources"]
+    kube = env.get("kubernetes") or {}
+    values["metrics"]["serviceMonitor"] = {"enabled": bool(kube.get("service_monitor")) and bool(env.get("prometheus"))}
+    values["metrics"]["prometheusRule"] = {"enabled": bool(kube.get("alerts")) and bool(env.get("prometheus"))}
+    values["proxy"]["separateHealthApp"] = {"enabled": kube.get("separate_health_app", True)}
+    ingress = kube.get("ingress")
+    if ingress:
+        values["ingress"] = _drop_none({
+            "enabled": True, "host": ingress["host"], "className": ingress.get("class_name"),
+            "tls": {"enabled": True, "secretName": ingress.get("tls_secret", "llm-gateway-tls")},
+        })
     return values
 
 

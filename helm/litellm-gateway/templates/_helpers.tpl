@@ -1,0 +1,54 @@
+{{- define "gw.name" -}}
+{{- .Chart.Name | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{- define "gw.fullname" -}}
+{{- if contains .Chart.Name .Release.Name -}}
+{{- .Release.Name | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- printf "%s-%s" .Release.Name .Chart.Name | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "gw.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "gw.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end -}}
+
+{{- define "gw.labels" -}}
+{{ include "gw.selectorLabels" . }}
+app.kubernetes.io/version: {{ include "gw.tag" . | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/part-of: litellm-gateway
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
+gateway.litellm/environment: {{ .Values.environment }}
+{{- end -}}
+
+{{- define "gw.tag" -}}
+{{- .Values.image.tag | default .Chart.AppVersion -}}
+{{- end -}}
+
+{{- define "gw.image" -}}
+{{- $ref := printf "%s:%s" .Values.image.repository (include "gw.tag" .) -}}
+{{- if .Values.image.digest -}}{{- $ref = printf "%s@%s" $ref .Values.image.digest -}}{{- end -}}
+{{- $ref -}}
+{{- end -}}
+
+{{- define "gw.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create -}}{{ default (include "gw.fullname" .) .Values.serviceAccount.name }}{{- else -}}{{ default "default" .Values.serviceAccount.name }}{{- end -}}
+{{- end -}}
+
+{{- define "gw.healthPort" -}}
+{{- if .Values.proxy.separateHealthApp.enabled -}}health{{- else -}}http{{- end -}}
+{{- end -}}
+
+{{/* env vars from existing Secrets, by reference only */}}
+{{- define "gw.secretEnv" -}}
+{{- range .Values.secretEnv }}
+- name: {{ .name }}
+  valueFrom:
+    secretKeyRef:
+      name: {{ .secretName }}
+      key: {{ .key }}
+{{- end }}
+{{- end -}}

@@ -1,0 +1,37 @@
+"""Chart tests run the real `helm template`; helpers pick objects out of its output."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from litellm_bundle import kube, paths
+
+pytestmark = pytest.mark.tools
+
+Render = Callable[..., list[dict[str, Any]]]
+
+
+def values_for(env: str) -> Path:
+    return paths.ROOT / "rendered" / env / "values.yaml"
+
+
+@pytest.fixture(scope="session")
+def render() -> Render:
+    def run(env: str = "prod", *extra_files: Path, sets: list[str] | None = None) -> list[dict[str, Any]]:
+        return kube.documents(kube.helm_template([values_for(env), *extra_files], sets=sets))
+
+    return run
+
+
+def find(docs: list[dict[str, Any]], kind: str, name_suffix: str = "") -> dict[str, Any]:
+    matches = [d for d in docs if d["kind"] == kind and d["metadata"]["name"].endswith(name_suffix)]
+    assert matches, f"no {kind} *{name_suffix} rendered; kinds: {sorted({d['kind'] for d in docs})}"
+    return matches[0]
+
+
+def kinds(docs: list[dict[str, Any]]) -> set[str]:
+    return {d["kind"] for d in docs}

@@ -1,0 +1,74 @@
+from __future__ import annotations
+
+from litellm_bundle import paths
+
+from .conftest import Render, find
+
+
+def container(docs: list) -> dict:
+    return find(docs, "Deployment")["spec"]["template"]["spec"]["containers"][0]
+
+
+def test_hardened_security_context(render: Render) -> None:
+    for env in ("dev", "staging", "prod"):
+        docs = render(env)
+        pod = find(docs, "Deployment")["spec"]["template"]["spec"]
+        assert pod["securityContext"]["runAsNonRoot"] is True
+        assert pod["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}
+        assert pod["automountServiceAccountToken"] is False
+        sc = pod["containers"][0]["securityContext"]
+        assert sc["readOnlyRootFilesystem"] is True
+        assert sc["allowPrivilegeEscalation"] is False
+        assert sc["capabilities"]["drop"] == ["ALL"]
+        mounts = {m["mountPath"] for m in pod["containers"][0]["volumeMounts"]}
+        assert {"/tmp", "/.cache", "/etc/litellm"} <= mounts
+        assert pod["containers"][0]["resources"]["limits"]["memory"]
+
+
+def test_probes_on_health_endpoints_of_the_separate_health_app(render: Render) -> None:
+    c = container(render("prod"))
+    assert c["livenessProbe"]["httpGet"] == {"path": "/health/liveliness", "port": "health"}
+    assert c["readinessProbe"]["httpGet"] == {"path": "/health/readiness", "port": "health"}
+    assert c["startupProbe"]["httpGet"]["path"] == "/health/liveliness"
+    env = {e["name"]: e.get("value") for e in c["env"]}
+    assert env["SEPARATE_HEALTH_APP"] == "1" and env["SEPARATE_HEALTH_PORT"] == "4001"
+    c = container(render("prod", sets=["proxy.separateHealthApp.enabled=false"]))
+    assert c["readinessProbe"]["httpGet"]["port"] == "http"
+
+
+def test_image_is_pinned_official_image(render: Render) -> None:
+    pinned = paths.pinned_litellm_version()
+    assert container(render("prod"))["image"] == f"ghcr.io/berriai/litellm-database:{pinned}"
+    assert container(render("dev"))["image"] == f"ghcr.io/berriai/litellm:{pinned}"
+    digest = "sha256:" + "a" * 64
+    assert container(render("prod", sets=[f"image.digest={digest}"]))["image"].endswith(f":{pinned}@{digest}")
+
+
+def test_config_and_hooks_mounted_next_to_each_other(render: Render) -> None:
+    docs = render("prod")
+    c = container(docs)
+    assert c["args"][:2] == ["--config", "/etc/litellm/config.yaml"]
+    volume = find(docs, "Deployment")["spec"]["template"]["spec"]["volumes"][0]
+    paths_ = {item["path"] for item in volume["configMap"]["items"]}
+    assert {"config.yaml", "hooks.json", "gateway_hooks/entry.py", "gateway_hooks/__init__.py"} <= paths_
+
+
+def test_graceful_termination_and_spread(render: Render) -> None:
+    pod = find(render("prod"), "Deployment")["spec"]["template"]["spec"]
+    assert pod["terminationGracePeriodSeconds"] >= 30
+    assert pod["containers"][0]["lifecycle"]["preStop"]["exec"]["command"][0] == "sleep"
+    assert pod["topologySpreadConstraints"][0]["topologyKey"] == "kubernetes.io/hostname"
+
+
+def test_checksum_changes_when_config_changes(render: Render, tmp_path) -> None:
+    base = find(render("prod"), "Deployment")["spec"]["template"]["metadata"]["annotations"]["checksum/config"]
+    changed_file = tmp_path / "changed.yaml"
+    changed_file.write_text("hooksConfig: '{\"changed\": true}'\n")
+    changed = find(render("prod", changed_file), "Deployment")["spec"]["template"]["metadata"]["annotations"]["checksum/config"]
+    same = find(render("prod"), "Deployment")["spec"]["template"]["metadata"]["annotations"]["checksum/config"]
+    assert base == same and base != changed
+
+
+def test_replicas_left_to_hpa_when_autoscaling(render: Render) -> None:
+    assert "replicas" not in find(render("prod"), "Deployment")["spec"]
+    assert find(render("dev"), "Deployment")["spec"]["replicas"] == 1

@@ -1,0 +1,21 @@
+from __future__ import annotations
+
+from .conftest import Render, find, kinds
+
+
+def test_prod_ingress_with_tls(render: Render) -> None:
+    ingress = find(render("prod"), "Ingress")["spec"]
+    assert ingress["tls"][0]["secretName"] == "llm-gateway-tls"
+    assert ingress["rules"][0]["host"] == "llm-gateway.prod.example.internal"
+
+
+def test_service_monitor_scrapes_metrics_path(render: Render) -> None:
+    monitor = find(render("prod"), "ServiceMonitor")["spec"]
+    assert monitor["endpoints"][0]["path"] == "/metrics/"
+    assert "ServiceMonitor" not in kinds(render("dev"))
+
+
+def test_prometheus_rule_alerts(render: Render) -> None:
+    rules = find(render("prod"), "PrometheusRule")["spec"]["groups"][0]["rules"]
+    assert {r["alert"] for r in rules} == {"LLMGatewayHighErrorRate", "LLMGatewayRateLimited", "LLMGatewayHighLatencyP95", "LLMGatewayPodRestarts"}
+    assert all(r["labels"]["environment"] == "prod" for r in rules)
