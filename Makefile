@@ -68,5 +68,17 @@ docs: $(VENV)/.stamp ## regenerate docs/config-reference.md from the schemas
 test: setup ## run every test (sets itself up on a fresh machine)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+up: $(VENV)/.stamp ## run the gateway on http://localhost:4000 (docker compose, or native without a Docker engine)
+	@$(PY) -m litellm_bundle up $(STACK_ARGS)
+
+down: ## stop exactly what `make up` started
+	@$(PY) -m litellm_bundle down $(STACK_ARGS)
+
+logs: ## follow the local stack's logs
+	@$(PY) -m litellm_bundle logs $(STACK_ARGS)
+
+smoke: ## smoke-test a running gateway: make smoke URL=http://localhost:4000 KEY=sk-...
+	scripts/smoke.sh $(or $(URL),http://localhost:4000) $(or $(KEY),$$(grep ^LITELLM_MASTER_KEY= .env | cut -d= -f2-))
+
 clean: ## remove generated caches (keeps .venv and .tools)
 	rm -rf .pytest_cache bench-results

@@ -6,10 +6,10 @@ import argparse
 import sys
 from pathlib import Path
 
-from . import kube, paths
+from . import compose, kube, paths, stack
 from .diff import default_ref, diff_rendered
 from .docs import config_reference
-from .output import read_tree, write_tree_atomically
+from .output import read_tree, write_text_atomically, write_tree_atomically
 from .render import render_all
 from .validate import validate
 
@@ -39,6 +39,13 @@ def _render(args: argparse.Namespace) -> int:
         for env, files in rendered.items():
             on_disk = read_tree(out_dir / env)
             stale += [f"rendered/{env}/{name}" for name in sorted(set(files) | set(on_disk)) if files.get(name) != on_disk.get(name)]
+        for name, text in compose_files(args.root).items():
+            target = args.root / "compose" / name
+            if not target.exists() or target.read_text(encoding="utf-8") != text:
+                stale.append(f"compose/{name}")
+        example = args.root / ".env.example"
+        if not example.exists() or example.read_text(encoding="utf-8") != compose.env_example(cs):
+            stale.append(".env.example")
         if not args.skip_k8s:
             for env in rendered:
                 target = args.root / "k8s" / env / "manifests.yaml"
@@ -52,7 +59,9 @@ def _render(args: argparse.Namespace) -> int:
         return 0
     for env, files in rendered.items():
         write_tree_atomically(out_dir / env, files)
-    print(f"rendered {', '.join(rendered)} into rendered/")
+    write_tree_atomically(args.root / "compose", compose_files(args.root))
+    write_text_atomically(args.root / ".env.example", compose.env_example(cs))
+    print(f"rendered {', '.join(rendered)} into rendered/, compose/ and .env.example")
     if not args.skip_k8s:
         try:
             k8s = {env: kube.manifests(env, root=args.root) for env in rendered}
@@ -63,6 +72,10 @@ def _render(args: argparse.Namespace) -> int:
             write_tree_atomically(args.root / "k8s" / env, {"manifests.yaml": text})
         print(f"rendered {', '.join(k8s)} into k8s/ (helm template, Kubernetes {kube.DEFAULT_KUBE_VERSION})")
     return 0
+
+
+def compose_files(root: Path) -> dict[str, str]:
+    return {"compose.yaml": compose.compose_file(paths.pinned_litellm_version(root)), "prometheus.yml": compose.PROMETHEUS_CONFIG}
 
 
 def _lint_k8s(args: argparse.Namespace) -> int:
@@ -103,6 +116,10 @@ def _docs(args: argparse.Namespace) -> int:
     return 0
 
 
+def _stack_paths(args: argparse.Namespace) -> stack.StackPaths:
+    return stack.StackPaths(state=args.state_dir or args.root / ".run", env_file=args.env_file or args.root / ".env")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="litellm-bundle", description=__doc__)
     parser.add_argument("--root", type=Path, default=paths.ROOT, help="repository root (default: this checkout)")
@@ -123,6 +140,18 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("docs", help="write docs/config-reference.md from the schemas")
     p.add_argument("--check", action="store_true")
     p.set_defaults(func=_docs)
+    for name, helptext in (("up", "start the local gateway (compose, or native without a Docker engine)"), ("down", "stop what `up` started"), ("logs", "show the local stack's logs")):
+        p = sub.add_parser(name, help=helptext)
+        p.add_argument("--state-dir", type=Path, help="pid files, logs, staged config (default: .run)")
+        p.add_argument("--env-file", type=Path, help="environment file (default: .env, created from .env.example)")
+        if name == "up":
+            p.add_argument("--native", action="store_true", help="native stack even when a Docker engine is available")
+            p.set_defaults(func=lambda a: stack.up(_stack_paths(a), native=a.native))
+        elif name == "down":
+            p.set_defaults(func=lambda a: stack.down(_stack_paths(a)))
+        else:
+            p.add_argument("--no-follow", action="store_true")
+            p.set_defaults(func=lambda a: stack.logs(_stack_paths(a), follow=not a.no_follow))
     args = parser.parse_args(argv)
     return int(args.func(args))
 

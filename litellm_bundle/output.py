@@ -37,3 +37,15 @@ def read_tree(target: Path) -> dict[str, str]:
     if not target.exists():
         return {}
     return {str(p.relative_to(target)): p.read_text(encoding="utf-8") for p in sorted(target.rglob("*")) if p.is_file()}
+
+
+def write_text_atomically(target: Path, text: str) -> None:
+    """Write one file via a temporary sibling and rename: readers see the old or the new file."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(text)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

@@ -3,31 +3,68 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
+from ruamel.yaml import YAML
 
 from . import paths
+from .yamlio import dump_yaml
 
 HOOKS_PACKAGE = paths.HOOKS_DIR / "gateway_hooks"
 FAKE_PROVIDER = paths.ROOT / "fake_provider" / "fake_provider.py"
 
 
-def stage(env: str, dest: Path, rendered_dir: Path = paths.RENDERED_DIR) -> Path:
+REF = re.compile(r"os\.environ/([A-Z][A-Z0-9_]*)")
+
+
+@dataclass
+class Staged:
+    config: Path
+    notes: list[str]
+
+
+def localize(config: dict[str, Any], environ: Mapping[str, str], with_redis: bool) -> tuple[dict[str, Any], list[str]]:
+    """Adapt a rendered config to a local machine: drop deployments whose references are unset
+    (e.g. real provider keys not in .env) and, without a Redis server, the Redis settings."""
+    notes = []
+    kept = []
+    for entry in config.get("model_list", []):
+        missing = sorted({name for value in entry["litellm_params"].values() if isinstance(value, str) for name in REF.findall(value) if not environ.get(name)})
+        if missing:
+            notes.append(f"skipping deployment {entry['model_info']['id']} of {entry['model_name']}: {', '.join(missing)} not set")
+        else:
+            kept.append(entry)
+    config = {**config, "model_list": kept}
+    if not with_redis:
+        router = {k: v for k, v in config.get("router_settings", {}).items() if not k.startswith("redis_")}
+        settings = {k: v for k, v in config.get("litellm_settings", {}).items() if k not in ("cache", "cache_params")}
+        if router != config.get("router_settings") or settings != config.get("litellm_settings"):
+            notes.append("no Redis: router state (rpm/tpm, cooldowns) and cache stay in this process")
+        config = {**config, "router_settings": router, "litellm_settings": settings}
+    return config, notes
+
+
+def stage(env: str, dest: Path, environ: Mapping[str, str], with_redis: bool = True, rendered_dir: Path = paths.RENDERED_DIR) -> Staged:
     """dest/config.yaml, dest/hooks.json and dest/gateway_hooks/ — the layout the image mounts at /etc/litellm."""
     dest.mkdir(parents=True, exist_ok=True)
-    for name in ("config.yaml", "hooks.json"):
-        shutil.copyfile(rendered_dir / env / name, dest / name)
+    config, notes = localize(YAML(typ="safe").load((rendered_dir / env / "config.yaml").read_text()), environ, with_redis)
+    (dest / "config.yaml").write_text(f"# Staged for a local run from rendered/{env}/config.yaml\n" + dump_yaml(config))
+    shutil.copyfile(rendered_dir / env / "hooks.json", dest / "hooks.json")
     target = dest / "gateway_hooks"
     if target.exists():
         shutil.rmtree(target)
     shutil.copytree(HOOKS_PACKAGE, target, ignore=shutil.ignore_patterns("__pycache__"))
-    return dest / "config.yaml"
+    return Staged(dest / "config.yaml", notes)
 
 
 def free_port() -> int:
@@ -93,3 +130,26 @@ def stop(proc: subprocess.Popen[bytes], grace: float = 10.0) -> None:
         except ProcessLookupError:
             pass
         proc.wait(timeout=5)
+
+
+def start_redis(port: int, log: Path) -> subprocess.Popen[bytes] | None:
+    """A throwaway redis-server on loopback (no persistence), or None when redis-server is not installed."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        return None
+    cmd = [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--protected-mode", "yes"]
+    with log.open("ab") as out:
+        return subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+
+
+def wait_port(port: int, timeout: float, proc: subprocess.Popen[bytes] | None = None) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"process exited with {proc.returncode} before port {port} opened")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"port {port} not open after {timeout:.0f}s")

@@ -57,9 +57,32 @@ def fake_provider(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def dev_stack(tmp_path_factory: pytest.TempPathFactory, fake_provider: str) -> Iterator[Stack]:
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
+    """A real redis-server on a free port, stopped at the end (CI installs redis-server)."""
+    port = runtime.free_port()
+    proc = runtime.start_redis(port, tmp_path_factory.mktemp("redis") / "redis.log")
+    if proc is None:
+        pytest.skip("redis-server is not installed (apt-get install redis-server)")
+    try:
+        runtime.wait_port(port, 20, proc)
+        yield port
+    finally:
+        runtime.stop(proc)
+
+
+@pytest.fixture(scope="session")
+def dev_stack(tmp_path_factory: pytest.TempPathFactory, fake_provider: str, redis_server: int) -> Iterator[Stack]:
     workdir = tmp_path_factory.mktemp("proxy")
-    config = runtime.stage("dev", workdir)
+    secrets = {
+        "LITELLM_MASTER_KEY": MASTER_KEY,
+        "LITELLM_SALT_KEY": "salt-gw-test-0a1b2c3d",
+        "FAKE_PROVIDER_API_BASE": f"{fake_provider}/v1",
+        "FAKE_PROVIDER_API_KEY": "fake-key",
+        "REDIS_HOST": "127.0.0.1",
+        "REDIS_PORT": str(redis_server),
+    }
+    staged = runtime.stage("dev", workdir, secrets)
+    config = staged.config
     (workdir / "test_transforms.py").write_text(TEST_TRANSFORMS)
     hooks = json.loads((workdir / "hooks.json").read_text())
     hooks["transforms"]["pipeline"] += [
@@ -69,13 +92,9 @@ def dev_stack(tmp_path_factory: pytest.TempPathFactory, fake_provider: str) -> I
     (workdir / "hooks.json").write_text(json.dumps(hooks))
     port = runtime.free_port()
     log = workdir / "proxy.log"
-    env = runtime.proxy_env({
-        "LITELLM_MASTER_KEY": MASTER_KEY,
-        "LITELLM_SALT_KEY": "salt-gw-test-0a1b2c3d",
-        "FAKE_PROVIDER_API_BASE": f"{fake_provider}/v1",
-        "FAKE_PROVIDER_API_KEY": "fake-key",
-        "LITELLM_LOG": "INFO",
-    })
+    env = runtime.proxy_env({**secrets, "LITELLM_LOG": "INFO"})
+    for name in ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "GEMINI_API_KEY"):
+        env.pop(name, None)
     proc = runtime.start_proxy(config, port, env, log)
     url = f"http://127.0.0.1:{port}"
     try:

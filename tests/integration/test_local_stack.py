@@ -1,0 +1,113 @@
+"""`make up` (native: no Docker engine here), scripts/smoke.sh, the OpenAI SDK, `make down`."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import openai
+import pytest
+
+from litellm_bundle import paths, runtime, stack
+
+pytestmark = pytest.mark.proxy
+
+
+def _make(target: str, state: Path, env_file: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+    args = f"--state-dir {state} --env-file {env_file} {' '.join(extra)}".strip()
+    return subprocess.run(["make", "-s", target, f"STACK_ARGS={args}"], cwd=paths.ROOT, capture_output=True, text=True, timeout=300)
+
+
+def _gone(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    return stack._is_zombie(pid)  # noqa: SLF001 - a zombie has exited; only its parent's bookkeeping is left
+
+
+@pytest.fixture(scope="module")
+def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, object]]:
+    if runtime.shutil.which("redis-server") is None:
+        pytest.skip("redis-server is not installed")
+    work = tmp_path_factory.mktemp("stack")
+    state, env_file = work / "run", work / ".env"
+    ports = {name: runtime.free_port() for name in ("PROXY_PORT", "FAKE_PROVIDER_PORT", "REDIS_PORT")}
+    example = (paths.ROOT / ".env.example").read_text()
+    for name, port in ports.items():
+        example = example.replace(f"\n{name}=", f"\n{name}={port}\n# was: {name}=", 1)
+    env_file.write_text(example)
+    up = _make("up", state, env_file, "--native")
+    assert up.returncode == 0, up.stdout + up.stderr
+    key = stack.read_env_file(env_file)["LITELLM_MASTER_KEY"]
+    info = {"state": state, "env_file": env_file, "url": f"http://127.0.0.1:{ports['PROXY_PORT']}", "key": key, "up": up.stdout, "ports": ports}
+    try:
+        yield info
+    finally:
+        _make("down", state, env_file)
+
+
+def test_up_prints_url_key_source_and_examples(local_stack: dict) -> None:
+    out = local_stack["up"]
+    assert f"LiteLLM gateway is up (native" in out and local_stack["url"] in out
+    assert f"LITELLM_MASTER_KEY from {local_stack['env_file']}" in out
+    assert "curl -s" in out and "openai.OpenAI(base_url=" in out
+    assert local_stack["key"].startswith("sk-") and len(local_stack["key"]) > 30
+
+
+def test_smoke_script_passes(local_stack: dict) -> None:
+    result = subprocess.run([str(paths.ROOT / "scripts" / "smoke.sh"), local_stack["url"], local_stack["key"]], capture_output=True, text=True, timeout=180)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "smoke: all checks passed" in result.stdout
+    assert "ok    stream:" in result.stdout and "ok    embedding:" in result.stdout
+
+
+def test_smoke_script_fails_clearly_on_a_wrong_key(local_stack: dict) -> None:
+    result = subprocess.run([str(paths.ROOT / "scripts" / "smoke.sh"), local_stack["url"], "sk-wrong-key-000000"], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 1
+    assert result.stderr.startswith("FAIL  models: GET /v1/models answered 4")
+
+
+def test_openai_sdk_sync_async_streaming(local_stack: dict) -> None:
+    client = openai.OpenAI(base_url=f"{local_stack['url']}/v1", api_key=local_stack["key"], max_retries=0)
+    assert client.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": "hi"}]).choices[0].message.content
+    text = "".join(c.choices[0].delta.content or "" for c in client.chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": "hi"}], stream=True) if c.choices)
+    assert text == "Fake answer from fake-gpt-4o."
+    assert [m.id for m in client.models.list()] == ["gpt-4o", "gpt-4o-mini", "claude-sonnet", "long-context", "text-embedding"]
+
+    async def go() -> str:
+        async with openai.AsyncOpenAI(base_url=f"{local_stack['url']}/v1", api_key=local_stack["key"], max_retries=0) as aclient:
+            stream = await aclient.chat.completions.create(model="claude-sonnet", messages=[{"role": "user", "content": "hi"}], stream=True)
+            return "".join([c.choices[0].delta.content or "" async for c in stream if c.choices])
+
+    assert asyncio.run(go()) == "Fake answer from fake-claude-sonnet."
+
+
+def test_logs_show_the_stack(local_stack: dict) -> None:
+    result = _make("logs", local_stack["state"], local_stack["env_file"], "--no-follow")
+    assert result.returncode == 0
+    assert "litellm.log" in result.stdout and "fake-provider.log" in result.stdout
+
+
+def test_second_up_refuses_while_running(local_stack: dict) -> None:
+    again = _make("up", local_stack["state"], local_stack["env_file"], "--native")
+    assert again.returncode != 0 and "already running" in again.stderr
+
+
+def test_down_leaves_no_process_behind(local_stack: dict) -> None:
+    pids = stack.recorded_pids(stack.StackPaths(local_stack["state"], local_stack["env_file"]))
+    assert set(pids) == {"litellm", "fake-provider", "redis"}
+    children = subprocess.run(["pgrep", "-g", ",".join(map(str, pids.values()))], capture_output=True, text=True).stdout.split()
+    assert len(children) >= 3
+    down = _make("down", local_stack["state"], local_stack["env_file"])
+    assert down.returncode == 0 and "stopped" in down.stdout
+    for pid in list(pids.values()) + [int(c) for c in children]:
+        assert _gone(pid), f"process {pid} still running after make down"
+    for port in local_stack["ports"].values():
+        with socket.socket() as s:
+            assert s.connect_ex(("127.0.0.1", port)) != 0, f"port {port} still open"
+    assert not list((local_stack["state"] / "pids").glob("*.pid"))
