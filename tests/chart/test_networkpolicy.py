@@ -14,10 +14,10 @@ def test_prod_has_default_deny_network_policy_with_needed_openings(render: Rende
     assert "10.0.0.0/8" in https["to"][0]["ipBlock"]["except"]
 
 
-def test_dev_without_redis_or_database_opens_neither(render: Render) -> None:
+def test_dev_without_database_opens_redis_only(render: Render) -> None:
     policy = find(render("dev"), "NetworkPolicy")["spec"]
     ports = {p["port"] for rule in policy["egress"] for p in rule["ports"]}
-    assert 6379 not in ports and 5432 not in ports
+    assert 6379 in ports and 5432 not in ports
 
 
 def test_can_be_disabled(render: Render) -> None:
