@@ -67,7 +67,8 @@ def test_effective_config_filters_deployments_by_environment() -> None:
     cs = load_config_set()
     dev = effective_config(cs, "dev")
     prod = effective_config(cs, "prod")
-    assert [d["id"] for d in dev.data["model_groups"]["gpt-4o"]["deployments"]] == ["gpt-4o-fake"]
+    assert [d["id"] for d in dev.data["model_groups"]["gpt-4o"]["deployments"]] == ["gpt-4o-fake", "gpt-4o-openai"]
+    assert [d["id"] for d in dev.data["model_groups"]["long-context"]["deployments"]] == ["long-context-fake"]
     assert [d["id"] for d in prod.data["model_groups"]["gpt-4o"]["deployments"]] == ["gpt-4o-openai", "gpt-4o-azure"]
     # positions of filtered deployments still point into config/models.yaml
     loc = prod.locate(("model_groups", "gpt-4o", "deployments", 1, "id"))

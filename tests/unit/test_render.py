@@ -50,13 +50,18 @@ def test_secrets_only_as_references(rendered: dict[str, dict[str, str]]) -> None
 
 def test_dev_config_targets_fake_provider_and_hooks(rendered: dict[str, dict[str, str]]) -> None:
     config = _yaml(rendered["dev"]["config.yaml"])
-    assert {e["model_info"]["id"] for e in config["model_list"]} == {
-        "gpt-4o-fake", "gpt-4o-mini-fake", "claude-sonnet-fake", "long-context-fake", "text-embedding-fake"}
-    assert all(e["litellm_params"]["api_base"] == "os.environ/FAKE_PROVIDER_API_BASE" for e in config["model_list"])
+    fakes = {e["model_info"]["id"]: e for e in config["model_list"] if e["model_info"]["id"].endswith("-fake")}
+    assert set(fakes) == {"gpt-4o-fake", "gpt-4o-mini-fake", "claude-sonnet-fake", "long-context-fake", "text-embedding-fake"}
+    assert all(e["litellm_params"]["api_base"] == "os.environ/FAKE_PROVIDER_API_BASE" for e in fakes.values())
+    # real deployments are preferred (order 1) when their key is set; the fakes are the backup (order 2)
+    real = [e for e in config["model_list"] if e["model_info"]["id"] not in fakes]
+    assert {e["model_info"]["id"] for e in real} == {"gpt-4o-openai", "gpt-4o-mini-openai", "claude-sonnet-anthropic", "text-embedding-openai"}
+    assert all(e["litellm_params"]["order"] == 1 for e in real) and all(e["litellm_params"]["order"] == 2 for e in fakes.values())
     assert config["litellm_settings"]["callbacks"] == ["gateway_hooks.entry.proxy_hooks", "prometheus"]
     assert [g["litellm_params"]["guardrail"] for g in config["guardrails"]] == [
         "gateway_hooks.entry.SecretRedactionGuardrail", "gateway_hooks.entry.BannedKeywordsGuardrail"]
-    assert "redis_host" not in config["router_settings"]
+    assert config["router_settings"]["redis_host"] == "os.environ/REDIS_HOST"
+    assert "cache" not in config["litellm_settings"]
 
 
 def test_prod_config_shares_state_in_redis_and_uses_database(rendered: dict[str, dict[str, str]]) -> None:
