@@ -73,8 +73,6 @@ def compose_file(version: str) -> str:
             "environment": {
                 "LITELLM_LOCAL_MODEL_COST_MAP": "True",
                 "PYTHONDONTWRITEBYTECODE": "1",
-                "SEPARATE_HEALTH_APP": "1",
-                "SEPARATE_HEALTH_PORT": "4001",
                 "GATEWAY_HOOKS_CONFIG": "/etc/litellm/hooks.json",
                 "FAKE_PROVIDER_API_BASE": "http://fake-provider:8090/v1",
                 "REDIS_HOST": "redis",
@@ -83,7 +81,7 @@ def compose_file(version: str) -> str:
             },
             "volumes": ["../.run/dev/runtime:/etc/litellm:ro"],
             "healthcheck": {
-                "test": ["CMD", "python", "-c", healthcheck_py.format(port=4001, path="/health/liveliness")],
+                "test": ["CMD", "python", "-c", healthcheck_py.format(port=4000, path="/health/liveliness")],
                 "interval": "5s", "timeout": "5s", "retries": 30, "start_period": "20s",
             },
             "depends_on": {

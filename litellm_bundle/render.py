@@ -202,7 +202,7 @@ def helm_values(cs: ConfigSet, eff: EffectiveConfig, config_text: str, hooks_tex
     kube = env.get("kubernetes") or {}
     values["metrics"]["serviceMonitor"] = {"enabled": bool(kube.get("service_monitor")) and bool(env.get("prometheus"))}
     values["metrics"]["prometheusRule"] = {"enabled": bool(kube.get("alerts")) and bool(env.get("prometheus"))}
-    values["proxy"]["separateHealthApp"] = {"enabled": kube.get("separate_health_app", True)}
+    values["proxy"]["separateHealthApp"] = {"enabled": kube.get("separate_health_app", False)}
     ingress = kube.get("ingress")
     if ingress:
         values["ingress"] = _drop_none({

@@ -25,15 +25,20 @@ def test_hardened_security_context(render: Render) -> None:
         assert pod["containers"][0]["resources"]["limits"]["memory"]
 
 
-def test_probes_on_health_endpoints_of_the_separate_health_app(render: Render) -> None:
+def test_probes_on_litellm_health_endpoints(render: Render) -> None:
     c = container(render("prod"))
-    assert c["livenessProbe"]["httpGet"] == {"path": "/health/liveliness", "port": "health"}
-    assert c["readinessProbe"]["httpGet"] == {"path": "/health/readiness", "port": "health"}
+    assert c["livenessProbe"]["httpGet"] == {"path": "/health/liveliness", "port": "http"}
+    assert c["readinessProbe"]["httpGet"] == {"path": "/health/readiness", "port": "http"}
     assert c["startupProbe"]["httpGet"]["path"] == "/health/liveliness"
+    assert "SEPARATE_HEALTH_APP" not in {e["name"] for e in c["env"]}
+
+
+def test_separate_health_app_moves_the_probes(render: Render) -> None:
+    c = container(render("prod", sets=["proxy.separateHealthApp.enabled=true"]))
+    assert c["livenessProbe"]["httpGet"] == {"path": "/health/liveliness", "port": "health"}
     env = {e["name"]: e.get("value") for e in c["env"]}
     assert env["SEPARATE_HEALTH_APP"] == "1" and env["SEPARATE_HEALTH_PORT"] == "4001"
-    c = container(render("prod", sets=["proxy.separateHealthApp.enabled=false"]))
-    assert c["readinessProbe"]["httpGet"]["port"] == "http"
+    assert {"name": "health", "containerPort": 4001, "protocol": "TCP"} in c["ports"]
 
 
 def test_image_is_pinned_official_image(render: Render) -> None:
