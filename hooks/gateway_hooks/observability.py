@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 import time
 from typing import Any
@@ -29,7 +30,7 @@ def _logger() -> logging.Logger:
         handler.setFormatter(_JsonFormatter())
         logger.addHandler(handler)
         logger.propagate = False
-        logger.setLevel(logging.INFO)
+        logger.setLevel(os.environ.get("GATEWAY_HOOKS_LOG_LEVEL", "INFO").upper())
     return logger
 
 

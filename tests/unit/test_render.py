@@ -70,6 +70,8 @@ def test_prod_config_shares_state_in_redis_and_uses_database(rendered: dict[str,
     assert config["litellm_settings"]["cache_params"]["type"] == "redis"
     assert config["general_settings"]["database_url"] == "os.environ/DATABASE_URL"
     assert config["router_settings"]["fallbacks"] == [{"gpt-4o": ["claude-sonnet"]}, {"gpt-4o-mini": ["gpt-4o"]}]
+    # rpm/tpm of models.yaml are enforced limits, not only routing weights
+    assert config["router_settings"]["optional_pre_call_checks"] == ["enforce_model_rate_limits"]
 
 
 def test_hooks_config_carries_rules_and_detectors(rendered: dict[str, dict[str, str]]) -> None:

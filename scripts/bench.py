@@ -1,0 +1,187 @@
+#!/usr/bin/env python3
+"""`make bench`: side by side in one run on one machine, with k6 (constant arrival rate, chat requests):
+
+  direct          the fake provider itself (20 ms simulated model latency)
+  plain           the proxy with a plain default config (model_list only)
+  bundle-nohooks  the proxy with the rendered dev config minus the gateway hooks and guardrails
+  bundle          the proxy with the rendered dev config, hooks, guardrails, prometheus, Redis
+
+at fixed request rates and at saturation. Writes bench-results/bench.md (table, also printed),
+bench-results/bench.json and bench-results/latency_vs_rate.png. Figures depend on the machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from ruamel.yaml import YAML  # noqa: E402
+
+from litellm_bundle import runtime  # noqa: E402
+from litellm_bundle.yamlio import dump_yaml  # noqa: E402
+
+KEY = "sk-bench-7c1e9a2f4d6b"
+UPSTREAM_LATENCY_MS = 20
+
+
+def k6(url: str, rate: int, duration: str, model: str, summary: Path, key: str = KEY, max_vus: int | None = None) -> dict[str, Any]:
+    env = {**os.environ, "URL": url, "KEY": key, "MODEL": model, "RATE": str(rate), "DURATION": duration, "STREAM_RATIO": "0",
+           "SUMMARY": str(summary), "P95_MS": "600000", "MAX_ERROR_RATE": "1"}
+    if max_vus:
+        env.update({"VUS": str(max_vus), "MAX_VUS": str(max_vus)})
+    subprocess.run([runtime.bin_path("k6"), "run", "-q", str(ROOT / "scripts" / "load.js")], env=env, capture_output=True, text=True, cwd=summary.parent)
+    data = json.loads(summary.read_text())["metrics"]
+    duration_s = float(duration.rstrip("s"))
+    trend = data["http_req_duration"]["values"]
+    overhead = data.get("litellm_overhead_ms", {}).get("values", {})
+    return {
+        "rate": rate,
+        "rps": round(data["http_reqs"]["values"]["count"] / duration_s, 1),
+        "p50": round(trend["med"], 2), "p95": round(trend["p(95)"], 2), "p99": round(trend["p(99)"], 2),
+        "failed": round(data["http_req_failed"]["values"]["rate"], 4),
+        "overhead_p50": round(overhead["med"], 2) if overhead else None,
+    }
+
+
+def plain_config(fake: str) -> dict[str, Any]:
+    return {
+        "model_list": [{"model_name": "gpt-4o", "litellm_params": {"model": "openai/fake-gpt-4o", "api_base": f"{fake}/v1", "api_key": "fake-key"}}],
+        "general_settings": {"master_key": "os.environ/LITELLM_MASTER_KEY"},
+    }
+
+
+def without_hooks(config_file: Path) -> None:
+    config = YAML(typ="safe").load(config_file.read_text())
+    config["litellm_settings"]["callbacks"] = [c for c in config["litellm_settings"]["callbacks"] if not c.startswith("gateway_hooks")]
+    config.pop("guardrails", None)
+    config_file.write_text(dump_yaml(config))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rates", default="10,30,50", help="fixed request rates (req/s)")
+    parser.add_argument("--duration", default="15s", help="per fixed rate")
+    parser.add_argument("--saturation-rate", type=int, default=250, help="offered rate for the saturation run")
+    parser.add_argument("--out", default=str(ROOT / "bench-results"))
+    args = parser.parse_args()
+    rates = [int(r) for r in args.rates.split(",")]
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    results: dict[str, list[dict[str, Any]]] = {}
+    with tempfile.TemporaryDirectory(prefix="bench-") as tmp_name:
+        tmp = Path(tmp_name)
+        fake_port, redis_port = runtime.free_port(), runtime.free_port()
+        fake_url = f"http://127.0.0.1:{fake_port}"
+        fake = runtime.start_fake_provider(fake_port, tmp / "fake.log", "--no-record", "--latency-ms", str(UPSTREAM_LATENCY_MS))
+        redis = runtime.start_redis(redis_port, tmp / "redis.log")
+        try:
+            runtime.wait_healthy(f"{fake_url}/health", 30, fake)
+            if redis is not None:
+                runtime.wait_port(redis_port, 20, redis)
+            secrets = {"LITELLM_MASTER_KEY": KEY, "LITELLM_SALT_KEY": "sk-salt-bench-1", "FAKE_PROVIDER_API_BASE": f"{fake_url}/v1",
+                       "FAKE_PROVIDER_API_KEY": "fake-key", "REDIS_HOST": "127.0.0.1", "REDIS_PORT": str(redis_port)}
+            targets: list[tuple[str, Path | None, str]] = [("direct", None, "fake-gpt-4o")]
+            plain_dir = tmp / "plain"
+            plain_dir.mkdir()
+            (plain_dir / "config.yaml").write_text(dump_yaml(plain_config(fake_url)))
+            targets.append(("plain", plain_dir / "config.yaml", "gpt-4o"))
+            nohooks = runtime.stage("dev", tmp / "nohooks", secrets, with_redis=redis is not None)
+            without_hooks(nohooks.config)
+            targets.append(("bundle-nohooks", nohooks.config, "gpt-4o"))
+            bundle = runtime.stage("dev", tmp / "bundle", secrets, with_redis=redis is not None)
+            targets.append(("bundle", bundle.config, "gpt-4o"))
+            env = runtime.proxy_env({**secrets, "LITELLM_LOG": "ERROR", "GATEWAY_HOOKS_LOG_LEVEL": "WARNING"})
+            for name, config, model in targets:
+                proc = None
+                url = fake_url
+                if config is not None:
+                    port = runtime.free_port()
+                    proc = runtime.start_proxy(config, port, env, tmp / f"{name}.log")
+                    url = f"http://127.0.0.1:{port}"
+                    runtime.wait_healthy(f"{url}/health/liveliness", 120, proc, tmp / f"{name}.log")
+                    k6(url, 5, "3s", model, tmp / "warmup.json")  # warm-up: imports, tokenizers, connections
+                rows = []
+                for rate in rates:
+                    rows.append(k6(url, rate, args.duration, model, tmp / f"{name}-{rate}.json"))
+                    print(f"{name:15s} {rate:4d} req/s offered -> {rows[-1]}", flush=True)
+                sat = k6(url, args.saturation_rate, args.duration, model, tmp / f"{name}-sat.json", max_vus=64)
+                sat["saturation"] = True
+                rows.append(sat)
+                print(f"{name:15s} saturation ({args.saturation_rate} offered, 64 VUs) -> {sat}", flush=True)
+                results[name] = rows
+                if proc is not None:
+                    runtime.stop(proc)
+                    time.sleep(1)
+        finally:
+            runtime.stop(fake)
+            if redis is not None:
+                runtime.stop(redis)
+    table = report(results, rates, args.saturation_rate)
+    (out / "bench.md").write_text(table)
+    (out / "bench.json").write_text(json.dumps({"upstream_latency_ms": UPSTREAM_LATENCY_MS, "cpus": os.cpu_count(), "results": results}, indent=2))
+    plot(results, out / "latency_vs_rate.png")
+    print(table)
+    print(f"wrote {out}/bench.md, bench.json, latency_vs_rate.png")
+    return 0
+
+
+def report(results: dict[str, list[dict[str, Any]]], rates: list[int], sat_rate: int) -> str:
+    direct = {r["rate"]: r for r in results["direct"] if not r.get("saturation")}
+    lines = [
+        f"Benchmark: {os.cpu_count()} CPUs, one proxy worker, fake upstream with {UPSTREAM_LATENCY_MS} ms latency, chat requests (k6 constant arrival rate).",
+        "",
+        "| target | offered req/s | achieved req/s | p50 ms | p95 ms | p99 ms | failed | p50 overhead vs direct ms | LiteLLM overhead header p50 ms |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for name, rows in results.items():
+        for row in rows:
+            offered = f"{row['rate']} (saturation)" if row.get("saturation") else str(row["rate"])
+            base = direct.get(row["rate"])
+            over = f"{row['p50'] - base['p50']:.1f}" if base and name != "direct" and not row.get("saturation") else "-"
+            header = "-" if row["overhead_p50"] is None else f"{row['overhead_p50']:.2f}"
+            lines.append(f"| {name} | {offered} | {row['rps']} | {row['p50']:.1f} | {row['p95']:.1f} | {row['p99']:.1f} | {row['failed'] * 100:.1f}% | {over} | {header} |")
+    if "bundle" in results and "bundle-nohooks" in results:
+        mid = rates[len(rates) // 2]
+        with_h = next(r for r in results["bundle"] if r["rate"] == mid and not r.get("saturation"))
+        without = next(r for r in results["bundle-nohooks"] if r["rate"] == mid and not r.get("saturation"))
+        lines += ["", f"Hooks cost at {mid} req/s: p50 {with_h['p50'] - without['p50']:+.2f} ms end to end; "
+                  f"LiteLLM overhead header p50 {((with_h['overhead_p50'] or 0) - (without['overhead_p50'] or 0)):+.2f} ms."]
+    sat = {name: next(r for r in rows if r.get("saturation"))["rps"] for name, rows in results.items()}
+    if "plain" in sat and "bundle" in sat:
+        lines.append(f"Saturation throughput per worker: plain {sat['plain']} req/s, bundle {sat['bundle']} req/s ({sat['bundle'] / sat['plain'] * 100:.0f}% of plain).")
+    return "\n".join(lines) + "\n"
+
+
+def plot(results: dict[str, list[dict[str, Any]]], file: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(8, 5))
+    for name, rows in results.items():
+        pts = sorted((r["rps"], r["p50"], r["p95"]) for r in rows)
+        ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="o", label=f"{name} p50")
+        ax.plot([p[0] for p in pts], [p[2] for p in pts], marker="x", linestyle="--", label=f"{name} p95")
+    ax.set_xlabel("achieved requests/s")
+    ax.set_ylabel("latency (ms)")
+    ax.set_yscale("log")
+    ax.set_title("Latency against request rate (one worker)")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(file, dpi=110)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

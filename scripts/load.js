@@ -1,0 +1,70 @@
+// k6 load test for any OpenAI-compatible endpoint (the gateway, or the fake provider directly).
+// Env: URL (base, without /v1), KEY, MODEL (default gpt-4o), RATE (requests/s, default 20),
+//      DURATION (default 30s), STREAM_RATIO (0..1 share of streamed requests, default 0.2),
+//      VUS (pre-allocated virtual users, default 4*RATE), MAX_VUS (default 8*RATE),
+//      P95_MS (threshold, default 2000), MAX_ERROR_RATE (threshold, default 0.01),
+//      SUMMARY (path of the JSON summary, default load-summary.json).
+import http from 'k6/http';
+import { check } from 'k6';
+import { Trend, Counter } from 'k6/metrics';
+
+const URL = (__ENV.URL || 'http://localhost:4000').replace(/\/$/, '');
+const KEY = __ENV.KEY || '';
+const MODEL = __ENV.MODEL || 'gpt-4o';
+const RATE = parseInt(__ENV.RATE || '20', 10);
+const DURATION = __ENV.DURATION || '30s';
+const STREAM_RATIO = parseFloat(__ENV.STREAM_RATIO || '0.2');
+const P95_MS = parseInt(__ENV.P95_MS || '2000', 10);
+const MAX_ERROR_RATE = parseFloat(__ENV.MAX_ERROR_RATE || '0.01');
+
+const overhead = new Trend('litellm_overhead_ms', true);
+const streamed = new Counter('streamed_requests');
+
+export const options = {
+  discardResponseBodies: false,
+  scenarios: {
+    chat: {
+      executor: 'constant-arrival-rate',
+      rate: RATE,
+      timeUnit: '1s',
+      duration: DURATION,
+      preAllocatedVUs: parseInt(__ENV.VUS || String(Math.max(4, RATE * 4)), 10),
+      maxVUs: parseInt(__ENV.MAX_VUS || String(Math.max(8, RATE * 8)), 10),
+    },
+  },
+  thresholds: {
+    http_req_failed: [`rate<${MAX_ERROR_RATE}`],
+    http_req_duration: [`p(95)<${P95_MS}`],
+  },
+  summaryTrendStats: ['avg', 'min', 'med', 'p(90)', 'p(95)', 'p(99)', 'max'],
+};
+
+export default function () {
+  const stream = Math.random() < STREAM_RATIO;
+  const body = { model: MODEL, messages: [{ role: 'user', content: `Say hello #${__ITER}` }] };
+  if (stream) {
+    body.stream = true;
+    body.stream_options = { include_usage: true };
+  }
+  const headers = { 'Content-Type': 'application/json' };
+  if (KEY) headers.Authorization = `Bearer ${KEY}`;
+  const res = http.post(`${URL}/v1/chat/completions`, JSON.stringify(body), { headers, tags: { stream: String(stream) } });
+  if (stream) streamed.add(1);
+  check(res, {
+    'status 200': (r) => r.status === 200,
+    'has answer': (r) => (stream ? String(r.body).includes('[DONE]') : String(r.body).includes('"choices"')),
+  });
+  const extra = res.headers['X-Litellm-Overhead-Duration-Ms'];
+  if (extra !== undefined) overhead.add(parseFloat(extra));
+}
+
+export function handleSummary(data) {
+  const out = {};
+  out[__ENV.SUMMARY || 'load-summary.json'] = JSON.stringify(data, null, 2);
+  out.stdout = `\n${data.metrics.http_reqs ? data.metrics.http_reqs.values.count : 0} requests, ` +
+    `${data.metrics.http_reqs ? data.metrics.http_reqs.values.rate.toFixed(1) : 0} req/s, ` +
+    `p50 ${data.metrics.http_req_duration.values.med.toFixed(1)} ms, p95 ${data.metrics.http_req_duration.values['p(95)'].toFixed(1)} ms, ` +
+    `failed ${(data.metrics.http_req_failed.values.rate * 100).toFixed(2)}%` +
+    (data.metrics.litellm_overhead_ms ? `, LiteLLM overhead p50 ${data.metrics.litellm_overhead_ms.values.med.toFixed(1)} ms` : '') + '\n';
+  return out;
+}

@@ -1,0 +1,159 @@
+"""Failure behaviour of the rendered configuration in the real proxy: fallbacks on 500 / 429 /
+timeouts, cooldown and recovery, a stream cut mid-way, health under saturation."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import openai
+import pytest
+from ruamel.yaml import YAML
+
+from litellm_bundle import runtime
+from litellm_bundle.yamlio import dump_yaml
+
+from .conftest import MASTER_KEY, Stack
+
+pytestmark = pytest.mark.proxy
+
+COOLDOWN_S = 3
+
+
+def _deployment(group: str, model: str, fake: str, timeout: float = 2, **extra: Any) -> dict[str, Any]:
+    return {"model_name": group, "litellm_params": {"model": f"openai/{model}", "api_base": "os.environ/FAKE_PROVIDER_API_BASE",
+            "api_key": "os.environ/FAKE_PROVIDER_API_KEY", "timeout": timeout, **extra}, "model_info": {"id": f"{model}-dep"}}
+
+
+def reliability_config(staged: Path, fake: str) -> None:
+    """The rendered dev config (hooks, guardrails, callbacks, Redis) with small groups and short timers."""
+    config = YAML(typ="safe").load(staged.read_text())
+    config["model_list"] = [
+        _deployment("primary", "fake-primary", fake),
+        _deployment("backup", "fake-backup", fake),
+        _deployment("pool", "fake-pool-a", fake),
+        _deployment("pool", "fake-pool-b", fake),
+        _deployment("streamy", "fake-streamy", fake),
+    ]
+    config["router_settings"].update({"num_retries": 0, "allowed_fails": 1, "cooldown_time": COOLDOWN_S, "timeout": 30,
+                                      "fallbacks": [{"primary": ["backup"]}], "context_window_fallbacks": None})
+    config["router_settings"] = {k: v for k, v in config["router_settings"].items() if v is not None}
+    staged.write_text(dump_yaml(config))
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory, fake_provider: str, redis_server: int) -> Iterator[Stack]:
+    workdir = tmp_path_factory.mktemp("reliability")
+    secrets = {"LITELLM_MASTER_KEY": MASTER_KEY, "LITELLM_SALT_KEY": "salt-rel-1", "FAKE_PROVIDER_API_BASE": f"{fake_provider}/v1",
+               "FAKE_PROVIDER_API_KEY": "fake-key", "REDIS_HOST": "127.0.0.1", "REDIS_PORT": str(redis_server)}
+    staged = runtime.stage("dev", workdir, secrets)
+    reliability_config(staged.config, fake_provider)
+    port = runtime.free_port()
+    log = workdir / "proxy.log"
+    proc = runtime.start_proxy(staged.config, port, runtime.proxy_env(secrets), log)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        runtime.wait_healthy(f"{url}/health/liveliness", 120, proc, log)
+        yield Stack(url, MASTER_KEY, fake_provider, log)
+    finally:
+        runtime.stop(proc)
+
+
+def client(stack: Stack) -> openai.OpenAI:
+    return openai.OpenAI(base_url=f"{stack.url}/v1", api_key=stack.key, max_retries=0, timeout=60)
+
+
+def ask(stack: Stack, model: str, text: str = "hello") -> Any:
+    return client(stack).chat.completions.with_raw_response.create(model=model, messages=[{"role": "user", "content": text}])
+
+
+def received(stack: Stack, model: str) -> int:
+    return sum(1 for r in stack.fake_requests() if r["model"] == model)
+
+
+@pytest.mark.parametrize("fault", [{"status": 500}, {"status": 429, "retry_after": 1}, {"delay_s": 6}], ids=["500", "429", "timeout"])
+def test_failing_primary_is_served_by_the_fallback_group(stack: Stack, fault: dict[str, Any]) -> None:
+    stack.clear()
+    stack.faults({"fake-primary": fault})
+    started = time.monotonic()
+    raw = ask(stack, "primary", f"fallback please {json.dumps(fault)}")
+    elapsed = time.monotonic() - started
+    assert raw.headers["x-litellm-model-group"] == "backup"
+    assert int(raw.headers["x-litellm-attempted-fallbacks"]) >= 1
+    assert raw.parse().choices[0].message.content == "Fake answer from fake-backup."
+    assert received(stack, "fake-primary") >= 1 and received(stack, "fake-backup") == 1
+    if "delay_s" in fault:
+        assert elapsed < fault["delay_s"], "the 2 s deployment timeout must cut the slow primary short"
+    stack.clear()
+    time.sleep(COOLDOWN_S + 1)  # let a cooled-down primary recover before the next scenario
+
+
+def test_cooldown_after_allowed_fails_and_recovery(stack: Stack) -> None:
+    stack.clear()
+    stack.faults({"fake-pool-a": {"status": 500}})
+    outcomes = []
+    for i in range(30):
+        try:
+            ask(stack, "pool", f"pool {i}")
+            outcomes.append("ok")
+        except openai.APIStatusError as exc:
+            outcomes.append(exc.status_code)
+        if received(stack, "fake-pool-a") >= 2:
+            break
+    assert received(stack, "fake-pool-a") == 2, f"deployment a never failed twice: {outcomes}"
+    # allowed_fails=1: after the 2nd failure a is cooled down; every request now goes to b
+    for i in range(10):
+        assert ask(stack, "pool", f"cooled {i}").headers["x-litellm-model-id"] == "fake-pool-b-dep"
+    assert received(stack, "fake-pool-a") == 2
+    # the fault is gone; after cooldown_time a is back in rotation
+    httpx.delete(f"{stack.fake_url}/_fake/faults")
+    time.sleep(COOLDOWN_S + 1)
+    served = {ask(stack, "pool", f"recovered {i}").headers["x-litellm-model-id"] for i in range(20)}
+    assert "fake-pool-a-dep" in served
+    stack.clear()
+
+
+def test_stream_cut_mid_way_gives_the_client_an_error_and_the_proxy_keeps_serving(stack: Stack) -> None:
+    stack.clear()
+    stack.faults({"fake-streamy": {"cut_after_chunks": 2}})
+    text = ""
+    with pytest.raises((openai.APIError, httpx.HTTPError)):
+        for chunk in client(stack).chat.completions.create(model="streamy", messages=[{"role": "user", "content": "stream"}], stream=True):
+            text += (chunk.choices[0].delta.content or "") if chunk.choices else ""
+    assert text != "Fake answer from fake-streamy."
+    stack.clear()
+    complete = "".join((c.choices[0].delta.content or "") for c in client(stack).chat.completions.create(
+        model="streamy", messages=[{"role": "user", "content": "again"}], stream=True) if c.choices)
+    assert complete == "Fake answer from fake-streamy."
+
+
+def test_health_stays_200_while_the_proxy_is_saturated(stack: Stack, tmp_path: Path) -> None:
+    stack.clear()
+    load = subprocess.Popen(
+        [runtime.bin_path("k6"), "run", "-q", str(Path(__file__).resolve().parents[2] / "scripts" / "load.js")],
+        env={**runtime.proxy_env(), "URL": stack.url, "KEY": stack.key, "MODEL": "backup", "RATE": "200", "DURATION": "10s",
+             "VUS": "100", "MAX_VUS": "100", "STREAM_RATIO": "0", "SUMMARY": str(tmp_path / "sat.json"), "P95_MS": "600000", "MAX_ERROR_RATE": "1"},
+        cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    statuses: list[int] = []
+    slowest = 0.0
+    try:
+        time.sleep(2)  # load ramps up
+        while load.poll() is None and len(statuses) < 30:
+            started = time.monotonic()
+            statuses.append(httpx.get(f"{stack.url}/health/liveliness", timeout=5).status_code)  # the probe's timeoutSeconds
+            slowest = max(slowest, time.monotonic() - started)
+            time.sleep(0.25)
+    finally:
+        load.wait(timeout=60)
+    summary = json.loads((tmp_path / "sat.json").read_text())["metrics"]
+    achieved = summary["http_reqs"]["values"]["rate"]
+    assert achieved < 190 or summary["dropped_iterations"]["values"]["count"] > 0, "the proxy was not saturated"
+    assert len(statuses) >= 10 and set(statuses) == {200}, statuses
+    assert slowest < 5

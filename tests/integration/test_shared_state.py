@@ -1,0 +1,94 @@
+"""Two proxy instances sharing one real Redis: the cache and per-deployment rpm limits are shared."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import openai
+import pytest
+from ruamel.yaml import YAML
+
+from litellm_bundle import runtime
+from litellm_bundle.yamlio import dump_yaml
+
+from .conftest import MASTER_KEY, Stack
+
+pytestmark = pytest.mark.proxy
+
+RPM_LIMIT = 4
+
+
+def shared_config(staged: Path) -> None:
+    """The rendered dev config plus the response cache in Redis (as staging/prod) and an rpm-limited group."""
+    config = YAML(typ="safe").load(staged.read_text())
+    limited = {"model_name": "limited", "litellm_params": {"model": "openai/fake-limited", "api_base": "os.environ/FAKE_PROVIDER_API_BASE",
+               "api_key": "os.environ/FAKE_PROVIDER_API_KEY", "rpm": RPM_LIMIT}, "model_info": {"id": "fake-limited-dep"}}
+    config["model_list"].append(limited)
+    config["litellm_settings"]["cache"] = True
+    config["litellm_settings"]["cache_params"] = {"type": "redis", "host": "os.environ/REDIS_HOST", "port": "os.environ/REDIS_PORT", "ttl": 600,
+                                                  "supported_call_types": ["acompletion", "completion"]}
+    config["router_settings"]["num_retries"] = 0
+    staged.write_text(dump_yaml(config))
+
+
+@pytest.fixture(scope="module")
+def pair(tmp_path_factory: pytest.TempPathFactory, fake_provider: str, redis_server: int) -> Iterator[tuple[Stack, Stack]]:
+    secrets = {"LITELLM_MASTER_KEY": MASTER_KEY, "LITELLM_SALT_KEY": "salt-pair-1", "FAKE_PROVIDER_API_BASE": f"{fake_provider}/v1",
+               "FAKE_PROVIDER_API_KEY": "fake-key", "REDIS_HOST": "127.0.0.1", "REDIS_PORT": str(redis_server)}
+    procs, stacks = [], []
+    try:
+        for name in ("a", "b"):
+            workdir = tmp_path_factory.mktemp(f"instance-{name}")
+            staged = runtime.stage("dev", workdir, secrets)
+            shared_config(staged.config)
+            port = runtime.free_port()
+            log = workdir / "proxy.log"
+            procs.append(runtime.start_proxy(staged.config, port, runtime.proxy_env(secrets), log))
+            stacks.append(Stack(f"http://127.0.0.1:{port}", MASTER_KEY, fake_provider, log))
+        for proc, stack in zip(procs, stacks):
+            runtime.wait_healthy(f"{stack.url}/health/liveliness", 120, proc, stack.log)
+        yield stacks[0], stacks[1]
+    finally:
+        for proc in procs:
+            runtime.stop(proc)
+
+
+def chat(stack: Stack, model: str, text: str) -> Any:
+    client = openai.OpenAI(base_url=f"{stack.url}/v1", api_key=stack.key, max_retries=0, timeout=60)
+    return client.chat.completions.with_raw_response.create(model=model, messages=[{"role": "user", "content": text}])
+
+
+def test_response_cached_by_a_is_a_hit_on_b(pair: tuple[Stack, Stack]) -> None:
+    a, b = pair
+    a.clear()
+    prompt = f"cache me {uuid.uuid4()}"
+    first = chat(a, "gpt-4o-mini", prompt)
+    assert "x-litellm-cache-key" not in first.headers
+    time.sleep(0.5)  # the cache write to Redis is asynchronous
+    second = chat(b, "gpt-4o-mini", prompt)
+    assert second.headers.get("x-litellm-cache-key"), dict(second.headers)
+    assert second.parse().choices[0].message.content == first.parse().choices[0].message.content
+    assert sum(1 for r in a.fake_requests() if r["model"] == "fake-gpt-4o-mini") == 1
+
+
+def test_rpm_limit_is_enforced_across_both_instances(pair: tuple[Stack, Stack]) -> None:
+    a, b = pair
+    a.clear()
+    statuses = []
+    for i in range(RPM_LIMIT + 2):
+        target = a if i % 2 == 0 else b
+        try:
+            chat(target, "limited", f"limited {uuid.uuid4()}")
+            statuses.append(200)
+        except openai.APIStatusError as exc:
+            statuses.append(exc.status_code)
+        time.sleep(0.3)  # let each instance's usage reach Redis
+    served = sum(1 for r in a.fake_requests() if r["model"] == "fake-limited")
+    # per instance the limit would allow RPM_LIMIT each (2*RPM_LIMIT in all); shared, RPM_LIMIT in all
+    assert statuses[:RPM_LIMIT] == [200] * RPM_LIMIT, statuses
+    assert statuses[RPM_LIMIT:] == [429, 429], statuses
+    assert served == RPM_LIMIT
