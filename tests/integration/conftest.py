@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -43,6 +44,30 @@ class Stack:
         httpx.put(f"{self.fake_url}/_fake/faults", json=faults).raise_for_status()
 
 
+def local_secrets(fake_provider: str, redis_port: int, salt: str) -> dict[str, str]:
+    """The .env of a test stack: fake provider, the test's Redis; no real provider keys."""
+    return {"LITELLM_MASTER_KEY": MASTER_KEY, "LITELLM_SALT_KEY": salt, "FAKE_PROVIDER_API_BASE": f"{fake_provider}/v1",
+            "FAKE_PROVIDER_API_KEY": "fake-key", "REDIS_HOST": "127.0.0.1", "REDIS_PORT": str(redis_port)}
+
+
+@contextlib.contextmanager
+def running_proxy(config: Path, secrets: dict[str, str], fake_provider: str, log_level: str = "WARNING") -> Iterator[Stack]:
+    """The real proxy on a free port with `config`; stopped (whole process group) on exit."""
+    env = runtime.proxy_env({**secrets, "LITELLM_LOG": log_level})
+    for name in ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "GEMINI_API_KEY"):
+        env.pop(name, None)
+    port = runtime.free_port()
+    log = config.parent / "proxy.log"
+    proc = runtime.start_proxy(config, port, env, log)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        runtime.wait_healthy(f"{url}/health/liveliness", 120, proc, log)
+        yield Stack(url, MASTER_KEY, fake_provider, log)
+    finally:
+        runtime.stop(proc)
+        assert proc.returncode is not None
+
+
 @pytest.fixture(scope="session")
 def fake_provider(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     port = runtime.free_port()
@@ -73,16 +98,8 @@ def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
 @pytest.fixture(scope="session")
 def dev_stack(tmp_path_factory: pytest.TempPathFactory, fake_provider: str, redis_server: int) -> Iterator[Stack]:
     workdir = tmp_path_factory.mktemp("proxy")
-    secrets = {
-        "LITELLM_MASTER_KEY": MASTER_KEY,
-        "LITELLM_SALT_KEY": "salt-gw-test-0a1b2c3d",
-        "FAKE_PROVIDER_API_BASE": f"{fake_provider}/v1",
-        "FAKE_PROVIDER_API_KEY": "fake-key",
-        "REDIS_HOST": "127.0.0.1",
-        "REDIS_PORT": str(redis_server),
-    }
+    secrets = local_secrets(fake_provider, redis_server, "salt-gw-test-0a1b2c3d")
     staged = runtime.stage("dev", workdir, secrets)
-    config = staged.config
     (workdir / "test_transforms.py").write_text(TEST_TRANSFORMS)
     hooks = json.loads((workdir / "hooks.json").read_text())
     hooks["transforms"]["pipeline"] += [
@@ -90,16 +107,5 @@ def dev_stack(tmp_path_factory: pytest.TempPathFactory, fake_provider: str, redi
         {"name": "explodes-closed", "type": "custom", "path": "test_transforms.explode_on_marker", "on_error": "fail_closed", "params": {"marker": "EXPLODE-CLOSED"}},
     ]
     (workdir / "hooks.json").write_text(json.dumps(hooks))
-    port = runtime.free_port()
-    log = workdir / "proxy.log"
-    env = runtime.proxy_env({**secrets, "LITELLM_LOG": "INFO"})
-    for name in ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "GEMINI_API_KEY"):
-        env.pop(name, None)
-    proc = runtime.start_proxy(config, port, env, log)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        runtime.wait_healthy(f"{url}/health/liveliness", 120, proc, log)
-        yield Stack(url, MASTER_KEY, fake_provider, log)
-    finally:
-        runtime.stop(proc)
-        assert proc.returncode is not None
+    with running_proxy(staged.config, secrets, fake_provider, log_level="INFO") as stack:
+        yield stack

@@ -15,7 +15,7 @@ from ruamel.yaml import YAML
 from litellm_bundle import runtime
 from litellm_bundle.yamlio import dump_yaml
 
-from .conftest import MASTER_KEY, Stack
+from .conftest import Stack, local_secrets, running_proxy
 
 pytestmark = pytest.mark.proxy
 
@@ -37,24 +37,14 @@ def shared_config(staged: Path) -> None:
 
 @pytest.fixture(scope="module")
 def pair(tmp_path_factory: pytest.TempPathFactory, fake_provider: str, redis_server: int) -> Iterator[tuple[Stack, Stack]]:
-    secrets = {"LITELLM_MASTER_KEY": MASTER_KEY, "LITELLM_SALT_KEY": "salt-pair-1", "FAKE_PROVIDER_API_BASE": f"{fake_provider}/v1",
-               "FAKE_PROVIDER_API_KEY": "fake-key", "REDIS_HOST": "127.0.0.1", "REDIS_PORT": str(redis_server)}
-    procs, stacks = [], []
-    try:
-        for name in ("a", "b"):
-            workdir = tmp_path_factory.mktemp(f"instance-{name}")
-            staged = runtime.stage("dev", workdir, secrets)
-            shared_config(staged.config)
-            port = runtime.free_port()
-            log = workdir / "proxy.log"
-            procs.append(runtime.start_proxy(staged.config, port, runtime.proxy_env(secrets), log))
-            stacks.append(Stack(f"http://127.0.0.1:{port}", MASTER_KEY, fake_provider, log))
-        for proc, stack in zip(procs, stacks):
-            runtime.wait_healthy(f"{stack.url}/health/liveliness", 120, proc, stack.log)
-        yield stacks[0], stacks[1]
-    finally:
-        for proc in procs:
-            runtime.stop(proc)
+    secrets = local_secrets(fake_provider, redis_server, "salt-pair-1")
+    configs = []
+    for name in ("a", "b"):
+        staged = runtime.stage("dev", tmp_path_factory.mktemp(f"instance-{name}"), secrets)
+        shared_config(staged.config)
+        configs.append(staged.config)
+    with running_proxy(configs[0], secrets, fake_provider) as a, running_proxy(configs[1], secrets, fake_provider) as b:
+        yield a, b
 
 
 def chat(stack: Stack, model: str, text: str) -> Any:
