@@ -78,6 +78,7 @@ def main() -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     results: dict[str, list[dict[str, Any]]] = {}
+    hook_ms: dict[str, float] = {}
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp_name:
         tmp = Path(tmp_name)
         fake_port, redis_port = runtime.free_port(), runtime.free_port()
@@ -114,6 +115,8 @@ def main() -> int:
                 for rate in rates:
                     rows.append(k6(url, rate, args.duration, model, tmp / f"{name}-{rate}.json"))
                     print(f"{name:15s} {rate:4d} req/s offered -> {rows[-1]}", flush=True)
+                if name == "bundle":
+                    hook_ms[name] = hooks_time_ms(url)
                 sat = k6(url, args.saturation_rate, args.duration, model, tmp / f"{name}-sat.json", max_vus=64)
                 sat["saturation"] = True
                 rows.append(sat)
@@ -126,7 +129,7 @@ def main() -> int:
             runtime.stop(fake)
             if redis is not None:
                 runtime.stop(redis)
-    table = report(results, rates, args.saturation_rate)
+    table = report(results, rates, args.saturation_rate, hook_ms.get("bundle"))
     (out / "bench.md").write_text(table)
     (out / "bench.json").write_text(json.dumps({"upstream_latency_ms": UPSTREAM_LATENCY_MS, "cpus": os.cpu_count(), "results": results}, indent=2))
     plot(results, out / "latency_vs_rate.png")
@@ -135,7 +138,21 @@ def main() -> int:
     return 0
 
 
-def report(results: dict[str, list[dict[str, Any]]], rates: list[int], sat_rate: int) -> str:
+def hooks_time_ms(url: str) -> float:
+    """Mean time per request spent inside the gateway hooks (pre_call callback + guardrails), from /metrics/."""
+    import httpx
+
+    text = httpx.get(f"{url}/metrics/", timeout=10).text
+    total, requests = 0.0, 0.0
+    for line in text.splitlines():
+        if line.startswith("gateway_hook_duration_seconds_sum"):
+            total += float(line.rsplit(" ", 1)[1])
+        if line.startswith('gateway_hook_duration_seconds_count{stage="pre_call"}'):
+            requests = float(line.rsplit(" ", 1)[1])
+    return total / requests * 1000 if requests else float("nan")
+
+
+def report(results: dict[str, list[dict[str, Any]]], rates: list[int], sat_rate: int, hook_ms: float | None = None) -> str:
     direct = {r["rate"]: r for r in results["direct"] if not r.get("saturation")}
     lines = [
         f"Benchmark: {os.cpu_count()} CPUs, one proxy worker, fake upstream with {UPSTREAM_LATENCY_MS} ms latency, chat requests (k6 constant arrival rate).",
@@ -156,6 +173,8 @@ def report(results: dict[str, list[dict[str, Any]]], rates: list[int], sat_rate:
         without = next(r for r in results["bundle-nohooks"] if r["rate"] == mid and not r.get("saturation"))
         lines += ["", f"Hooks cost at {mid} req/s: p50 {with_h['p50'] - without['p50']:+.2f} ms end to end; "
                   f"LiteLLM overhead header p50 {((with_h['overhead_p50'] or 0) - (without['overhead_p50'] or 0)):+.2f} ms."]
+        if hook_ms is not None:
+            lines.append(f"Time inside the hooks per request, measured in the proxy (gateway_hook_duration_seconds, all fixed-rate runs): {hook_ms:.3f} ms mean.")
     sat = {name: next(r for r in rows if r.get("saturation"))["rps"] for name, rows in results.items()}
     if "plain" in sat and "bundle" in sat:
         lines.append(f"Saturation throughput per worker: plain {sat['plain']} req/s, bundle {sat['bundle']} req/s ({sat['bundle'] / sat['plain'] * 100:.0f}% of plain).")

@@ -52,6 +52,18 @@ class _ConfiguredGuardrail(CustomGuardrail):
         kwargs.setdefault("supported_event_hooks", [GuardrailEventHooks.pre_call])
         super().__init__(guardrail_name=guardrail_name, **kwargs)
 
+    async def async_pre_call_hook(self, user_api_key_dict: Any, cache: Any, data: dict, call_type: Any) -> dict:
+        if not self._should_run(data):
+            return data
+        started = obs.monotonic()
+        try:
+            return self.check(data)
+        finally:
+            obs.HOOK_SECONDS.labels(self.expected_type).observe(obs.monotonic() - started)
+
+    def check(self, data: dict[str, Any]) -> dict[str, Any]:
+        raise NotImplementedError
+
     def _should_run(self, data: dict[str, Any]) -> bool:
         try:
             return bool(self.should_run_guardrail(data=data, event_type=GuardrailEventHooks.pre_call))
@@ -85,11 +97,6 @@ class SecretRedactionGuardrail(_ConfiguredGuardrail):
             obs.event("guardrail_redacted", guardrail=self.guardrail_name, detectors=hits)
         return data
 
-    async def async_pre_call_hook(self, user_api_key_dict: Any, cache: Any, data: dict, call_type: Any) -> dict:
-        if not self._should_run(data):
-            return data
-        return self.check(data)
-
 
 class BannedKeywordsGuardrail(_ConfiguredGuardrail):
     expected_type = "banned_keywords"
@@ -109,8 +116,3 @@ class BannedKeywordsGuardrail(_ConfiguredGuardrail):
                 obs.event("guardrail_blocked", guardrail=self.guardrail_name, detectors=["banned_keyword"])
                 raise _blocked(str(self.guardrail_name), self.message)
         return data
-
-    async def async_pre_call_hook(self, user_api_key_dict: Any, cache: Any, data: dict, call_type: Any) -> dict:
-        if not self._should_run(data):
-            return data
-        return self.check(data)

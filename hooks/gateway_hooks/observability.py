@@ -73,6 +73,10 @@ TRANSFORM_SECONDS = _metric(
 TRANSFORM_FAILURES = _metric("Counter", "gateway_transform_failures", "Request transforms that raised, by policy.", ["transform", "policy"])
 TRANSFORM_SLOW = _metric("Counter", "gateway_transform_slow", "Request transforms slower than the configured threshold.", ["transform"])
 GUARDRAIL_ACTIONS = _metric("Counter", "gateway_guardrail_actions", "Guardrail actions (redacted, blocked) by guardrail and detector.", ["guardrail", "action", "detector"])
+HOOK_SECONDS = _metric(
+    "Histogram", "gateway_hook_duration_seconds", "Time spent inside the gateway hooks per request, by stage.", ["stage"],
+    buckets=(0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05),
+)
 HOOK_ERRORS = _metric("Counter", "gateway_hook_errors", "Unexpected errors inside the hooks (the request continued).", ["stage"])
 
 

@@ -36,6 +36,13 @@ class GatewayHooks(CustomLogger):
         return decision
 
     async def async_pre_call_hook(self, user_api_key_dict: Any, cache: Any, data: dict, call_type: Any) -> dict:
+        started = obs.monotonic()
+        try:
+            return self._pre_call(data, call_type)
+        finally:
+            obs.HOOK_SECONDS.labels("pre_call").observe(obs.monotonic() - started)
+
+    def _pre_call(self, data: dict, call_type: Any) -> dict:
         try:
             data, failed = self.pipeline.apply(data)
         except TransformFailed as exc:

@@ -121,4 +121,6 @@ def test_hook_metrics_on_litellm_metrics_endpoint(dev_stack: Stack) -> None:
     assert 'gateway_route_decisions_total{label="tools",rule="tool-calls"}' in metrics
     assert "gateway_transform_duration_seconds_bucket" in metrics
     assert "gateway_guardrail_actions_total" in metrics
+    assert 'gateway_hook_duration_seconds_count{stage="pre_call"}' in metrics
+    assert 'gateway_hook_duration_seconds_count{stage="secret_redaction"}' in metrics
     assert "litellm_requests_metric" in metrics or "litellm_proxy_total_requests_metric" in metrics
