@@ -35,7 +35,7 @@ def env_example(cs: ConfigSet) -> str:
         "# `make up` copies it to .env and fills the generated values. Never commit .env.",
         "",
     ]
-    for name, ref in references.items():
+    for ref in references.values():
         source = (ref.get("sources") or {}).get("dev")
         if not source or "env" not in source:
             continue

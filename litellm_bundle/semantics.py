@@ -55,7 +55,7 @@ def check_global(cs: ConfigSet) -> list[Problem]:
     if "routing" in cs.docs and isinstance(models, dict):
         problems += _routing_targets(cs, routing, set(models))
     if "guardrails" in cs.docs:
-        problems += _guardrail_names(cs)
+        problems += _unique_names(cs, "guardrails", "guardrails", "guardrail")
     if "transforms" in cs.docs:
         problems += _unique_names(cs, "transforms", "transforms", "transform")
     return problems
@@ -144,10 +144,6 @@ def _routing_targets(cs: ConfigSet, routing: dict[str, Any], groups: set[str]) -
     if cycle:
         problems.append(Problem(doc.locate(("rules", first_rule[cycle[0]], "label")), f"routing rules form a loop: {' -> '.join(cycle)}; a rule may not route to a label that routes back"))
     return problems
-
-
-def _guardrail_names(cs: ConfigSet) -> list[Problem]:
-    return _unique_names(cs, "guardrails", "guardrails", "guardrail")
 
 
 def _unique_names(cs: ConfigSet, doc_key: str, list_key: str, what: str) -> list[Problem]:

@@ -31,7 +31,7 @@ def measure(args: list[str], runs: int) -> list[float]:
 def main() -> None:
     runs = int(sys.argv[1]) if len(sys.argv) > 1 else 10
     rows = [("validate + render (3 environments)", ["render", "--check", "--skip-k8s"]), ("... plus helm template into k8s/", ["render", "--check"])]
-    print(f"| step | median s | min s | max s | runs |\n|---|---|---|---|---|")
+    print("| step | median s | min s | max s | runs |\n|---|---|---|---|---|")
     for label, args in rows:
         t = measure(args, runs)
         print(f"| {label} | {statistics.median(t):.3f} | {min(t):.3f} | {max(t):.3f} | {runs} |")

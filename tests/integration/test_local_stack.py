@@ -53,7 +53,7 @@ def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, 
 
 def test_up_prints_url_key_source_and_examples(local_stack: dict) -> None:
     out = local_stack["up"]
-    assert f"LiteLLM gateway is up (native" in out and local_stack["url"] in out
+    assert "LiteLLM gateway is up (native" in out and local_stack["url"] in out
     assert f"LITELLM_MASTER_KEY from {local_stack['env_file']}" in out
     assert "curl -s" in out and "openai.OpenAI(base_url=" in out
     assert local_stack["key"].startswith("sk-") and len(local_stack["key"]) > 30
