@@ -92,7 +92,11 @@ def create_app(state: State) -> Starlette:
             return None
         return body if isinstance(body, dict) else None
 
-    async def pre_answer(request: Request, kind: str, body: dict[str, Any]) -> tuple[dict[str, Any] | None, Response | None]:
+    async def begin(request: Request, kind: str) -> tuple[dict[str, Any], dict[str, Any] | None, Response | None]:
+        """Parse, record, apply latency and faults: (body, fault, early response or None)."""
+        body = await read_json(request)
+        if body is None:
+            return {}, None, _error(400, "body must be a JSON object")
         model = str(body.get("model", ""))
         state.counts[model] = state.counts.get(model, 0) + 1
         if state.record:
@@ -106,14 +110,11 @@ def create_app(state: State) -> Starlette:
             if fault.get("status"):
                 status = int(fault["status"])
                 headers = {"retry-after": str(fault["retry_after"])} if "retry_after" in fault else None
-                return fault, _error(status, f"fake provider: injected {status} for model {model}", headers)
-        return fault, None
+                return body, fault, _error(status, f"fake provider: injected {status} for model {model}", headers)
+        return body, fault, None
 
     async def chat(request: Request) -> Response:
-        body = await read_json(request)
-        if body is None:
-            return _error(400, "body must be a JSON object")
-        fault, early = await pre_answer(request, "chat", body)
+        body, fault, early = await begin(request, "chat")
         if early is not None:
             return early
         model = str(body.get("model", "fake"))
@@ -152,10 +153,7 @@ def create_app(state: State) -> Starlette:
         return StreamingResponse(events(), media_type="text/event-stream")
 
     async def embeddings(request: Request) -> Response:
-        body = await read_json(request)
-        if body is None:
-            return _error(400, "body must be a JSON object")
-        _, early = await pre_answer(request, "embeddings", body)
+        body, _, early = await begin(request, "embeddings")
         if early is not None:
             return early
         inputs = body.get("input")

@@ -6,8 +6,8 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 
-def iter_texts(data: dict[str, Any]) -> Iterator[str]:
-    """Every prompt text of a chat, completion or embedding request."""
+def _text_slots(data: dict[str, Any]) -> Iterator[tuple[Any, Any]]:
+    """(container, key) of every prompt text: container[key] is a str. One walk serves reading and rewriting."""
     messages = data.get("messages")
     if isinstance(messages, list):
         for message in messages:
@@ -15,47 +15,31 @@ def iter_texts(data: dict[str, Any]) -> Iterator[str]:
                 continue
             content = message.get("content")
             if isinstance(content, str):
-                yield content
+                yield message, "content"
             elif isinstance(content, list):
-                for part in content:
-                    if isinstance(part, dict) and isinstance(part.get("text"), str):
-                        yield part["text"]
+                yield from ((part, "text") for part in content if isinstance(part, dict) and isinstance(part.get("text"), str))
             for call in message.get("tool_calls") or []:
-                arguments = (call.get("function") or {}).get("arguments") if isinstance(call, dict) else None
-                if isinstance(arguments, str):
-                    yield arguments
+                function = call.get("function") if isinstance(call, dict) else None
+                if isinstance(function, dict) and isinstance(function.get("arguments"), str):
+                    yield function, "arguments"
     for key in ("input", "prompt"):
         value = data.get(key)
         if isinstance(value, str):
-            yield value
+            yield data, key
         elif isinstance(value, list):
-            yield from (v for v in value if isinstance(v, str))
+            yield from ((value, index) for index, item in enumerate(value) if isinstance(item, str))
+
+
+def iter_texts(data: dict[str, Any]) -> Iterator[str]:
+    """Every prompt text of a chat, completion or embedding request."""
+    for container, key in _text_slots(data):
+        yield container[key]
 
 
 def rewrite_texts(data: dict[str, Any], fn: Callable[[str], str]) -> None:
     """Apply fn to every prompt text in place (same places iter_texts reads)."""
-    messages = data.get("messages")
-    if isinstance(messages, list):
-        for message in messages:
-            if not isinstance(message, dict):
-                continue
-            content = message.get("content")
-            if isinstance(content, str):
-                message["content"] = fn(content)
-            elif isinstance(content, list):
-                for part in content:
-                    if isinstance(part, dict) and isinstance(part.get("text"), str):
-                        part["text"] = fn(part["text"])
-            for call in message.get("tool_calls") or []:
-                function = call.get("function") if isinstance(call, dict) else None
-                if isinstance(function, dict) and isinstance(function.get("arguments"), str):
-                    function["arguments"] = fn(function["arguments"])
-    for key in ("input", "prompt"):
-        value = data.get(key)
-        if isinstance(value, str):
-            data[key] = fn(value)
-        elif isinstance(value, list):
-            data[key] = [fn(v) if isinstance(v, str) else v for v in value]
+    for container, key in list(_text_slots(data)):
+        container[key] = fn(container[key])
 
 
 def total_chars(data: dict[str, Any]) -> int:
