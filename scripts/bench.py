@@ -34,12 +34,30 @@ KEY = "sk-bench-7c1e9a2f4d6b"
 UPSTREAM_LATENCY_MS = 20
 
 
-def k6(url: str, rate: int, duration: str, model: str, summary: Path, key: str = KEY, max_vus: int | None = None) -> dict[str, Any]:
+def group_cpu_seconds(pgid: int | None) -> float:
+    """CPU time (user + system) of every process in a process group, from /proc."""
+    if pgid is None:
+        return 0.0
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == pgid:  # field 5 of stat: process group
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / ticks
+
+
+def k6(url: str, rate: int, duration: str, model: str, summary: Path, key: str = KEY, max_vus: int | None = None, pgid: int | None = None) -> dict[str, Any]:
     env = {**os.environ, "URL": url, "KEY": key, "MODEL": model, "RATE": str(rate), "DURATION": duration, "STREAM_RATIO": "0",
            "SUMMARY": str(summary), "P95_MS": "600000", "MAX_ERROR_RATE": "1"}
     if max_vus:
         env.update({"VUS": str(max_vus), "MAX_VUS": str(max_vus)})
+    cpu_before = group_cpu_seconds(pgid)
     subprocess.run([runtime.bin_path("k6"), "run", "-q", str(ROOT / "scripts" / "load.js")], env=env, capture_output=True, text=True, cwd=summary.parent)
+    cpu = group_cpu_seconds(pgid) - cpu_before
     data = json.loads(summary.read_text())["metrics"]
     duration_s = float(duration.rstrip("s"))
     trend = data["http_req_duration"]["values"]
@@ -50,6 +68,8 @@ def k6(url: str, rate: int, duration: str, model: str, summary: Path, key: str =
         "p50": round(trend["med"], 2), "p95": round(trend["p(95)"], 2), "p99": round(trend["p(99)"], 2),
         "failed": round(data["http_req_failed"]["values"]["rate"], 4),
         "overhead_p50": round(overhead["med"], 2) if overhead else None,
+        # proxy CPU per request: the per-core cost, far steadier than saturation throughput on a shared machine
+        "cpu_ms_per_request": round(cpu * 1000 / data["http_reqs"]["values"]["count"], 2) if pgid and data["http_reqs"]["values"]["count"] else None,
     }
 
 
@@ -112,12 +132,13 @@ def main() -> int:
                     runtime.wait_healthy(f"{url}/health/liveliness", 120, proc, tmp / f"{name}.log")
                     k6(url, 5, "3s", model, tmp / "warmup.json")  # warm-up: imports, tokenizers, connections
                 rows = []
+                pgid = proc.pid if proc is not None else None
                 for rate in rates:
-                    rows.append(k6(url, rate, args.duration, model, tmp / f"{name}-{rate}.json"))
+                    rows.append(k6(url, rate, args.duration, model, tmp / f"{name}-{rate}.json", pgid=pgid))
                     print(f"{name:15s} {rate:4d} req/s offered -> {rows[-1]}", flush=True)
                 if name == "bundle":
                     hook_ms[name] = hooks_time_ms(url)
-                sat = k6(url, args.saturation_rate, args.duration, model, tmp / f"{name}-sat.json", max_vus=64)
+                sat = k6(url, args.saturation_rate, args.duration, model, tmp / f"{name}-sat.json", max_vus=64, pgid=pgid)
                 sat["saturation"] = True
                 rows.append(sat)
                 print(f"{name:15s} saturation ({args.saturation_rate} offered, 64 VUs) -> {sat}", flush=True)
@@ -157,8 +178,8 @@ def report(results: dict[str, list[dict[str, Any]]], rates: list[int], sat_rate:
     lines = [
         f"Benchmark: {os.cpu_count()} CPUs, one proxy worker, fake upstream with {UPSTREAM_LATENCY_MS} ms latency, chat requests (k6 constant arrival rate).",
         "",
-        "| target | offered req/s | achieved req/s | p50 ms | p95 ms | p99 ms | failed | p50 overhead vs direct ms | LiteLLM overhead header p50 ms |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| target | offered req/s | achieved req/s | p50 ms | p95 ms | p99 ms | failed | p50 overhead vs direct ms | LiteLLM overhead header p50 ms | proxy CPU ms/request |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for name, rows in results.items():
         for row in rows:
@@ -166,7 +187,8 @@ def report(results: dict[str, list[dict[str, Any]]], rates: list[int], sat_rate:
             base = direct.get(row["rate"])
             over = f"{row['p50'] - base['p50']:.1f}" if base and name != "direct" and not row.get("saturation") else "-"
             header = "-" if row["overhead_p50"] is None else f"{row['overhead_p50']:.2f}"
-            lines.append(f"| {name} | {offered} | {row['rps']} | {row['p50']:.1f} | {row['p95']:.1f} | {row['p99']:.1f} | {row['failed'] * 100:.1f}% | {over} | {header} |")
+            cpu = "-" if row.get("cpu_ms_per_request") is None else f"{row['cpu_ms_per_request']:.2f}"
+            lines.append(f"| {name} | {offered} | {row['rps']} | {row['p50']:.1f} | {row['p95']:.1f} | {row['p99']:.1f} | {row['failed'] * 100:.1f}% | {over} | {header} | {cpu} |")
     if "bundle" in results and "bundle-nohooks" in results:
         mid = rates[len(rates) // 2]
         with_h = next(r for r in results["bundle"] if r["rate"] == mid and not r.get("saturation"))
@@ -175,6 +197,14 @@ def report(results: dict[str, list[dict[str, Any]]], rates: list[int], sat_rate:
                   f"LiteLLM overhead header p50 {((with_h['overhead_p50'] or 0) - (without['overhead_p50'] or 0)):+.2f} ms."]
         if hook_ms is not None:
             lines.append(f"Time inside the hooks per request, measured in the proxy (gateway_hook_duration_seconds, all fixed-rate runs): {hook_ms:.3f} ms mean.")
+    per_core = {}
+    for name, rows in results.items():
+        cpu = [r["cpu_ms_per_request"] for r in rows if r.get("cpu_ms_per_request") and not r.get("saturation")]
+        if cpu:
+            per_core[name] = 1000 / (sum(cpu) / len(cpu))
+    if per_core:
+        lines.append("Throughput per core from proxy CPU per request (mean of the fixed-rate runs): "
+                     + ", ".join(f"{n} {v:.0f} req/s" for n, v in per_core.items()) + ".")
     sat = {name: next(r for r in rows if r.get("saturation"))["rps"] for name, rows in results.items()}
     if "plain" in sat and "bundle" in sat:
         lines.append(f"Saturation throughput per worker: plain {sat['plain']} req/s, bundle {sat['bundle']} req/s ({sat['bundle'] / sat['plain'] * 100:.0f}% of plain).")
