@@ -10,8 +10,6 @@ import pytest
 
 from litellm_bundle import kube, paths
 
-pytestmark = pytest.mark.tools
-
 Render = Callable[..., list[dict[str, Any]]]
 
 
