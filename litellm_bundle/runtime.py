@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -117,18 +118,42 @@ def wait_healthy(url: str, timeout: float, proc: subprocess.Popen[bytes] | None 
     raise RuntimeError(f"{url} not healthy after {timeout:.0f}s")
 
 
-def stop(proc: subprocess.Popen[bytes], grace: float = 10.0) -> None:
-    """Stop a process group started by this module (the proxy forks workers)."""
-    if proc.poll() is not None:
-        return
-    try:
-        os.killpg(proc.pid, 15)
-        proc.wait(timeout=grace)
-    except (ProcessLookupError, subprocess.TimeoutExpired):
+def group_processes(pgid: int) -> dict[int, list[str]]:
+    """pid -> /proc/<pid>/stat fields after the command name (state first) of every process in a process group."""
+    found = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
-            os.killpg(proc.pid, 9)
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if int(fields[2]) == pgid:
+            found[int(stat.parent.name)] = fields
+    return found
+
+
+def group_alive(pgid: int) -> bool:
+    """Any process of the group still running (zombies have exited; only their parent's bookkeeping is left)."""
+    return any(fields[0] != "Z" for fields in group_processes(pgid).values())
+
+
+def stop_group(pgid: int, grace: float = 10.0) -> None:
+    """SIGTERM a whole process group (the proxy forks workers), SIGKILL what is left after `grace` seconds."""
+    for sig, wait in ((signal.SIGTERM, grace), (signal.SIGKILL, 5.0)):
+        if not group_alive(pgid):
+            return
+        try:
+            os.killpg(pgid, sig)
         except ProcessLookupError:
-            pass
+            return
+        deadline = time.monotonic() + wait
+        while group_alive(pgid) and time.monotonic() < deadline:
+            time.sleep(0.1)
+
+
+def stop(proc: subprocess.Popen[bytes], grace: float = 10.0) -> None:
+    """Stop a process group started by this module, including workers that outlive their parent."""
+    stop_group(proc.pid, grace)
+    if proc.poll() is None:
         proc.wait(timeout=5)
 
 

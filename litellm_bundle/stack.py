@@ -10,10 +10,8 @@ from __future__ import annotations
 import os
 import secrets
 import shutil
-import signal
 import subprocess
 import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -99,16 +97,6 @@ def docker_engine_available() -> bool:
         return False
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def recorded_pids(sp: StackPaths) -> dict[str, int]:
     found = {}
     for file in sorted(sp.pids.glob("*.pid")) if sp.pids.exists() else []:
@@ -149,7 +137,7 @@ def _banner(url: str, key_source: str, notes: list[str], mode: str) -> str:
 
 def up(sp: StackPaths, native: bool = False, timeout: float = 120.0) -> int:
     sp.state.mkdir(parents=True, exist_ok=True)
-    running = {name: pid for name, pid in recorded_pids(sp).items() if _alive(pid)}
+    running = {name: pid for name, pid in recorded_pids(sp).items() if runtime.group_alive(pid)}
     if running:
         print(f"already running ({', '.join(f'{n}={p}' for n, p in running.items())}); `make down` first", file=sys.stderr)
         return 1
@@ -217,46 +205,13 @@ def down(sp: StackPaths, grace: float = 15.0) -> int:
         subprocess.run(["docker", "compose", "-f", str(COMPOSE_FILE), "--env-file", str(sp.env_file), "down"])
     stopped = []
     for name, pid in recorded_pids(sp).items():
-        if _alive(pid):
-            try:
-                os.killpg(pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
-            deadline = time.monotonic() + grace
-            while _group_alive(pid) and time.monotonic() < deadline:
-                time.sleep(0.1)
-            if _group_alive(pid):
-                try:
-                    os.killpg(pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
+        if runtime.group_alive(pid):
+            runtime.stop_group(pid, grace)
             stopped.append(name)
         (sp.pids / f"{name}.pid").unlink(missing_ok=True)
     sp.mode.unlink(missing_ok=True)
     print(f"stopped {', '.join(stopped)}" if stopped else "nothing was running")
     return 0
-
-
-def _group_alive(pgid: int) -> bool:
-    try:
-        os.killpg(pgid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    # zombies of our own children do not count: reap when possible
-    try:
-        os.waitpid(-pgid, os.WNOHANG)
-    except ChildProcessError:
-        pass
-    return _alive(pgid) and not _is_zombie(pgid)
-
-
-def _is_zombie(pid: int) -> bool:
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().split(") ", 1)[1].startswith("Z")
-    except (OSError, IndexError):
-        return False
 
 
 def logs(sp: StackPaths, follow: bool = True) -> int:

@@ -38,16 +38,8 @@ def group_cpu_seconds(pgid: int | None) -> float:
     """CPU time (user + system) of every process in a process group, from /proc."""
     if pgid is None:
         return 0.0
-    ticks = os.sysconf("SC_CLK_TCK")
-    total = 0
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[2]) == pgid:  # field 5 of stat: process group
-            total += int(fields[11]) + int(fields[12])  # utime, stime
-    return total / ticks
+    ticks = sum(int(fields[11]) + int(fields[12]) for fields in runtime.group_processes(pgid).values())  # utime, stime
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def k6(url: str, rate: int, duration: str, model: str, summary: Path, key: str = KEY, max_vus: int | None = None, pgid: int | None = None) -> dict[str, Any]:

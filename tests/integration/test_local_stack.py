@@ -22,14 +22,6 @@ def _make(target: str, state: Path, env_file: Path, *extra: str) -> subprocess.C
     return subprocess.run(["make", "-s", target, f"STACK_ARGS={args}"], cwd=paths.ROOT, capture_output=True, text=True, timeout=300)
 
 
-def _gone(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    return stack._is_zombie(pid)  # noqa: SLF001 - a zombie has exited; only its parent's bookkeeping is left
-
-
 @pytest.fixture(scope="module")
 def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, object]]:
     if runtime.shutil.which("redis-server") is None:
@@ -105,8 +97,11 @@ def test_down_leaves_no_process_behind(local_stack: dict) -> None:
     assert len(children) >= 3
     down = _make("down", local_stack["state"], local_stack["env_file"])
     assert down.returncode == 0 and "stopped" in down.stdout
-    for pid in list(pids.values()) + [int(c) for c in children]:
-        assert _gone(pid), f"process {pid} still running after make down"
+    for pgid in pids.values():
+        assert not runtime.group_alive(pgid), f"process group {pgid} still running after make down"
+    for pid in (int(c) for c in children):
+        state = runtime.group_processes(os.getpgid(pid)).get(pid, ["gone"])[0] if Path(f"/proc/{pid}").exists() else "gone"
+        assert state in ("gone", "Z"), f"process {pid} still running after make down"
     for port in local_stack["ports"].values():
         with socket.socket() as s:
             assert s.connect_ex(("127.0.0.1", port)) != 0, f"port {port} still open"
