@@ -2,12 +2,18 @@
 """`make bench`: side by side in one run on one machine, with k6 (constant arrival rate, chat requests):
 
   direct          the fake provider itself (20 ms simulated model latency)
-  plain           the proxy with a plain default config (model_list only)
-  bundle-nohooks  the proxy with the rendered dev config minus the gateway hooks and guardrails
+  plain           the proxy with a plain default config (model_list only) and LiteLLM's default
+                  environment (no LITELLM_LOG, no Redis)
+  bundle-nohooks  the proxy with the rendered dev config minus the gateway hooks and guardrails:
+                  the same LiteLLM features as the bundle (prometheus, Redis router state, enforced rpm)
   bundle          the proxy with the rendered dev config, hooks, guardrails, prometheus, Redis
 
-at fixed request rates and at saturation. Writes bench-results/bench.md (table, also printed),
-bench-results/bench.json and bench-results/latency_vs_rate.png. Figures depend on the machine.
+at fixed request rates and at saturation; the bundle targets run at the production log level
+(WARNING, as prod renders). Then the price of each LiteLLM feature the bundle turns on, one at a time
+on top of the plain config at the middle rate, each right after a fresh plain run
+(plain+prometheus, plain+redis+rpm: Redis router state with enforced rpm limits).
+Writes bench-results/bench.md (table, also printed), bench-results/bench.json and
+bench-results/latency_vs_rate.png. Figures depend on the machine.
 """
 
 from __future__ import annotations
@@ -72,6 +78,30 @@ def plain_config(fake: str) -> dict[str, Any]:
     }
 
 
+def with_feature(config: dict[str, Any], feature: str, redis_port: int) -> dict[str, Any]:
+    """The plain config plus one LiteLLM feature the bundle's dev environment turns on, set as the renderer sets it."""
+    config = json.loads(json.dumps(config))
+    if feature == "prometheus":
+        config["litellm_settings"] = {"callbacks": ["prometheus"], "require_auth_for_metrics_endpoint": False}
+    if feature in ("redis", "redis+rpm"):
+        config["router_settings"] = {"redis_host": "127.0.0.1", "redis_port": redis_port}
+    if feature == "redis+rpm":
+        config["model_list"][0]["litellm_params"]["rpm"] = 6000
+        config["router_settings"]["optional_pre_call_checks"] = ["enforce_model_rate_limits"]
+    return config
+
+
+FEATURES = ("prometheus", "redis+rpm")
+
+
+def plain_env() -> dict[str, str]:
+    """LiteLLM's defaults: only what any run needs (offline price map, master key), nothing the bundle sets."""
+    env = runtime.proxy_env({"LITELLM_MASTER_KEY": KEY})
+    for name in ("LITELLM_LOG", "REDIS_HOST", "REDIS_PORT", "REDIS_PASSWORD", "GATEWAY_HOOKS_LOG_LEVEL"):
+        env.pop(name, None)
+    return env
+
+
 def without_hooks(config_file: Path) -> None:
     config = YAML(typ="safe").load(config_file.read_text())
     config["litellm_settings"]["callbacks"] = [c for c in config["litellm_settings"]["callbacks"] if not c.startswith("gateway_hooks")]
@@ -84,12 +114,14 @@ def main() -> int:
     parser.add_argument("--rates", default="10,30,50", help="fixed request rates (req/s)")
     parser.add_argument("--duration", default="15s", help="per fixed rate")
     parser.add_argument("--saturation-rate", type=int, default=250, help="offered rate for the saturation run")
+    parser.add_argument("--no-features", action="store_true", help="skip the per-feature price runs")
     parser.add_argument("--out", default=str(ROOT / "bench-results"))
     args = parser.parse_args()
     rates = [int(r) for r in args.rates.split(",")]
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     results: dict[str, list[dict[str, Any]]] = {}
+    prices: dict[str, dict[str, Any]] = {}
     hook_ms: dict[str, float] = {}
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp_name:
         tmp = Path(tmp_name)
@@ -103,26 +135,17 @@ def main() -> int:
                 runtime.wait_port(redis_port, 20, redis)
             secrets = {"LITELLM_MASTER_KEY": KEY, "LITELLM_SALT_KEY": "sk-salt-bench-1", "FAKE_PROVIDER_API_BASE": f"{fake_url}/v1",
                        "FAKE_PROVIDER_API_KEY": "fake-key", "REDIS_HOST": "127.0.0.1", "REDIS_PORT": str(redis_port)}
-            targets: list[tuple[str, Path | None, str]] = [("direct", None, "fake-gpt-4o")]
-            plain_dir = tmp / "plain"
-            plain_dir.mkdir()
-            (plain_dir / "config.yaml").write_text(dump_yaml(plain_config(fake_url)))
-            targets.append(("plain", plain_dir / "config.yaml", "gpt-4o"))
+            bundle_env = runtime.proxy_env({**secrets, "LITELLM_LOG": "WARNING", "GATEWAY_HOOKS_LOG_LEVEL": "WARNING"})
+            targets: list[tuple[str, Path | None, str, dict[str, str]]] = [("direct", None, "fake-gpt-4o", {})]
+            plain = plain_config(fake_url)
+            targets.append(("plain", write_config(tmp / "plain", plain), "gpt-4o", plain_env()))
             nohooks = runtime.stage("dev", tmp / "nohooks", secrets, with_redis=redis is not None)
             without_hooks(nohooks.config)
-            targets.append(("bundle-nohooks", nohooks.config, "gpt-4o"))
+            targets.append(("bundle-nohooks", nohooks.config, "gpt-4o", bundle_env))
             bundle = runtime.stage("dev", tmp / "bundle", secrets, with_redis=redis is not None)
-            targets.append(("bundle", bundle.config, "gpt-4o"))
-            env = runtime.proxy_env({**secrets, "LITELLM_LOG": "ERROR", "GATEWAY_HOOKS_LOG_LEVEL": "WARNING"})
-            for name, config, model in targets:
-                proc = None
-                url = fake_url
-                if config is not None:
-                    port = runtime.free_port()
-                    proc = runtime.start_proxy(config, port, env, tmp / f"{name}.log")
-                    url = f"http://127.0.0.1:{port}"
-                    runtime.wait_healthy(f"{url}/health/liveliness", 120, proc, tmp / f"{name}.log")
-                    k6(url, 5, "3s", model, tmp / "warmup.json")  # warm-up: imports, tokenizers, connections
+            targets.append(("bundle", bundle.config, "gpt-4o", bundle_env))
+            for name, config, model, env in targets:
+                proc, url = (None, fake_url) if config is None else start(name, config, env, tmp, model)
                 rows = []
                 pgid = proc.pid if proc is not None else None
                 for rate in rates:
@@ -138,17 +161,45 @@ def main() -> int:
                 if proc is not None:
                     runtime.stop(proc)
                     time.sleep(1)
+            if redis is not None and not args.no_features:
+                mid = rates[len(rates) // 2]
+                for feature in FEATURES:
+                    # each feature right after a fresh plain run: the machine's speed drifts over minutes
+                    for name, config in ((f"plain (before +{feature})", write_config(tmp / "plain", plain)),
+                                         (f"plain+{feature}", write_config(tmp / feature.replace("+", "-"), with_feature(plain, feature, redis_port)))):
+                        proc, url = start(name.split(" ")[0], config, plain_env(), tmp, "gpt-4o")
+                        prices[name] = k6(url, mid, args.duration, "gpt-4o", tmp / "price.json", pgid=proc.pid)
+                        print(f"{name:15s} {mid:4d} req/s offered -> {prices[name]}", flush=True)
+                        runtime.stop(proc)
+                        time.sleep(1)
         finally:
             runtime.stop(fake)
             if redis is not None:
                 runtime.stop(redis)
-    table = report(results, rates, args.saturation_rate, hook_ms.get("bundle"))
+    table = report(results, rates, args.saturation_rate, hook_ms.get("bundle"), prices)
     (out / "bench.md").write_text(table)
-    (out / "bench.json").write_text(json.dumps({"upstream_latency_ms": UPSTREAM_LATENCY_MS, "cpus": os.cpu_count(), "results": results}, indent=2))
+    (out / "bench.json").write_text(json.dumps({"upstream_latency_ms": UPSTREAM_LATENCY_MS, "cpus": os.cpu_count(), "results": results,
+                                                "feature_prices": prices}, indent=2))
     plot(results, out / "latency_vs_rate.png")
     print(table)
     print(f"wrote {out}/bench.md, bench.json, latency_vs_rate.png")
     return 0
+
+
+def write_config(directory: Path, config: dict[str, Any]) -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "config.yaml").write_text(dump_yaml(config))
+    return directory / "config.yaml"
+
+
+def start(name: str, config: Path, env: dict[str, str], tmp: Path, model: str) -> tuple[Any, str]:
+    """Start one proxy worker, wait until healthy and warm it up (imports, tokenizers, connections)."""
+    port = runtime.free_port()
+    proc = runtime.start_proxy(config, port, env, tmp / f"{name}.log")
+    url = f"http://127.0.0.1:{port}"
+    runtime.wait_healthy(f"{url}/health/liveliness", 120, proc, tmp / f"{name}.log")
+    k6(url, 5, "3s", model, tmp / "warmup.json")
+    return proc, url
 
 
 def hooks_time_ms(url: str) -> float:
@@ -165,7 +216,8 @@ def hooks_time_ms(url: str) -> float:
     return total / requests * 1000 if requests else float("nan")
 
 
-def report(results: dict[str, list[dict[str, Any]]], rates: list[int], sat_rate: int, hook_ms: float | None = None) -> str:
+def report(results: dict[str, list[dict[str, Any]]], rates: list[int], sat_rate: int, hook_ms: float | None = None,
+           prices: dict[str, dict[str, Any]] | None = None) -> str:
     direct = {r["rate"]: r for r in results["direct"] if not r.get("saturation")}
     lines = [
         f"Benchmark: {os.cpu_count()} CPUs, one proxy worker, fake upstream with {UPSTREAM_LATENCY_MS} ms latency, chat requests (k6 constant arrival rate).",
@@ -197,10 +249,34 @@ def report(results: dict[str, list[dict[str, Any]]], rates: list[int], sat_rate:
     if per_core:
         lines.append("Throughput per core from proxy CPU per request (mean of the fixed-rate runs): "
                      + ", ".join(f"{n} {v:.0f} req/s" for n, v in per_core.items()) + ".")
+    if "bundle" in per_core and "bundle-nohooks" in per_core:
+        lines.append(f"Per core, the bundle reaches {per_core['bundle'] / per_core['bundle-nohooks'] * 100:.0f}% of the same LiteLLM features "
+                     "without the gateway hooks and guardrails (bundle-nohooks)"
+                     + (f" and {per_core['bundle'] / per_core['plain'] * 100:.0f}% of the plain config." if "plain" in per_core else "."))
     sat = {name: next(r for r in rows if r.get("saturation"))["rps"] for name, rows in results.items()}
     if "plain" in sat and "bundle" in sat:
         lines.append(f"Saturation throughput per worker: plain {sat['plain']} req/s, bundle {sat['bundle']} req/s ({sat['bundle'] / sat['plain'] * 100:.0f}% of plain).")
+    lines += price_list(results, rates, prices or {})
     return "\n".join(lines) + "\n"
+
+
+def price_list(results: dict[str, list[dict[str, Any]]], rates: list[int], prices: dict[str, dict[str, Any]]) -> list[str]:
+    """What each LiteLLM feature of the bundle costs on its own, against plain at the same rate in the same run."""
+    mid = rates[len(rates) // 2]
+    if not prices:
+        return []
+    lines = ["", f"Price of each LiteLLM feature at {mid} req/s, on top of the plain config, each against the plain run just before it:", "",
+             "| target | proxy CPU ms/request | vs plain | LiteLLM overhead header p50 ms |", "|---|---|---|---|"]
+    baseline = None
+    for name, row in prices.items():
+        cpu = row.get("cpu_ms_per_request") or 0.0
+        if name.startswith("plain ("):
+            baseline = cpu
+            lines.append(f"| {name} | {cpu:.2f} | - | {row['overhead_p50'] or 0:.2f} |")
+        else:
+            versus = f"{(cpu / baseline - 1) * 100:+.0f}%" if baseline else "-"
+            lines.append(f"| {name} | {cpu:.2f} | {versus} | {row['overhead_p50'] or 0:.2f} |")
+    return lines
 
 
 def plot(results: dict[str, list[dict[str, Any]]], file: Path) -> None:
