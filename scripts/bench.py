@@ -138,7 +138,8 @@ def main() -> int:
             bundle_env = runtime.proxy_env({**secrets, "LITELLM_LOG": "WARNING", "GATEWAY_HOOKS_LOG_LEVEL": "WARNING"})
             targets: list[tuple[str, Path | None, str, dict[str, str]]] = [("direct", None, "fake-gpt-4o", {})]
             plain = plain_config(fake_url)
-            targets.append(("plain", write_config(tmp / "plain", plain), "gpt-4o", plain_env()))
+            plain_file = write_config(tmp / "plain", plain)
+            targets.append(("plain", plain_file, "gpt-4o", plain_env()))
             nohooks = runtime.stage("dev", tmp / "nohooks", secrets, with_redis=redis is not None)
             without_hooks(nohooks.config)
             targets.append(("bundle-nohooks", nohooks.config, "gpt-4o", bundle_env))
@@ -165,7 +166,7 @@ def main() -> int:
                 mid = rates[len(rates) // 2]
                 for feature in FEATURES:
                     # each feature right after a fresh plain run: the machine's speed drifts over minutes
-                    for name, config in ((f"plain (before +{feature})", write_config(tmp / "plain", plain)),
+                    for name, config in ((f"plain (before +{feature})", plain_file),
                                          (f"plain+{feature}", write_config(tmp / feature.replace("+", "-"), with_feature(plain, feature, redis_port)))):
                         proc, url = start(name.split(" ")[0], config, plain_env(), tmp, "gpt-4o")
                         prices[name] = k6(url, mid, args.duration, "gpt-4o", tmp / "price.json", pgid=proc.pid)
@@ -256,15 +257,15 @@ def report(results: dict[str, list[dict[str, Any]]], rates: list[int], sat_rate:
     sat = {name: next(r for r in rows if r.get("saturation"))["rps"] for name, rows in results.items()}
     if "plain" in sat and "bundle" in sat:
         lines.append(f"Saturation throughput per worker: plain {sat['plain']} req/s, bundle {sat['bundle']} req/s ({sat['bundle'] / sat['plain'] * 100:.0f}% of plain).")
-    lines += price_list(results, rates, prices or {})
+    lines += price_list(rates, prices or {})
     return "\n".join(lines) + "\n"
 
 
-def price_list(results: dict[str, list[dict[str, Any]]], rates: list[int], prices: dict[str, dict[str, Any]]) -> list[str]:
-    """What each LiteLLM feature of the bundle costs on its own, against plain at the same rate in the same run."""
-    mid = rates[len(rates) // 2]
+def price_list(rates: list[int], prices: dict[str, dict[str, Any]]) -> list[str]:
+    """What each LiteLLM feature of the bundle costs on its own, against the plain run just before it."""
     if not prices:
         return []
+    mid = rates[len(rates) // 2]
     lines = ["", f"Price of each LiteLLM feature at {mid} req/s, on top of the plain config, each against the plain run just before it:", "",
              "| target | proxy CPU ms/request | vs plain | LiteLLM overhead header p50 ms |", "|---|---|---|---|"]
     baseline = None
