@@ -1,89 +1,98 @@
-"""Command line: validate, render, diff, docs."""
+"""Command line: validate, render, diff, lint-k8s and the local stack (up, down, logs).
+
+Exit codes: 0 success, 1 problems found (or a tool failed), 2 usage errors."""
 
 from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
-from . import compose, kube, paths, stack
-from .diff import default_ref, diff_rendered
-from .docs import config_reference
-from .output import read_tree, write_text_atomically, write_tree_atomically
-from .render import render_all
+from . import kube, stack
+from .diff import DiffError, default_ref, diff_generated, generate_at_ref
+from .generate import generate, rendered_values
+from .output import stale, write_areas
+from .policies import Policies, PolicyError
+from .problems import ValidationFailed
+from .tree import BundleTree, TreeError, find_root
 from .validate import validate
 
 
+class UsageError(Exception):
+    pass
+
+
+def _tree(args: argparse.Namespace) -> BundleTree:
+    root = args.root or find_root(Path.cwd())
+    return BundleTree.at(root, config_dir=getattr(args, "config", None), out_dir=getattr(args, "out", None))
+
+
+def _report(exc: ValidationFailed) -> int:
+    print(exc.report(), file=sys.stderr)
+    return 1
+
+
 def _validate(args: argparse.Namespace) -> int:
-    _, problems = validate(args.root, args.env or None)
+    tree = _tree(args)
+    policies = Policies(tree)
+    unknown = sorted(set(args.env or []) - set(policies.environments))
+    if unknown:
+        raise UsageError(f"unknown environment {', '.join(unknown)} (known: {', '.join(policies.environments)})")
+    _, problems = validate(policies, args.env or None)
     for problem in problems:
         print(problem, file=sys.stderr)
     if problems:
         print(f"validation failed: {len(problems)} problem(s)", file=sys.stderr)
         return 1
-    print(f"config valid for {', '.join(args.env or paths.ENVIRONMENTS)}")
+    print(f"config valid for {', '.join(args.env or policies.environments)}")
     return 0
 
 
 def _render(args: argparse.Namespace) -> int:
-    cs, problems = validate(args.root)
-    if problems:
-        for problem in problems:
-            print(problem, file=sys.stderr)
-        print(f"validation failed: {len(problems)} problem(s); nothing was written", file=sys.stderr)
-        return 1
-    rendered = render_all(cs, args.root)
-    out_dir = args.root / "rendered"
+    tree = _tree(args)
+    try:
+        generated = generate(tree, with_k8s=not args.skip_k8s)
+    except ValidationFailed as exc:
+        return _report(exc)
+    shown = tree.shown(tree.out_dir) if tree.out_dir != tree.root else "."
     if args.check:
-        stale = []
-        for env, files in rendered.items():
-            on_disk = read_tree(out_dir / env)
-            stale += [f"rendered/{env}/{name}" for name in sorted(set(files) | set(on_disk)) if files.get(name) != on_disk.get(name)]
-        for name, text in compose_files(args.root).items():
-            target = args.root / "compose" / name
-            if not target.exists() or target.read_text(encoding="utf-8") != text:
-                stale.append(f"compose/{name}")
-        example = args.root / ".env.example"
-        if not example.exists() or example.read_text(encoding="utf-8") != compose.env_example(cs):
-            stale.append(".env.example")
-        if not args.skip_k8s:
-            for env in rendered:
-                target = args.root / "k8s" / env / "manifests.yaml"
-                expected = kube.manifests(env, root=args.root) if (out_dir / env / "values.yaml").exists() else None
-                if not target.exists() or target.read_text(encoding="utf-8") != expected:
-                    stale.append(f"k8s/{env}/manifests.yaml")
-        if stale:
-            print("rendered output is stale; run `make render` and commit:\n  " + "\n  ".join(stale), file=sys.stderr)
+        changed = stale(tree.out_dir, generated.files, generated.areas)
+        if changed:
+            print(f"generated files in {shown} are stale; run `make render` and commit:\n  " + "\n  ".join(changed), file=sys.stderr)
             return 1
-        print("rendered output is up to date")
+        print(f"generated files in {shown} are up to date")
         return 0
-    for env, files in rendered.items():
-        write_tree_atomically(out_dir / env, files)
-    write_tree_atomically(args.root / "compose", compose_files(args.root))
-    write_text_atomically(args.root / ".env.example", compose.env_example(cs))
-    print(f"rendered {', '.join(rendered)} into rendered/, compose/ and .env.example")
-    if not args.skip_k8s:
-        try:
-            k8s = {env: kube.manifests(env, root=args.root) for env in rendered}
-        except RuntimeError as exc:
-            print(f"render: {exc}; k8s/ was not written", file=sys.stderr)
-            return 1
-        for env, text in k8s.items():
-            write_tree_atomically(args.root / "k8s" / env, {"manifests.yaml": text})
-        print(f"rendered {', '.join(k8s)} into k8s/ (helm template, Kubernetes {kube.DEFAULT_KUBE_VERSION})")
+    write_areas(tree.out_dir, generated.files, generated.areas)
+    print(f"rendered {', '.join(generated.config_set.environments)} into {shown}: {', '.join(generated.areas)}")
     return 0
 
 
-def compose_files(root: Path) -> dict[str, str]:
-    return {"compose.yaml": compose.compose_file(paths.pinned_litellm_version(root)), "prometheus.yml": compose.PROMETHEUS_CONFIG}
+def _diff(args: argparse.Namespace) -> int:
+    tree = _tree(args)
+    ref = args.ref or default_ref(tree.root)
+    try:
+        new = generate(tree)
+    except ValidationFailed as exc:
+        print(exc.report().replace("nothing was written", "nothing to compare"), file=sys.stderr)
+        return 1
+    try:
+        old = generate_at_ref(tree, ref)
+    except DiffError as exc:
+        print(f"diff: {exc}", file=sys.stderr)
+        return 1
+    print(diff_generated(old, new, ref))
+    return 0
 
 
 def _lint_k8s(args: argparse.Namespace) -> int:
+    tree = _tree(args)
     try:
-        failures = kube.lint(args.env or list(paths.ENVIRONMENTS), root=args.root)
-    except RuntimeError as exc:
-        print(f"lint-k8s: {exc}", file=sys.stderr)
-        return 1
+        generated = generate(tree, with_k8s=False)
+    except ValidationFailed as exc:
+        return _report(exc)
+    envs = args.env or generated.config_set.environments
+    failures = kube.lint(tree, rendered_values(generated), envs)
     for failure in failures:
         print(failure, file=sys.stderr)
     if failures:
@@ -93,67 +102,63 @@ def _lint_k8s(args: argparse.Namespace) -> int:
     return 0
 
 
-def _diff(args: argparse.Namespace) -> int:
-    try:
-        print(diff_rendered(args.root, args.ref or default_ref(args.root)))
-    except RuntimeError as exc:
-        print(f"diff: {exc}", file=sys.stderr)
-        return 1
-    return 0
-
-
-def _docs(args: argparse.Namespace) -> int:
-    text = config_reference(args.root)
-    target = args.root / "docs" / "config-reference.md"
-    if args.check:
-        if not target.exists() or target.read_text(encoding="utf-8") != text:
-            print("docs/config-reference.md is stale; run `make docs`", file=sys.stderr)
-            return 1
-        return 0
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(text, encoding="utf-8")
-    print(f"wrote {paths.rel(target, args.root)}")
-    return 0
-
-
 def _stack_paths(args: argparse.Namespace) -> stack.StackPaths:
-    return stack.StackPaths(state=args.state_dir or args.root / ".run", env_file=args.env_file or args.root / ".env")
+    tree = _tree(args)
+    return stack.StackPaths(tree, state=args.state_dir or tree.root / ".run", env_file=args.env_file or tree.root / ".env")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="litellm-bundle", description=__doc__)
+    parser.add_argument("--root", type=Path, help="bundle root: policies, chart, hooks (default: the nearest one at or above the working directory)")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def with_config(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--config", type=Path, help="read the YAML sources from DIR (default: ROOT/config); policies and chart stay the root's")
+
+    p = sub.add_parser("validate", help="validate the sources for every environment")
+    with_config(p)
+    p.add_argument("--env", action="append", help="only this environment (repeatable)")
+    p.set_defaults(func=_validate)
+    p = sub.add_parser("render", help="validate, then write every generated file (rendered/, k8s/, compose/, .env.example, docs/config-reference.md)")
+    with_config(p)
+    p.add_argument("--out", type=Path, help="write the generated tree under DIR (default: ROOT)")
+    p.add_argument("--check", action="store_true", help="write nothing; fail when a generated file differs from the one on disk")
+    p.add_argument("--skip-k8s", action="store_true", help="leave k8s/ alone (no helm template)")
+    p.set_defaults(func=_render)
+    p = sub.add_parser("diff", help="what the working tree changes in every generated file, against a git ref")
+    with_config(p)
+    p.add_argument("--ref", help="git ref to compare with (default: merge base with main)")
+    p.set_defaults(func=_diff)
+    p = sub.add_parser("lint-k8s", help="helm lint, helm template and kubeconform for every environment, chart CI scenario and Kubernetes version")
+    p.add_argument("--env", action="append")
+    p.set_defaults(func=_lint_k8s)
+    actions: dict[str, tuple[str, Callable[[argparse.Namespace], int]]] = {
+        "up": ("start the local gateway (compose, or native without a Docker engine)", lambda a: stack.up(_stack_paths(a), native=a.native)),
+        "down": ("stop what `up` started", lambda a: stack.down(_stack_paths(a))),
+        "logs": ("show the local stack's logs", lambda a: stack.logs(_stack_paths(a), follow=not a.no_follow)),
+    }
+    for name, (helptext, func) in actions.items():
+        p = sub.add_parser(name, help=helptext)
+        p.add_argument("--state-dir", type=Path, help="pid files, logs, staged config (default: ROOT/.run)")
+        p.add_argument("--env-file", type=Path, help="environment file (default: ROOT/.env, created from .env.example)")
+        if name == "up":
+            p.add_argument("--native", action="store_true", help="native stack even when a Docker engine is available")
+        if name == "logs":
+            p.add_argument("--no-follow", action="store_true")
+        p.set_defaults(func=func)
+    return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="litellm-bundle", description=__doc__)
-    parser.add_argument("--root", type=Path, default=paths.ROOT, help="repository root (default: this checkout)")
-    sub = parser.add_subparsers(dest="command", required=True)
-    p = sub.add_parser("validate", help="validate config/ for every environment")
-    p.add_argument("--env", action="append", choices=paths.ENVIRONMENTS, help="only this environment (repeatable)")
-    p.set_defaults(func=_validate)
-    p = sub.add_parser("render", help="validate, then write rendered/<env>/")
-    p.add_argument("--check", action="store_true", help="fail when the committed rendered files are stale")
-    p.add_argument("--skip-k8s", action="store_true", help="only rendered/ (no helm template into k8s/)")
-    p.set_defaults(func=_render)
-    p = sub.add_parser("lint-k8s", help="helm lint, helm template and kubeconform for every environment and Kubernetes version")
-    p.add_argument("--env", action="append", choices=paths.ENVIRONMENTS)
-    p.set_defaults(func=_lint_k8s)
-    p = sub.add_parser("diff", help="rendered changes against a git ref")
-    p.add_argument("--ref", help="git ref to compare with (default: merge base with main)")
-    p.set_defaults(func=_diff)
-    p = sub.add_parser("docs", help="write docs/config-reference.md from the schemas")
-    p.add_argument("--check", action="store_true")
-    p.set_defaults(func=_docs)
-    for name, helptext in (("up", "start the local gateway (compose, or native without a Docker engine)"), ("down", "stop what `up` started"), ("logs", "show the local stack's logs")):
-        p = sub.add_parser(name, help=helptext)
-        p.add_argument("--state-dir", type=Path, help="pid files, logs, staged config (default: .run)")
-        p.add_argument("--env-file", type=Path, help="environment file (default: .env, created from .env.example)")
-        if name == "up":
-            p.add_argument("--native", action="store_true", help="native stack even when a Docker engine is available")
-            p.set_defaults(func=lambda a: stack.up(_stack_paths(a), native=a.native))
-        elif name == "down":
-            p.set_defaults(func=lambda a: stack.down(_stack_paths(a)))
-        else:
-            p.add_argument("--no-follow", action="store_true")
-            p.set_defaults(func=lambda a: stack.logs(_stack_paths(a), follow=not a.no_follow))
-    args = parser.parse_args(argv)
-    return int(args.func(args))
+    args = _parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except (TreeError, UsageError) as exc:
+        print(f"{args.command}: {exc}", file=sys.stderr)
+        return 2
+    except (PolicyError, kube.ToolMissing, RuntimeError) as exc:
+        print(f"{args.command}: {exc}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -3,26 +3,46 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-from . import paths
+from .policies import Policies
 from .problems import Location, Problem
+from .schema_defaults import with_defaults
+from .tree import BundleTree
 from .yamlio import PathKey, YamlDocument, load_yaml, plain
+
+# the source files of config/ (besides environments/<env>.yaml); each is checked by <stem>.schema.json
+SOURCE_FILES = ("models", "routing", "guardrails", "transforms", "secrets")
+ENVIRONMENT_SCHEMA = "environment.schema.json"
+
+
+def schema_name(key: str) -> str:
+    """The schema of a source document key ("models", ..., "env:prod")."""
+    return ENVIRONMENT_SCHEMA if key.startswith("env:") else f"{key}.schema.json"
 
 
 @dataclass
 class ConfigSet:
-    """Every file under config/: documents with positions and their plain data."""
+    """Every source file: documents with positions and their plain data (schema defaults filled in
+    once the whole set is schema-valid, see with_schema_defaults)."""
 
-    root: Path
+    tree: BundleTree
     docs: dict[str, YamlDocument] = field(default_factory=dict)  # "models", ..., "env:prod"
     problems: list[Problem] = field(default_factory=list)
+    _filled: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def data(self, key: str) -> dict[str, Any]:
+        if key in self._filled:
+            return self._filled[key]
         doc = self.docs.get(key)
         value = plain(doc.data) if doc is not None else {}
         return value if isinstance(value, dict) else {}
+
+    def with_schema_defaults(self, policies: Policies) -> None:
+        """From now on data() carries the defaults the source schemas declare."""
+        for key in self.docs:
+            schema = policies.schemas[schema_name(key)]
+            self._filled[key] = with_defaults(schema, self.data(key), policies.registry)
 
     @property
     def environments(self) -> list[str]:
@@ -32,13 +52,12 @@ class ConfigSet:
         return self.docs[f"env:{env}"]
 
 
-def load_config_set(root: Path = paths.ROOT) -> ConfigSet:
-    """Load config/*.yaml and config/environments/*.yaml; YAML errors become problems."""
-    config_dir = root / "config"
-    cs = ConfigSet(root=root)
-    for stem in paths.CONFIG_FILES:
-        file = config_dir / f"{stem}.yaml"
-        shown = paths.rel(file, root)
+def load_config_set(tree: BundleTree, environments: tuple[str, ...]) -> ConfigSet:
+    """Load the source files and environments/<env>.yaml of `tree`; YAML errors become problems."""
+    cs = ConfigSet(tree=tree)
+    for stem in SOURCE_FILES:
+        file = tree.config_dir / f"{stem}.yaml"
+        shown = tree.shown(file)
         if not file.exists():
             cs.problems.append(Problem(Location(shown, 1, 1), "file is missing; every config file is required"))
             continue
@@ -46,21 +65,19 @@ def load_config_set(root: Path = paths.ROOT) -> ConfigSet:
         cs.problems.extend(problems)
         if doc is not None:
             cs.docs[stem] = doc
-    env_dir = config_dir / "environments"
+    env_dir = tree.environments_dir
     for file in sorted(env_dir.glob("*.yaml")):
-        shown = paths.rel(file, root)
-        if file.stem not in paths.ENVIRONMENTS:
-            allowed = ", ".join(paths.ENVIRONMENTS)
-            cs.problems.append(Problem(Location(shown, 1, 1), f"unknown environment '{file.stem}' (allowed: {allowed})"))
+        shown = tree.shown(file)
+        if file.stem not in environments:
+            cs.problems.append(Problem(Location(shown, 1, 1), f"unknown environment '{file.stem}' (allowed: {', '.join(environments)})"))
             continue
         doc, problems = load_yaml(file, shown)
         cs.problems.extend(problems)
         if doc is not None:
             cs.docs[f"env:{file.stem}"] = doc
-    for env in paths.ENVIRONMENTS:
+    for env in environments:
         if not (env_dir / f"{env}.yaml").exists():
-            shown = paths.rel(env_dir / f"{env}.yaml", root)
-            cs.problems.append(Problem(Location(shown, 1, 1), f"environment overlay for '{env}' is missing"))
+            cs.problems.append(Problem(Location(tree.shown(env_dir / f"{env}.yaml"), 1, 1), f"environment overlay for '{env}' is missing"))
     return cs
 
 

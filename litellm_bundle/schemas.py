@@ -5,40 +5,15 @@ from __future__ import annotations
 import difflib
 import json
 from collections.abc import Callable, Iterable
-from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
-from referencing import Registry, Resource
 
-from . import paths
 from .problems import Location, Problem
 from .yamlio import PathKey
 
 Locator = Callable[[PathKey], Location]
-
-
-@lru_cache(maxsize=None)
-def _registry(schemas_dir: Path) -> Registry:
-    resources = []
-    for file in sorted(schemas_dir.glob("*.json")):
-        schema = json.loads(file.read_text(encoding="utf-8"))
-        resources.append((schema["$id"], Resource.from_contents(schema)))
-    return Registry().with_resources(resources)
-
-
-@lru_cache(maxsize=None)
-def load_schema(file: Path) -> dict[str, Any]:
-    return json.loads(file.read_text(encoding="utf-8"))
-
-
-@lru_cache(maxsize=None)
-def validator_for(file: Path) -> Draft202012Validator:
-    schema = load_schema(file)
-    Draft202012Validator.check_schema(schema)
-    return Draft202012Validator(schema, registry=_registry(paths.SCHEMAS_DIR))
 
 
 def dotted(path: Iterable[str | int]) -> str:
@@ -117,9 +92,8 @@ def _error_key(error: ValidationError) -> tuple[str, ...]:
     return tuple(str(p) for p in error.absolute_path)
 
 
-def check(file: Path, instance: Any, locate: Locator, env: str | None = None) -> list[Problem]:
-    """Validate `instance` against the schema in `file`; every error becomes a located problem."""
-    validator = validator_for(file)
+def check(validator: Draft202012Validator, instance: Any, locate: Locator, env: str | None = None) -> list[Problem]:
+    """Validate `instance` with `validator` (Policies.validator); every error becomes a located problem."""
     problems = []
     for error in sorted(validator.iter_errors(instance), key=_error_key):
         if error.validator in ("if", "then", "else", "allOf") and error.context:

@@ -1,29 +1,17 @@
-"""No literal secret anywhere in config/: detectors come from policies/secret_patterns.json."""
+"""No literal secret anywhere in the sources: detectors come from policies/secret_patterns.json."""
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterator
-from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
-from . import paths
 from .problems import Problem
 from .yamlio import PathKey, YamlDocument
 
-
-@lru_cache(maxsize=None)
-def detectors(file: Path = paths.SECRET_PATTERNS_FILE) -> dict[str, dict[str, str]]:
-    return json.loads(file.read_text(encoding="utf-8"))["detectors"]
-
-
-@lru_cache(maxsize=None)
-def _compiled(file: Path = paths.SECRET_PATTERNS_FILE) -> list[tuple[str, str, re.Pattern[str]]]:
-    return [(name, d["description"], re.compile(d["pattern"])) for name, d in detectors(file).items()]
+Detector = tuple[str, str, re.Pattern[str]]  # name, description, pattern
 
 
 def _strings(node: Any, path: PathKey = ()) -> Iterator[tuple[PathKey, str]]:
@@ -39,10 +27,10 @@ def _strings(node: Any, path: PathKey = ()) -> Iterator[tuple[PathKey, str]]:
         yield path, node
 
 
-def scan(doc: YamlDocument) -> list[Problem]:
+def scan(doc: YamlDocument, detectors: list[Detector]) -> list[Problem]:
     problems = []
     for path, text in _strings(doc.data):
-        for name, description, pattern in _compiled():
+        for name, description, pattern in detectors:
             if pattern.search(text):
                 problems.append(Problem(
                     doc.locate_value(path),

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from typing import Any
 
 from .configset import ConfigSet, EffectiveConfig
-from .paths import ENVIRONMENTS
+from .policies import Policies
 from .problems import Problem
 from .yamlio import PathKey
-
-ENV_REF = re.compile(r"^os\.environ/([A-Za-z_][A-Za-z0-9_]*)$")
 
 
 def _known(names: Any) -> str:
@@ -45,13 +42,13 @@ def find_cycle(graph: dict[str, list[str]]) -> list[str] | None:
     return None
 
 
-def check_global(cs: ConfigSet) -> list[Problem]:
+def check_global(cs: ConfigSet, policies: Policies) -> list[Problem]:
     """Checks independent of the environment."""
     problems: list[Problem] = []
     models = cs.data("models").get("model_groups") or {}
     routing = cs.data("routing")
     if "models" in cs.docs and isinstance(models, dict):
-        problems += _duplicate_deployments(cs, models)
+        problems += _duplicate_deployments(cs, models, policies.environments)
     if "routing" in cs.docs and isinstance(models, dict):
         problems += _routing_targets(cs, routing, set(models))
     if "guardrails" in cs.docs:
@@ -61,7 +58,7 @@ def check_global(cs: ConfigSet) -> list[Problem]:
     return problems
 
 
-def _duplicate_deployments(cs: ConfigSet, models: dict[str, Any]) -> list[Problem]:
+def _duplicate_deployments(cs: ConfigSet, models: dict[str, Any], environments: tuple[str, ...]) -> list[Problem]:
     """Ids are unique; within a group no two deployments in a common environment share a target."""
     doc = cs.docs["models"]
     problems = []
@@ -78,7 +75,7 @@ def _duplicate_deployments(cs: ConfigSet, models: dict[str, Any]) -> list[Proble
                 problems.append(Problem(doc.locate(path + ("id",)), f"duplicate deployment id '{dep_id}' (first used at line {first.line}); ids must be unique across all groups"))
             else:
                 seen_ids[dep_id] = path + ("id",)
-            envs = set(dep.get("environments") or ENVIRONMENTS)
+            envs = set(dep.get("environments") or environments)
             target = (dep.get("provider"), dep.get("model"), dep.get("api_base"), dep.get("api_version"))
             for other, other_envs, other_target in seen:
                 if other_target == target and envs & other_envs:
@@ -160,18 +157,18 @@ def _unique_names(cs: ConfigSet, doc_key: str, list_key: str, what: str) -> list
     return problems
 
 
-def _refs(node: Any, path: PathKey = ()) -> Iterator[tuple[PathKey, str]]:
+def _strings(node: Any, path: PathKey = ()) -> Iterator[tuple[PathKey, str]]:
     if isinstance(node, dict):
         for key, value in node.items():
-            yield from _refs(value, path + (key,))
+            yield from _strings(value, path + (key,))
     elif isinstance(node, list):
         for index, value in enumerate(node):
-            yield from _refs(value, path + (index,))
-    elif isinstance(node, str) and node.startswith("os.environ/"):
+            yield from _strings(value, path + (index,))
+    elif isinstance(node, str):
         yield path, node
 
 
-def check_environment(cs: ConfigSet, eff: EffectiveConfig, pinned_version: str) -> list[Problem]:
+def check_environment(cs: ConfigSet, eff: EffectiveConfig, pinned_version: str, policies: Policies) -> list[Problem]:
     """Checks of one environment's effective configuration."""
     env = eff.env
     problems: list[Problem] = []
@@ -211,8 +208,8 @@ def check_environment(cs: ConfigSet, eff: EffectiveConfig, pinned_version: str) 
     if autoscaling and autoscaling.get("min_replicas", 1) > autoscaling.get("max_replicas", 1):
         problems.append(Problem(eff.locate(("environment", "autoscaling", "min_replicas")), "autoscaling.min_replicas is larger than max_replicas", env))
 
-    for path, ref in _refs(eff.data):
-        match = ENV_REF.match(ref)
+    for path, text in _strings(eff.data):
+        match = policies.env_ref.match(text)
         if not match:
             continue
         name = match.group(1)

@@ -3,42 +3,42 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
-from . import paths, schemas, secret_scan, semantics
-from .configset import ConfigSet, effective_config, load_config_set
+from . import schemas, secret_scan, semantics
+from .configset import ConfigSet, effective_config, load_config_set, schema_name
+from .policies import Policies
 from .problems import Problem
 
 
-def validate(root: Path = paths.ROOT, envs: list[str] | None = None) -> tuple[ConfigSet, list[Problem]]:
-    """Every problem in config/ for the given environments (default: all), in one pass."""
-    cs = load_config_set(root)
+def validate(policies: Policies, envs: list[str] | None = None) -> tuple[ConfigSet, list[Problem]]:
+    """Every problem in the tree's sources for the given environments (default: all), in one pass."""
+    tree = policies.tree
+    cs = load_config_set(tree, policies.environments)
     problems = list(cs.problems)
-    schemas_dir = root / "policies" / "schemas"
     valid: set[str] = set()
     for key, doc in cs.docs.items():
-        schema_file = schemas_dir / (paths.ENVIRONMENT_SCHEMA if key.startswith("env:") else paths.CONFIG_FILES[key])
-        found = schemas.check(schema_file, cs.data(key) if doc.data is not None else {}, doc.locate)
+        validator = policies.validator(policies.source_schema(schema_name(key)))
+        found = schemas.check(validator, cs.data(key) if doc.data is not None else {}, doc.locate)
         if not isinstance(doc.data, dict):
             found = found or [Problem(doc.locate(()), "the file must hold a mapping at the top level")]
         problems += found
-        problems += secret_scan.scan(doc)
+        problems += secret_scan.scan(doc, policies.compiled_detectors)
         if not found:
             valid.add(key)
 
     schema_ok = len(valid) == len(cs.docs) and not cs.problems
-    problems += _guarded(schema_ok, semantics.check_global, cs)
-    pinned = paths.pinned_litellm_version(root)
+    if schema_ok:
+        cs.with_schema_defaults(policies)
+    problems += _guarded(schema_ok, semantics.check_global, cs, policies)
+    pinned = tree.pinned_version()
     for env in envs or cs.environments:
         if f"env:{env}" not in cs.docs:
             continue
         eff = effective_config(cs, env)
-        problems += _guarded(schema_ok, semantics.check_environment, cs, eff, pinned)
-        for policy in ("base", env):
-            policy_file = root / "policies" / "environments" / f"{policy}.policy.json"
-            if policy_file.exists():
-                problems += _guarded(schema_ok, schemas.check, policy_file, eff.data, eff.locate, env)
+        problems += _guarded(schema_ok, semantics.check_environment, cs, eff, pinned, policies)
+        for policy_file in policies.environment_policies(env):
+            problems += _guarded(schema_ok, schemas.check, policies.validator(policy_file), eff.data, eff.locate, env)
     return cs, sorted(set(problems))
 
 

@@ -19,8 +19,10 @@ bench-results/latency_vs_rate.png. Figures depend on the machine.
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -28,24 +30,23 @@ import time
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from ruamel.yaml import YAML
 
-from ruamel.yaml import YAML  # noqa: E402
+from litellm_bundle import localenv, processes, runtime
+from litellm_bundle.generate import render_one
+from litellm_bundle.policies import Policies
+from litellm_bundle.tree import BundleTree, find_root
+from litellm_bundle.yamlio import dump_yaml
 
-from litellm_bundle import runtime  # noqa: E402
-from litellm_bundle.yamlio import dump_yaml  # noqa: E402
-
-KEY = "sk-bench-7c1e9a2f4d6b"
+ROOT = find_root(Path(__file__).resolve().parent)
+TREE = BundleTree.at(ROOT)
+KEY = localenv.GENERATED["LITELLM_MASTER_KEY"]()
 UPSTREAM_LATENCY_MS = 20
+PLAIN_DEPLOYMENT = "gpt-4o-fake"  # the deployment of dev the plain config mirrors
 
 
 def group_cpu_seconds(pgid: int | None) -> float:
-    """CPU time (user + system) of every process in a process group, from /proc."""
-    if pgid is None:
-        return 0.0
-    ticks = sum(int(fields[11]) + int(fields[12]) for fields in runtime.group_processes(pgid).values())  # utime, stime
-    return ticks / os.sysconf("SC_CLK_TCK")
+    return processes.group_cpu_seconds(pgid) if pgid is not None else 0.0
 
 
 def k6(url: str, rate: int, duration: str, model: str, summary: Path, key: str = KEY, max_vus: int | None = None, pgid: int | None = None) -> dict[str, Any]:
@@ -72,37 +73,92 @@ def k6(url: str, rate: int, duration: str, model: str, summary: Path, key: str =
 
 
 def plain_config(fake: str) -> dict[str, Any]:
+    """LiteLLM with a model_list only: dev's fake gpt-4o deployment and the master key, nothing else."""
     return {
-        "model_list": [{"model_name": "gpt-4o", "litellm_params": {"model": "openai/fake-gpt-4o", "api_base": f"{fake}/v1", "api_key": "fake-key"}}],
+        "model_list": [{"model_name": "gpt-4o", "litellm_params": {"model": "openai/fake-gpt-4o", "api_base": f"{fake}/v1", "api_key": localenv.FAKE_PROVIDER_KEY},
+                        "model_info": {"id": PLAIN_DEPLOYMENT}}],
         "general_settings": {"master_key": "os.environ/LITELLM_MASTER_KEY"},
     }
 
 
-def with_feature(config: dict[str, Any], feature: str, redis_port: int) -> dict[str, Any]:
-    """The plain config plus one LiteLLM feature the bundle's dev environment turns on, set as the renderer sets it."""
-    config = json.loads(json.dumps(config))
-    if feature == "prometheus":
-        config["litellm_settings"] = {"callbacks": ["prometheus"], "require_auth_for_metrics_endpoint": False}
-    if feature in ("redis", "redis+rpm"):
-        config["router_settings"] = {"redis_host": "127.0.0.1", "redis_port": redis_port}
-    if feature == "redis+rpm":
-        config["model_list"][0]["litellm_params"]["rpm"] = 6000
-        config["router_settings"]["optional_pre_call_checks"] = ["enforce_model_rate_limits"]
+# the LiteLLM features the dev environment turns on, as switches of its sources (overlay keys, rpm limits)
+FEATURES: dict[str, dict[str, bool]] = {
+    "prometheus": {"prometheus": True},
+    "redis": {"redis": True},
+    "redis+rpm": {"redis": True, "rpm": True},
+}
+PRICED = ("prometheus", "redis+rpm")
+
+
+def variant_config(work: Path, name: str, prometheus: bool = False, redis: bool = False, rpm: bool = False) -> dict[str, Any]:
+    """The renderer's dev config.yaml for a copy of config/ with these LiteLLM features on or off."""
+    sources = work / f"config-{name}"
+    if sources.exists():
+        shutil.rmtree(sources)
+    shutil.copytree(TREE.config_dir, sources)
+    yaml = YAML(typ="rt")
+    overlay_file = sources / "environments" / "dev.yaml"
+    overlay = yaml.load(overlay_file.read_text())
+    overlay["prometheus"] = prometheus
+    if not redis:
+        overlay.pop("redis", None)
+    yaml.dump(overlay, overlay_file)
+    if not rpm:
+        models_file = sources / "models.yaml"
+        models = yaml.load(models_file.read_text())
+        for group in models["model_groups"].values():
+            for deployment in group["deployments"]:
+                deployment.pop("rpm", None)
+                deployment.pop("tpm", None)
+        yaml.dump(models, models_file)
+    return YAML(typ="safe").load(render_one(BundleTree.at(ROOT, config_dir=sources), "dev")["config.yaml"])
+
+
+def delta(before: Any, after: Any) -> Any:
+    """What `after` adds to or changes in `before`: mappings key by key, lists of scalars by added items."""
+    if isinstance(before, dict) and isinstance(after, dict):
+        return {k: (delta(before[k], v) if k in before else v) for k, v in after.items() if k not in before or before[k] != v}
+    if isinstance(before, list) and isinstance(after, list) and all(not isinstance(x, (dict, list)) for x in [*before, *after]):
+        return [x for x in after if x not in before]
+    return after
+
+
+def feature_settings(work: Path, feature: str) -> dict[str, Any]:
+    """The settings the renderer adds for one feature: its dev config with the feature on, against off.
+    model_list: deployment id -> added litellm_params."""
+    off, on = variant_config(work, "off"), variant_config(work, feature, **FEATURES[feature])
+    entries = {e["model_info"]["id"]: e["litellm_params"] for e in off["model_list"]}
+    settings = delta({k: v for k, v in off.items() if k != "model_list"}, {k: v for k, v in on.items() if k != "model_list"})
+    settings["model_list"] = {e["model_info"]["id"]: delta(entries[e["model_info"]["id"]], e["litellm_params"]) for e in on["model_list"]}
+    return settings
+
+
+def with_feature(config: dict[str, Any], settings: dict[str, Any]) -> dict[str, Any]:
+    """The plain config plus one feature's settings, exactly as the renderer writes them."""
+    config = copy.deepcopy(config)
+    for section, values in settings.items():
+        if section == "model_list":
+            for entry in config["model_list"]:
+                entry["litellm_params"].update(values.get(entry["model_info"]["id"], {}))
+            continue
+        target = config.setdefault(section, {})
+        for key, value in values.items():
+            target[key] = [*target.get(key, []), *value] if isinstance(value, list) else value
     return config
 
 
-FEATURES = ("prometheus", "redis+rpm")
-
-
-def plain_env() -> dict[str, str]:
-    """LiteLLM's defaults: only what any run needs (offline price map, master key), nothing the bundle sets."""
+def plain_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    """LiteLLM's defaults: only what any run needs (offline price map, master key), nothing the bundle sets;
+    `extra`: the references a feature's settings name (e.g. REDIS_HOST)."""
     env = runtime.proxy_env({"LITELLM_MASTER_KEY": KEY})
     for name in ("LITELLM_LOG", "REDIS_HOST", "REDIS_PORT", "REDIS_PASSWORD", "GATEWAY_HOOKS_LOG_LEVEL"):
         env.pop(name, None)
+    env.update(extra or {})
     return env
 
 
 def without_hooks(config_file: Path) -> None:
+    """The staged bundle config minus the gateway hooks and guardrails: the same LiteLLM features."""
     config = YAML(typ="safe").load(config_file.read_text())
     config["litellm_settings"]["callbacks"] = [c for c in config["litellm_settings"]["callbacks"] if not c.startswith("gateway_hooks")]
     config.pop("guardrails", None)
@@ -125,25 +181,25 @@ def main() -> int:
     hook_ms: dict[str, float] = {}
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp_name:
         tmp = Path(tmp_name)
-        fake_port, redis_port = runtime.free_port(), runtime.free_port()
+        fake_port, redis_port = processes.free_port(), processes.free_port()
         fake_url = f"http://127.0.0.1:{fake_port}"
-        fake = runtime.start_fake_provider(fake_port, tmp / "fake.log", "--no-record", "--latency-ms", str(UPSTREAM_LATENCY_MS))
+        fake = runtime.start_fake_provider(TREE, fake_port, tmp / "fake.log", "--no-record", "--latency-ms", str(UPSTREAM_LATENCY_MS))
         redis = runtime.start_redis(redis_port, tmp / "redis.log")
         try:
-            runtime.wait_healthy(f"{fake_url}/health", 30, fake)
+            processes.wait_healthy(f"{fake_url}/health", 30, fake)
             if redis is not None:
-                runtime.wait_port(redis_port, 20, redis)
-            secrets = {"LITELLM_MASTER_KEY": KEY, "LITELLM_SALT_KEY": "sk-salt-bench-1", "FAKE_PROVIDER_API_BASE": f"{fake_url}/v1",
-                       "FAKE_PROVIDER_API_KEY": "fake-key", "REDIS_HOST": "127.0.0.1", "REDIS_PORT": str(redis_port)}
+                processes.wait_port(redis_port, 20, redis)
+            secrets = {**localenv.local_secrets(fake_url, redis_port if redis is not None else None), "LITELLM_MASTER_KEY": KEY}
             bundle_env = runtime.proxy_env({**secrets, "LITELLM_LOG": "WARNING", "GATEWAY_HOOKS_LOG_LEVEL": "WARNING"})
             targets: list[tuple[str, Path | None, str, dict[str, str]]] = [("direct", None, "fake-gpt-4o", {})]
             plain = plain_config(fake_url)
             plain_file = write_config(tmp / "plain", plain)
             targets.append(("plain", plain_file, "gpt-4o", plain_env()))
-            nohooks = runtime.stage("dev", tmp / "nohooks", secrets, with_redis=redis is not None)
+            dev_files, env_ref = runtime.committed_files(TREE, "dev"), Policies(TREE).env_ref
+            nohooks = runtime.stage_files(TREE, dev_files, tmp / "nohooks", secrets, env_ref, with_redis=redis is not None)
             without_hooks(nohooks.config)
             targets.append(("bundle-nohooks", nohooks.config, "gpt-4o", bundle_env))
-            bundle = runtime.stage("dev", tmp / "bundle", secrets, with_redis=redis is not None)
+            bundle = runtime.stage_files(TREE, dev_files, tmp / "bundle", secrets, env_ref, with_redis=redis is not None)
             targets.append(("bundle", bundle.config, "gpt-4o", bundle_env))
             for name, config, model, env in targets:
                 proc, url = (None, fake_url) if config is None else start(name, config, env, tmp, model)
@@ -160,23 +216,23 @@ def main() -> int:
                 print(f"{name:15s} saturation ({args.saturation_rate} offered, 64 VUs) -> {sat}", flush=True)
                 results[name] = rows
                 if proc is not None:
-                    runtime.stop(proc)
+                    processes.stop(proc)
                     time.sleep(1)
             if redis is not None and not args.no_features:
                 mid = rates[len(rates) // 2]
-                for feature in FEATURES:
+                for feature in PRICED:
+                    featured = write_config(tmp / feature.replace("+", "-"), with_feature(plain, feature_settings(tmp, feature)))
                     # each feature right after a fresh plain run: the machine's speed drifts over minutes
-                    for name, config in ((f"plain (before +{feature})", plain_file),
-                                         (f"plain+{feature}", write_config(tmp / feature.replace("+", "-"), with_feature(plain, feature, redis_port)))):
-                        proc, url = start(name.split(" ")[0], config, plain_env(), tmp, "gpt-4o")
+                    for name, config in ((f"plain (before +{feature})", plain_file), (f"plain+{feature}", featured)):
+                        proc, url = start(name.split(" ")[0], config, plain_env({k: secrets[k] for k in ("REDIS_HOST", "REDIS_PORT")}), tmp, "gpt-4o")
                         prices[name] = k6(url, mid, args.duration, "gpt-4o", tmp / "price.json", pgid=proc.pid)
                         print(f"{name:15s} {mid:4d} req/s offered -> {prices[name]}", flush=True)
-                        runtime.stop(proc)
+                        processes.stop(proc)
                         time.sleep(1)
         finally:
-            runtime.stop(fake)
+            processes.stop(fake)
             if redis is not None:
-                runtime.stop(redis)
+                processes.stop(redis)
     table = report(results, rates, args.saturation_rate, hook_ms.get("bundle"), prices)
     (out / "bench.md").write_text(table)
     (out / "bench.json").write_text(json.dumps({"upstream_latency_ms": UPSTREAM_LATENCY_MS, "cpus": os.cpu_count(), "results": results,
@@ -195,10 +251,10 @@ def write_config(directory: Path, config: dict[str, Any]) -> Path:
 
 def start(name: str, config: Path, env: dict[str, str], tmp: Path, model: str) -> tuple[Any, str]:
     """Start one proxy worker, wait until healthy and warm it up (imports, tokenizers, connections)."""
-    port = runtime.free_port()
+    port = processes.free_port()
     proc = runtime.start_proxy(config, port, env, tmp / f"{name}.log")
     url = f"http://127.0.0.1:{port}"
-    runtime.wait_healthy(f"{url}/health/liveliness", 120, proc, tmp / f"{name}.log")
+    processes.wait_healthy(f"{url}/health/liveliness", 120, proc, tmp / f"{name}.log")
     k6(url, 5, "3s", model, tmp / "warmup.json")
     return proc, url
 

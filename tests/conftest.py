@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import os
-import shutil
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+from litellm_bundle.policies import Policies
+from litellm_bundle.tree import BundleTree
+
+from .helpers import ROOT, checkout_tree, copy_tree
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Like `make`: the checkout's tools (helm, kubeconform) on PATH, also for scratch copies of the tree."""
+    os.environ["PATH"] = os.pathsep.join([str(ROOT / ".tools" / "bin"), os.environ.get("PATH", "")])
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
@@ -20,10 +27,17 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
             reporter.write_line(f"CI=true: {skipped} skipped test(s) fail the run", red=True)
 
 
+@pytest.fixture(scope="session")
+def checkout() -> BundleTree:
+    return checkout_tree()
+
+
+@pytest.fixture(scope="session")
+def checkout_policies(checkout: BundleTree) -> Policies:
+    return Policies(checkout)
+
+
 @pytest.fixture
 def repo_copy(tmp_path: Path) -> Path:
-    """A scratch copy of the bundle's source of truth (config, policies, version) to break."""
-    for name in ("config", "policies"):
-        shutil.copytree(ROOT / name, tmp_path / name)
-    shutil.copy(ROOT / "LITELLM_VERSION", tmp_path / "LITELLM_VERSION")
-    return tmp_path
+    """A scratch copy of the bundle tree to break."""
+    return copy_tree(tmp_path / "bundle")

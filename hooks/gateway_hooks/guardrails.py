@@ -77,7 +77,7 @@ class SecretRedactionGuardrail(_ConfiguredGuardrail):
     def __init__(self, guardrail_name: str | None = None, **kwargs: Any):
         super().__init__(guardrail_name=guardrail_name, **kwargs)
         self.scanner = SecretScanner(self.spec["detectors"])
-        self.action = self.spec.get("action", "redact")
+        self.action = self.spec["action"]
 
     def check(self, data: dict[str, Any]) -> dict[str, Any]:
         """Redact in place (or raise 400 when the action is block). Returns the request."""
@@ -105,7 +105,7 @@ class BannedKeywordsGuardrail(_ConfiguredGuardrail):
         super().__init__(guardrail_name=guardrail_name, **kwargs)
         keywords = [k for k in self.spec["keywords"] if k]
         self.pattern = re.compile("|".join(re.escape(k) for k in keywords), re.IGNORECASE) if keywords else None
-        self.message = self.spec.get("message", "The request was blocked by a gateway guardrail.")
+        self.message = self.spec["message"]
 
     def check(self, data: dict[str, Any]) -> dict[str, Any]:
         if self.pattern is None:

@@ -23,7 +23,7 @@ class GatewayHooks(CustomLogger):
         self.config = config
         self.router = Router(config["routing"])
         self.pipeline = Pipeline(config["transforms"])
-        self.modes = {name: spec.get("mode", "chat") for name, spec in config["routing"]["model_groups"].items()}
+        self.modes = {name: spec["mode"] for name, spec in config["routing"]["model_groups"].items()}
 
     @classmethod
     def from_default_location(cls) -> "GatewayHooks":

@@ -1,4 +1,8 @@
-"""The hooks' own configuration (hooks.json, rendered by the bundle) and where to find it."""
+"""The hooks' own configuration (hooks.json, rendered by the bundle): where to find it, and its
+contract, hooks.schema.json next to this module (the bundle's policies/schemas/hooks.schema.json).
+
+The renderer emits complete documents; a file that does not match the contract stops the proxy at
+start with the file, the place and what is wrong, instead of failing on some later request."""
 
 from __future__ import annotations
 
@@ -8,7 +12,11 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import best_match
+
 CONFIG_ENV = "GATEWAY_HOOKS_CONFIG"
+SCHEMA_FILE = Path(__file__).resolve().parent / "hooks.schema.json"
 
 
 def default_config_path() -> Path:
@@ -19,24 +27,22 @@ def default_config_path() -> Path:
     return Path(__file__).resolve().parent.parent / "hooks.json"
 
 
-def parse(raw: dict[str, Any]) -> dict[str, Any]:
-    """Fill defaults so every consumer can index without guarding."""
-    routing = raw.get("routing") or {}
-    transforms = raw.get("transforms") or {}
-    return {
-        "environment": raw.get("environment", "unknown"),
-        "routing": {
-            "labels": dict(routing.get("labels") or {}),
-            "rules": list(routing.get("rules") or []),
-            "default_label": routing.get("default_label"),
-            "model_groups": dict(routing.get("model_groups") or {}),
-        },
-        "transforms": {
-            "slow_threshold_ms": float(transforms.get("slow_threshold_ms", 50)),
-            "pipeline": list(transforms.get("pipeline") or []),
-        },
-        "guardrails": dict(raw.get("guardrails") or {}),
-    }
+@lru_cache(maxsize=1)
+def _validator() -> Draft202012Validator:
+    try:
+        schema = json.loads(SCHEMA_FILE.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise RuntimeError(f"gateway hooks: cannot read the hooks.json contract {SCHEMA_FILE}: {exc}") from exc
+    return Draft202012Validator(schema)
+
+
+def checked(raw: Any, source: str = "hooks.json") -> dict[str, Any]:
+    """`raw` when it matches hooks.schema.json, else RuntimeError naming the first problem."""
+    error = best_match(_validator().iter_errors(raw))
+    if error is not None:
+        where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path).lstrip(".") or "(top level)"
+        raise RuntimeError(f"gateway hooks: {source}: {where}: {error.message}; re-render it with `make render` (policies/schemas/hooks.schema.json)")
+    return raw
 
 
 @lru_cache(maxsize=4)
@@ -50,4 +56,4 @@ def load(path: str | None = None) -> dict[str, Any]:
         ) from exc
     except json.JSONDecodeError as exc:
         raise RuntimeError(f"gateway hooks: {file}:{exc.lineno}:{exc.colno}: invalid JSON: {exc.msg}") from exc
-    return parse(raw)
+    return checked(raw, str(file))

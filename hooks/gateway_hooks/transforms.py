@@ -27,7 +27,7 @@ def system_prompt(data: dict[str, Any], params: dict[str, Any]) -> None:
     msgs = data.get("messages")
     if not isinstance(msgs, list):
         return
-    mode = params.get("mode", "prepend")
+    mode = params["mode"]
     system = {"role": "system", "content": params["text"]}
     existing = [i for i, m in enumerate(msgs) if isinstance(m, dict) and m.get("role") in ("system", "developer")]
     if mode == "inject_if_missing":
@@ -139,7 +139,7 @@ class Pipeline:
                     fn = _broken(entry["path"], exc)
             else:
                 fn = BUILTINS[kind]
-            self.steps.append(Step(entry["name"], fn, dict(entry.get("params") or {}), entry.get("on_error") == "fail_closed"))
+            self.steps.append(Step(entry["name"], fn, dict(entry["params"]), entry["on_error"] == "fail_closed"))
 
     def apply(self, data: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
         """Run every step in order; returns the request and the names of steps that failed open."""

@@ -8,19 +8,23 @@ from typing import Any
 
 import pytest
 
-from litellm_bundle import kube, paths
+from litellm_bundle import kube
+from litellm_bundle.tree import BundleTree
+
+from tests.helpers import committed
 
 Render = Callable[..., list[dict[str, Any]]]
 
 
-def values_for(env: str) -> Path:
-    return paths.ROOT / "rendered" / env / "values.yaml"
+def values_for(env: str) -> str:
+    """The committed rendered values of an environment (test_render proves they are current)."""
+    return committed(env, "values.yaml")
 
 
 @pytest.fixture(scope="session")
-def render() -> Render:
+def render(checkout: BundleTree) -> Render:
     def run(env: str = "prod", *extra_files: Path, sets: list[str] | None = None) -> list[dict[str, Any]]:
-        return kube.documents(kube.helm_template([values_for(env), *extra_files], sets=sets))
+        return kube.documents(kube.helm_template(checkout, values_for(env), list(extra_files), sets=sets))
 
     return run
 

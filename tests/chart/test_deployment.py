@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from litellm_bundle import paths
+from tests.helpers import checkout_tree
 
 from .conftest import Render, find
 
@@ -42,7 +42,7 @@ def test_separate_health_app_moves_the_probes(render: Render) -> None:
 
 
 def test_image_is_pinned_official_image(render: Render) -> None:
-    pinned = paths.pinned_litellm_version()
+    pinned = checkout_tree().pinned_version()
     assert container(render("prod"))["image"] == f"ghcr.io/berriai/litellm-database:{pinned}"
     assert container(render("dev"))["image"] == f"ghcr.io/berriai/litellm:{pinned}"
     digest = "sha256:" + "a" * 64
@@ -55,7 +55,7 @@ def test_config_and_hooks_mounted_next_to_each_other(render: Render) -> None:
     assert c["args"][:2] == ["--config", "/etc/litellm/config.yaml"]
     volume = find(docs, "Deployment")["spec"]["template"]["spec"]["volumes"][0]
     paths_ = {item["path"] for item in volume["configMap"]["items"]}
-    assert {"config.yaml", "hooks.json", "gateway_hooks/entry.py", "gateway_hooks/__init__.py"} <= paths_
+    assert {"config.yaml", "hooks.json", "gateway_hooks/entry.py", "gateway_hooks/__init__.py", "gateway_hooks/hooks.schema.json"} <= paths_
 
 
 def test_graceful_termination_and_spread(render: Render) -> None:

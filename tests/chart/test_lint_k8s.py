@@ -2,34 +2,34 @@
 
 from __future__ import annotations
 
-from litellm_bundle import kube, paths
+from litellm_bundle import kube
+from litellm_bundle.tree import BundleTree
+
+from .conftest import values_for
 
 
-def test_lint_k8s_passes_for_every_environment_and_version() -> None:
-    assert kube.lint(list(paths.ENVIRONMENTS)) == []
+def test_lint_k8s_passes_for_every_environment_scenario_and_version(checkout: BundleTree) -> None:
+    values = {env: values_for(env) for env in ("dev", "staging", "prod")}
+    scenarios = kube.scenarios(checkout, values, list(values))
+    assert len(scenarios) >= 5
+    assert kube.lint(checkout, values, list(values)) == []
 
 
-def test_kubeconform_strict_rejects_unknown_fields() -> None:
-    text = kube.helm_template([paths.ROOT / "rendered" / "dev" / "values.yaml"])
+def test_kubeconform_strict_rejects_unknown_fields(checkout: BundleTree) -> None:
+    text = kube.helm_template(checkout, values_for("dev"))
     broken = text.replace("  revisionHistoryLimit: 5", "  revisionHistoryLimit: 5\n  replicaz: 3", 1)
     assert broken != text
-    result = kube.kubeconform(broken, "1.33.0")
+    result = kube.kubeconform(checkout, broken, "1.33.0")
     assert not result.ok and result.invalid == 1
     assert "replicaz" in result.output
 
 
-def test_kubeconform_rejects_a_kind_without_schema() -> None:
+def test_kubeconform_rejects_a_kind_without_schema(checkout: BundleTree) -> None:
     text = "apiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: w\n"
-    result = kube.kubeconform(text, "1.33.0")
+    result = kube.kubeconform(checkout, text, "1.33.0")
     assert not result.ok and result.errors == 1
 
 
-def test_crd_schema_rejects_bad_service_monitor() -> None:
+def test_crd_schema_rejects_bad_service_monitor(checkout: BundleTree) -> None:
     text = "apiVersion: monitoring.coreos.com/v1\nkind: ServiceMonitor\nmetadata:\n  name: x\nspec:\n  selector: {}\n  endpointz: []\n"
-    assert not kube.kubeconform(text, "1.33.0").ok
-
-
-def test_committed_k8s_manifests_are_current() -> None:
-    for env in paths.ENVIRONMENTS:
-        committed = (paths.ROOT / "k8s" / env / "manifests.yaml").read_text()
-        assert committed == kube.manifests(env), f"k8s/{env}/manifests.yaml is stale: run `make render`"
+    assert not kube.kubeconform(checkout, text, "1.33.0").ok

@@ -3,6 +3,7 @@ from __future__ import annotations
 import pytest
 
 from litellm_bundle import kube
+from litellm_bundle.tree import BundleTree
 
 from .conftest import values_for
 
@@ -15,12 +16,12 @@ from .conftest import values_for
     ("proxy.logLevel=TRACE", "/proxy/logLevel"),
     ("networkPolicy.enable=true", "additional properties 'enable' not allowed"),
 ])
-def test_values_schema_rejects_typos_and_wrong_types(setting: str, message: str) -> None:
+def test_values_schema_rejects_typos_and_wrong_types(checkout: BundleTree, setting: str, message: str) -> None:
     with pytest.raises(RuntimeError) as info:
-        kube.helm_template([values_for("prod")], sets=[setting])
+        kube.helm_template(checkout, values_for("prod"), sets=[setting])
     assert message in str(info.value)
 
 
-def test_missing_litellm_config_is_a_clear_error() -> None:
+def test_missing_litellm_config_is_a_clear_error(checkout: BundleTree) -> None:
     with pytest.raises(RuntimeError, match="litellmConfig is required"):
-        kube.helm_template([])
+        kube.helm_template(checkout, "")

@@ -10,6 +10,8 @@ from fastapi import HTTPException
 
 from gateway_hooks.proxy import ROUTE_KEY, GatewayHooks
 
+from .conftest import transform
+
 
 def run(hooks: GatewayHooks, data: dict[str, Any], call_type: str = "acompletion") -> dict[str, Any]:
     return asyncio.run(hooks.async_pre_call_hook(None, None, data, call_type))
@@ -45,7 +47,7 @@ def test_fail_closed_transform_is_a_500_naming_it(dev_config: dict[str, Any]) ->
     module = types.ModuleType("strict_tx")
     module.run = lambda data, params: 1 / 0  # type: ignore[attr-defined]
     sys.modules["strict_tx"] = module
-    dev_config["transforms"]["pipeline"].append({"name": "strict", "type": "custom", "path": "strict_tx.run", "on_error": "fail_closed"})
+    dev_config["transforms"]["pipeline"].append(transform({"name": "strict", "type": "custom", "path": "strict_tx.run", "on_error": "fail_closed"}))
     with pytest.raises(HTTPException) as info:
         run(GatewayHooks(dev_config), {"model": "gpt-4o", "messages": []})
     assert info.value.status_code == 500 and info.value.detail["transform"] == "strict"

@@ -9,9 +9,11 @@ import pytest
 from gateway_hooks import transforms
 from gateway_hooks.transforms import Pipeline, TransformFailed
 
+from .conftest import transform
+
 
 def spec(*steps: dict[str, Any], slow_ms: float = 1000) -> dict[str, Any]:
-    return {"slow_threshold_ms": slow_ms, "pipeline": list(steps)}
+    return {"slow_threshold_ms": slow_ms, "pipeline": [transform(step) for step in steps]}
 
 
 def test_system_prompt_modes() -> None:

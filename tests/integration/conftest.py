@@ -12,9 +12,10 @@ from typing import Any
 import httpx
 import pytest
 
-from litellm_bundle import runtime
+from litellm_bundle import localenv, processes, runtime
+from litellm_bundle.policies import Policies
 
-MASTER_KEY = "sk-gw-test-3f9a1c7e5b"
+from tests.helpers import checkout_tree
 
 # test-only transforms, staged next to config.yaml like a user's own module
 TEST_TRANSFORMS = '''
@@ -44,10 +45,12 @@ class Stack:
         httpx.put(f"{self.fake_url}/_fake/faults", json=faults).raise_for_status()
 
 
-def local_secrets(fake_provider: str, redis_port: int, salt: str) -> dict[str, str]:
-    """The .env of a test stack: fake provider, the test's Redis; no real provider keys."""
-    return {"LITELLM_MASTER_KEY": MASTER_KEY, "LITELLM_SALT_KEY": salt, "FAKE_PROVIDER_API_BASE": f"{fake_provider}/v1",
-            "FAKE_PROVIDER_API_KEY": "fake-key", "REDIS_HOST": "127.0.0.1", "REDIS_PORT": str(redis_port)}
+TREE = checkout_tree()
+
+
+def stage_dev(dest: Path, secrets: dict[str, str]) -> runtime.Staged:
+    """The committed dev rendering staged for a local proxy with `secrets` (what `make up` runs)."""
+    return runtime.stage_files(TREE, runtime.committed_files(TREE, "dev"), dest, secrets, Policies(TREE).env_ref)
 
 
 @contextlib.contextmanager
@@ -56,50 +59,51 @@ def running_proxy(config: Path, secrets: dict[str, str], fake_provider: str, log
     env = runtime.proxy_env({**secrets, "LITELLM_LOG": log_level})
     for name in ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "GEMINI_API_KEY"):
         env.pop(name, None)
-    port = runtime.free_port()
+    port = processes.free_port()
     log = config.parent / "proxy.log"
     proc = runtime.start_proxy(config, port, env, log)
     url = f"http://127.0.0.1:{port}"
     try:
-        runtime.wait_healthy(f"{url}/health/liveliness", 120, proc, log)
-        yield Stack(url, MASTER_KEY, fake_provider, log)
+        processes.wait_healthy(f"{url}/health/liveliness", 120, proc, log)
+        yield Stack(url, secrets["LITELLM_MASTER_KEY"], fake_provider, log)
     finally:
-        runtime.stop(proc)
+        processes.stop(proc)
         assert proc.returncode is not None
 
 
 @pytest.fixture(scope="session")
 def fake_provider(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    port = runtime.free_port()
+    port = processes.free_port()
     log = tmp_path_factory.mktemp("fake") / "fake.log"
-    proc = runtime.start_fake_provider(port, log)
+    proc = runtime.start_fake_provider(TREE, port, log)
     url = f"http://127.0.0.1:{port}"
     try:
-        runtime.wait_healthy(f"{url}/health", 30, proc, log)
+        processes.wait_healthy(f"{url}/health", 30, proc, log)
         yield url
     finally:
-        runtime.stop(proc)
+        processes.stop(proc)
 
 
 @pytest.fixture(scope="session")
 def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
     """A real redis-server on a free port, stopped at the end (CI installs redis-server)."""
-    port = runtime.free_port()
-    proc = runtime.start_redis(port, tmp_path_factory.mktemp("redis") / "redis.log")
+    port = processes.free_port()
+    log = tmp_path_factory.mktemp("redis") / "redis.log"
+    proc = runtime.start_redis(port, log)
     if proc is None:
         pytest.skip("redis-server is not installed (apt-get install redis-server)")
     try:
-        runtime.wait_port(port, 20, proc)
+        processes.wait_port(port, 20, proc, log)
         yield port
     finally:
-        runtime.stop(proc)
+        processes.stop(proc)
 
 
 @pytest.fixture(scope="session")
 def dev_stack(tmp_path_factory: pytest.TempPathFactory, fake_provider: str, redis_server: int) -> Iterator[Stack]:
     workdir = tmp_path_factory.mktemp("proxy")
-    secrets = local_secrets(fake_provider, redis_server, "salt-gw-test-0a1b2c3d")
-    staged = runtime.stage("dev", workdir, secrets)
+    secrets = localenv.local_secrets(fake_provider, redis_server)
+    staged = stage_dev(workdir, secrets)
     (workdir / "test_transforms.py").write_text(TEST_TRANSFORMS)
     hooks = json.loads((workdir / "hooks.json").read_text())
     hooks["transforms"]["pipeline"] += [

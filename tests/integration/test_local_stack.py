@@ -3,39 +3,42 @@
 from __future__ import annotations
 
 import asyncio
-import os
+import shutil
 import socket
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import openai
+import psutil
 import pytest
 
-from litellm_bundle import paths, runtime, stack
+from litellm_bundle import localenv, processes, stack
+
+from tests.helpers import ROOT, checkout_tree
 
 pytestmark = pytest.mark.proxy
 
 
 def _make(target: str, state: Path, env_file: Path, *extra: str) -> subprocess.CompletedProcess[str]:
     args = f"--state-dir {state} --env-file {env_file} {' '.join(extra)}".strip()
-    return subprocess.run(["make", "-s", target, f"STACK_ARGS={args}"], cwd=paths.ROOT, capture_output=True, text=True, timeout=300)
+    return subprocess.run(["make", "-s", target, f"STACK_ARGS={args}"], cwd=ROOT, capture_output=True, text=True, timeout=300)
 
 
 @pytest.fixture(scope="module")
 def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, object]]:
-    if runtime.shutil.which("redis-server") is None:
+    if shutil.which("redis-server") is None:
         pytest.skip("redis-server is not installed")
     work = tmp_path_factory.mktemp("stack")
     state, env_file = work / "run", work / ".env"
-    ports = {name: runtime.free_port() for name in ("PROXY_PORT", "FAKE_PROVIDER_PORT", "REDIS_PORT")}
-    example = (paths.ROOT / ".env.example").read_text()
+    ports = {name: processes.free_port() for name in ("PROXY_PORT", "FAKE_PROVIDER_PORT", "REDIS_PORT")}
+    example = (ROOT / localenv.ENV_EXAMPLE).read_text()
     for name, port in ports.items():
         example = example.replace(f"\n{name}=", f"\n{name}={port}\n# was: {name}=", 1)
     env_file.write_text(example)
     up = _make("up", state, env_file, "--native")
     assert up.returncode == 0, up.stdout + up.stderr
-    key = stack.read_env_file(env_file)["LITELLM_MASTER_KEY"]
+    key = localenv.read_env_file(env_file)["LITELLM_MASTER_KEY"]
     info = {"state": state, "env_file": env_file, "url": f"http://127.0.0.1:{ports['PROXY_PORT']}", "key": key, "up": up.stdout, "ports": ports}
     try:
         yield info
@@ -52,14 +55,14 @@ def test_up_prints_url_key_source_and_examples(local_stack: dict) -> None:
 
 
 def test_smoke_script_passes(local_stack: dict) -> None:
-    result = subprocess.run([str(paths.ROOT / "scripts" / "smoke.sh"), local_stack["url"], local_stack["key"]], capture_output=True, text=True, timeout=180)
+    result = subprocess.run([str(ROOT / "scripts" / "smoke.sh"), local_stack["url"], local_stack["key"]], capture_output=True, text=True, timeout=180)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "smoke: all checks passed" in result.stdout
     assert "ok    stream:" in result.stdout and "ok    embedding:" in result.stdout
 
 
 def test_smoke_script_fails_clearly_on_a_wrong_key(local_stack: dict) -> None:
-    result = subprocess.run([str(paths.ROOT / "scripts" / "smoke.sh"), local_stack["url"], "sk-wrong-key-000000"], capture_output=True, text=True, timeout=120)
+    result = subprocess.run([str(ROOT / "scripts" / "smoke.sh"), local_stack["url"], "sk-wrong-key-000000"], capture_output=True, text=True, timeout=120)
     assert result.returncode == 1
     assert result.stderr.startswith("FAIL  models: GET /v1/models answered 4")
 
@@ -91,17 +94,20 @@ def test_second_up_refuses_while_running(local_stack: dict) -> None:
 
 
 def test_down_leaves_no_process_behind(local_stack: dict) -> None:
-    pids = stack.recorded_pids(stack.StackPaths(local_stack["state"], local_stack["env_file"]))
+    pids = stack.recorded_pids(stack.StackPaths(checkout_tree(), local_stack["state"], local_stack["env_file"]))
     assert set(pids) == {"litellm", "fake-provider", "redis"}
     children = subprocess.run(["pgrep", "-g", ",".join(map(str, pids.values()))], capture_output=True, text=True).stdout.split()
     assert len(children) >= 3
     down = _make("down", local_stack["state"], local_stack["env_file"])
     assert down.returncode == 0 and "stopped" in down.stdout
     for pgid in pids.values():
-        assert not runtime.group_alive(pgid), f"process group {pgid} still running after make down"
+        assert not processes.group_alive(pgid), f"process group {pgid} still running after make down"
     for pid in (int(c) for c in children):
-        state = runtime.group_processes(os.getpgid(pid)).get(pid, ["gone"])[0] if Path(f"/proc/{pid}").exists() else "gone"
-        assert state in ("gone", "Z"), f"process {pid} still running after make down"
+        try:
+            state = psutil.Process(pid).status()
+        except psutil.NoSuchProcess:
+            state = "gone"
+        assert state in ("gone", psutil.STATUS_ZOMBIE), f"process {pid} still running after make down"
     for port in local_stack["ports"].values():
         with socket.socket() as s:
             assert s.connect_ex(("127.0.0.1", port)) != 0, f"port {port} still open"

@@ -15,10 +15,10 @@ import openai
 import pytest
 from ruamel.yaml import YAML
 
-from litellm_bundle import runtime
+from litellm_bundle import localenv, runtime
 from litellm_bundle.yamlio import dump_yaml
 
-from .conftest import Stack, local_secrets, running_proxy
+from .conftest import Stack, running_proxy, stage_dev
 
 pytestmark = pytest.mark.proxy
 
@@ -48,8 +48,8 @@ def reliability_config(staged: Path, fake: str) -> None:
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory, fake_provider: str, redis_server: int) -> Iterator[Stack]:
-    secrets = local_secrets(fake_provider, redis_server, "salt-rel-1")
-    staged = runtime.stage("dev", tmp_path_factory.mktemp("reliability"), secrets)
+    secrets = localenv.local_secrets(fake_provider, redis_server)
+    staged = stage_dev(tmp_path_factory.mktemp("reliability"), secrets)
     reliability_config(staged.config, fake_provider)
     with running_proxy(staged.config, secrets, fake_provider) as running:
         yield running

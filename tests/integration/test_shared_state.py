@@ -12,10 +12,10 @@ import openai
 import pytest
 from ruamel.yaml import YAML
 
-from litellm_bundle import runtime
+from litellm_bundle import localenv, runtime
 from litellm_bundle.yamlio import dump_yaml
 
-from .conftest import Stack, local_secrets, running_proxy
+from .conftest import Stack, running_proxy, stage_dev
 
 pytestmark = pytest.mark.proxy
 
@@ -37,10 +37,10 @@ def shared_config(staged: Path) -> None:
 
 @pytest.fixture(scope="module")
 def pair(tmp_path_factory: pytest.TempPathFactory, fake_provider: str, redis_server: int) -> Iterator[tuple[Stack, Stack]]:
-    secrets = local_secrets(fake_provider, redis_server, "salt-pair-1")
+    secrets = localenv.local_secrets(fake_provider, redis_server)
     configs = []
     for name in ("a", "b"):
-        staged = runtime.stage("dev", tmp_path_factory.mktemp(f"instance-{name}"), secrets)
+        staged = stage_dev(tmp_path_factory.mktemp(f"instance-{name}"), secrets)
         shared_config(staged.config)
         configs.append(staged.config)
     with running_proxy(configs[0], secrets, fake_provider) as a, running_proxy(configs[1], secrets, fake_provider) as b:

@@ -24,28 +24,35 @@ def row(rate: int, cpu: float, p50: float = 40.0, saturation: bool = False, rps:
             "failed": 0.0, "overhead_p50": 10.0, "cpu_ms_per_request": cpu, **({"saturation": True} if saturation else {})}
 
 
-def test_feature_rows_carry_the_settings_the_renderer_writes() -> None:
+def test_feature_rows_carry_the_settings_the_renderer_writes(tmp_path: Path) -> None:
     dev = rendered_dev()
     plain = bench.plain_config("http://127.0.0.1:1")
-    prom = bench.with_feature(plain, "prometheus", 6379)
+    prom = bench.with_feature(plain, bench.feature_settings(tmp_path, "prometheus"))
     assert "prometheus" in dev["litellm_settings"]["callbacks"]
-    assert prom["litellm_settings"]["callbacks"] == ["prometheus"]
+    assert prom["litellm_settings"]["callbacks"] == ["prometheus"], "the hooks callback is not a prometheus setting"
     assert prom["litellm_settings"]["require_auth_for_metrics_endpoint"] == dev["litellm_settings"]["require_auth_for_metrics_endpoint"]
-    rpm = bench.with_feature(plain, "redis+rpm", 6379)
+    assert "router_settings" not in prom
+    rpm = bench.with_feature(plain, bench.feature_settings(tmp_path, "redis+rpm"))
     assert rpm["router_settings"]["optional_pre_call_checks"] == dev["router_settings"]["optional_pre_call_checks"]
-    assert set(rpm["router_settings"]) >= {"redis_host", "redis_port"}
-    assert {"redis_host", "redis_port"} <= set(dev["router_settings"])
+    assert {k: rpm["router_settings"][k] for k in ("redis_host", "redis_port")} == {k: dev["router_settings"][k] for k in ("redis_host", "redis_port")}
     dev_fake = next(m for m in dev["model_list"] if m["model_info"]["id"] == "gpt-4o-fake")
     assert rpm["model_list"][0]["litellm_params"]["rpm"] == dev_fake["litellm_params"]["rpm"]
-    redis_only = bench.with_feature(plain, "redis", 6379)
+    assert "litellm_settings" not in rpm
+    redis_only = bench.with_feature(plain, bench.feature_settings(tmp_path, "redis"))
     assert "optional_pre_call_checks" not in redis_only["router_settings"]
     assert "rpm" not in redis_only["model_list"][0]["litellm_params"]
     assert "router_settings" not in plain and "rpm" not in plain["model_list"][0]["litellm_params"], "the plain config is not modified"
 
 
+def test_delta_keeps_only_what_changed() -> None:
+    before = {"a": {"x": 1, "l": ["h"]}, "b": 2}
+    after = {"a": {"x": 1, "y": 3, "l": ["h", "p"]}, "b": 2, "c": {"z": None}}
+    assert bench.delta(before, after) == {"a": {"y": 3, "l": ["p"]}, "c": {"z": None}}
+
+
 def test_plain_env_keeps_litellm_defaults() -> None:
     env = bench.plain_env()
-    assert env["LITELLM_MASTER_KEY"] == bench.KEY
+    assert env["LITELLM_MASTER_KEY"] == bench.KEY and bench.KEY.startswith("sk-")
     assert env["LITELLM_LOCAL_MODEL_COST_MAP"] == "True"
     assert not {"LITELLM_LOG", "REDIS_HOST", "REDIS_PORT"} & set(env)
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from litellm_bundle.validate import validate
+from tests.helpers import validate_root as validate
 
 
 @dataclass

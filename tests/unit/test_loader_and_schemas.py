@@ -5,9 +5,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from litellm_bundle import paths, schemas
+from litellm_bundle import schemas
 from litellm_bundle.configset import effective_config, load_config_set
+from litellm_bundle.policies import Policies
+from litellm_bundle.tree import BundleTree
 from litellm_bundle.yamlio import dump_yaml, load_yaml
+
+from tests.helpers import ROOT
 
 
 def test_positions_are_one_based_and_point_at_keys(tmp_path: Path) -> None:
@@ -37,21 +41,24 @@ def test_duplicate_key_names_both_lines(tmp_path: Path) -> None:
 
 def test_missing_config_file_is_a_problem(repo_copy: Path) -> None:
     (repo_copy / "config" / "transforms.yaml").unlink()
-    cs = load_config_set(repo_copy)
+    cs = load_config_set(BundleTree.at(repo_copy), ("dev", "staging", "prod"))
     assert any("config/transforms.yaml" == p.location.file and "missing" in p.message for p in cs.problems)
 
 
-def test_every_schema_is_valid_draft_2020_12_and_closed() -> None:
-    for file in sorted(paths.SCHEMAS_DIR.glob("*.json")):
+def test_every_schema_is_valid_draft_2020_12_and_closed(checkout_policies: Policies) -> None:
+    files = sorted(checkout_policies.tree.schemas_dir.glob("*.json"))
+    assert len(files) >= 8
+    for file in files:
         schema = json.loads(file.read_text())
         assert schema["$schema"].endswith("2020-12/schema")
         if file.name != "common.schema.json":
-            schemas.validator_for(file)  # check_schema raises on an invalid schema
+            checkout_policies.validator(file)  # check_schema raises on an invalid schema
             assert schema.get("additionalProperties") is False, f"{file.name} must reject unknown keys"
 
 
-def test_unknown_key_suggests_the_closest_allowed_key() -> None:
-    problems = schemas.check(paths.SCHEMAS_DIR / "routing.schema.json", {"cooldwon_time": 3}, lambda p: paths_loc(p))
+def test_unknown_key_suggests_the_closest_allowed_key(checkout_policies: Policies) -> None:
+    validator = checkout_policies.validator(checkout_policies.source_schema("routing.schema.json"))
+    problems = schemas.check(validator, {"cooldwon_time": 3}, lambda p: paths_loc(p))
     assert len(problems) == 1
     assert "unknown key 'cooldwon_time' in (top level); did you mean 'cooldown_time'?" in problems[0].message
     assert "allowed: allowed_fails," in problems[0].message
@@ -63,8 +70,8 @@ def paths_loc(path: tuple) -> "Location":  # noqa: F821 - small locator for sche
     return Location("mem.yaml", len(path) + 1, 1)
 
 
-def test_effective_config_filters_deployments_by_environment() -> None:
-    cs = load_config_set()
+def test_effective_config_filters_deployments_by_environment(checkout: BundleTree) -> None:
+    cs = load_config_set(checkout, ("dev", "staging", "prod"))
     dev = effective_config(cs, "dev")
     prod = effective_config(cs, "prod")
     assert [d["id"] for d in dev.data["model_groups"]["gpt-4o"]["deployments"]] == ["gpt-4o-fake", "gpt-4o-openai"]
@@ -72,7 +79,7 @@ def test_effective_config_filters_deployments_by_environment() -> None:
     assert [d["id"] for d in prod.data["model_groups"]["gpt-4o"]["deployments"]] == ["gpt-4o-openai", "gpt-4o-azure"]
     # positions of filtered deployments still point into config/models.yaml
     loc = prod.locate(("model_groups", "gpt-4o", "deployments", 1, "id"))
-    text = (paths.CONFIG_DIR / "models.yaml").read_text().splitlines()
+    text = (ROOT / "config" / "models.yaml").read_text().splitlines()
     assert loc.file == "config/models.yaml" and "id: gpt-4o-azure" in text[loc.line - 1]
 
 

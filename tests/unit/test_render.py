@@ -12,13 +12,13 @@ from pathlib import Path
 import pytest
 from ruamel.yaml import YAML
 
-from litellm_bundle import paths
 from litellm_bundle.cli import main
-from litellm_bundle.configset import load_config_set
-from litellm_bundle.output import read_tree, write_tree_atomically
-from litellm_bundle.render import render_all
+from litellm_bundle.generate import AREAS, Generated, generate
+from litellm_bundle.output import read_area, stale, write_areas
+from litellm_bundle.policies import Policies
+from litellm_bundle.tree import BundleTree
 
-ROOT = paths.ROOT
+from tests.helpers import ROOT
 
 
 def _yaml(text: str) -> dict:
@@ -26,17 +26,59 @@ def _yaml(text: str) -> dict:
 
 
 @pytest.fixture(scope="module")
-def rendered() -> dict[str, dict[str, str]]:
-    return render_all(load_config_set())
+def generation() -> Generated:
+    return generate(BundleTree.at(ROOT))
 
 
-def test_render_is_byte_identical_twice(rendered: dict[str, dict[str, str]]) -> None:
-    assert render_all(load_config_set()) == rendered
+@pytest.fixture(scope="module")
+def rendered(generation: Generated) -> dict[str, dict[str, str]]:
+    """environment -> rendered/<env>/ file name -> text"""
+    out: dict[str, dict[str, str]] = {}
+    for path, data in generation.files.items():
+        parts = path.split("/")
+        if parts[0] == "rendered":
+            out.setdefault(parts[1], {})[parts[2]] = data.decode()
+    return out
 
 
-def test_committed_rendered_files_are_up_to_date(rendered: dict[str, dict[str, str]]) -> None:
+def test_generation_covers_every_output(generation: Generated) -> None:
+    assert generation.areas == AREAS
+    for env in ("dev", "staging", "prod"):
+        assert {f"rendered/{env}/config.yaml", f"rendered/{env}/hooks.json", f"rendered/{env}/values.yaml", f"k8s/{env}/manifests.yaml"} <= set(generation.files)
+    assert {"compose/compose.yaml", "compose/prometheus.yml", ".env.example", "docs/config-reference.md"} <= set(generation.files)
+
+
+def test_render_is_byte_identical_twice(generation: Generated) -> None:
+    assert generate(BundleTree.at(ROOT)).files == generation.files
+
+
+def test_committed_generated_files_are_up_to_date(generation: Generated) -> None:
+    assert stale(ROOT, generation.files, generation.areas) == [], "generated files are stale: run `make render`"
+
+
+def test_every_rendered_hooks_json_matches_its_contract(rendered: dict[str, dict[str, str]], checkout_policies: Policies) -> None:
+    from gateway_hooks import settings
+
+    validator = checkout_policies.validator(checkout_policies.source_schema("hooks.schema.json"))
     for env, files in rendered.items():
-        assert read_tree(ROOT / "rendered" / env) == files, f"rendered/{env} is stale: run `make render`"
+        document = json.loads(files["hooks.json"])
+        assert list(validator.iter_errors(document)) == [], env
+        assert settings.checked(document) is document
+        # complete: every default of the contract is written out
+        assert all("on_error" in t and "params" in t for t in document["transforms"]["pipeline"])
+        assert document["guardrails"]["banned-keywords"]["message"]
+
+
+def test_hooks_refuse_a_document_outside_the_contract(rendered: dict[str, dict[str, str]]) -> None:
+    from gateway_hooks import settings
+
+    document = json.loads(rendered["dev"]["hooks.json"])
+    document["transforms"]["pipeline"][0]["on_error"] = "fail_sideways"
+    with pytest.raises(RuntimeError, match=r"hooks.json: transforms.pipeline\[0\].on_error: 'fail_sideways' is not one of"):
+        settings.checked(document)
+    del document["routing"]
+    with pytest.raises(RuntimeError, match="'routing' is a required property"):
+        settings.checked(document)
 
 
 def test_secrets_only_as_references(rendered: dict[str, dict[str, str]]) -> None:
@@ -94,22 +136,28 @@ def test_helm_values_wire_secrets_by_reference(rendered: dict[str, dict[str, str
     assert {"name": "OPENAI_API_KEY", "secretName": "litellm-provider-keys", "key": "openai"} in staging["secretEnv"]
 
 
-def test_one_pinned_version_everywhere(rendered: dict[str, dict[str, str]]) -> None:
-    pinned = paths.pinned_litellm_version()
+def test_one_pinned_version_everywhere(rendered: dict[str, dict[str, str]], generation: Generated) -> None:
+    pinned = BundleTree.at(ROOT).pinned_version()
     assert installed_version("litellm") == pinned, "the .venv litellm differs from LITELLM_VERSION: run `make setup`"
     for env, files in rendered.items():
         assert _yaml(files["values.yaml"])["image"]["tag"] == pinned, env
-    chart = ROOT / "helm" / "litellm-gateway" / "Chart.yaml"
-    if chart.exists():
-        assert _yaml(chart.read_text())["appVersion"] == pinned
-    for manifest in sorted((ROOT / "k8s").rglob("*.yaml")) + sorted((ROOT / "compose").rglob("*.y*ml")):
-        for image in re.findall(r"ghcr\.io/berriai/litellm[\w-]*:([\w.-]+)", manifest.read_text()):
-            assert image.lstrip("v") == pinned, f"{manifest}: image tag {image} != {pinned}"
+    assert _yaml((ROOT / "helm" / "litellm-gateway" / "Chart.yaml").read_text())["appVersion"] == pinned
+    for path, data in generation.files.items():
+        for image in re.findall(r"ghcr\.io/berriai/litellm[\w-]*:([\w.-]+)", data.decode()):
+            assert image.lstrip("v") == pinned, f"{path}: image tag {image} != {pinned}"
+
+
+def _snapshot(root: Path) -> dict[str, bytes]:
+    found: dict[str, bytes] = {}
+    for area in AREAS:
+        found.update(read_area(root, area))
+    return found
 
 
 def test_render_writes_nothing_when_validation_fails(repo_copy: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--root", str(repo_copy), "render"]) == 0
-    before = read_tree(repo_copy / "rendered")
+    before = _snapshot(repo_copy)
+    assert set(before) >= {"rendered/prod/config.yaml", "k8s/prod/manifests.yaml", "compose/compose.yaml", ".env.example"}
     prod = repo_copy / "config" / "environments" / "prod.yaml"
     prod.write_text(prod.read_text().replace("replicas: 3", "replicas: 1"))
     (repo_copy / "config" / "models.yaml").write_text((repo_copy / "config" / "models.yaml").read_text().replace("rpm: 5000", "rpm: 4000"))
@@ -117,32 +165,42 @@ def test_render_writes_nothing_when_validation_fails(repo_copy: Path, capsys: py
     err = capsys.readouterr().err
     assert "config/environments/prod.yaml:4:1: [prod] environment.replicas: prod needs at least 2 replicas" in err
     assert "nothing was written" in err
-    assert read_tree(repo_copy / "rendered") == before
+    assert _snapshot(repo_copy) == before
 
 
-def test_render_check_detects_stale_output(repo_copy: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_render_check_compares_the_fresh_generation_of_every_output(repo_copy: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--root", str(repo_copy), "render"]) == 0
     assert main(["--root", str(repo_copy), "render", "--check"]) == 0
     routing = repo_copy / "config" / "routing.yaml"
     routing.write_text(routing.read_text().replace("cooldown_time: 30", "cooldown_time: 45"))
     assert main(["--root", str(repo_copy), "render", "--check"]) == 1
-    assert "rendered/dev/config.yaml" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    # k8s/ is compared with helm's output for the fresh values, not with values on disk
+    assert "rendered/dev/config.yaml" in err and "k8s/dev/manifests.yaml" in err and "k8s/prod/manifests.yaml" in err
+    assert (repo_copy / "rendered" / "dev" / "config.yaml").read_text().count("cooldown_time: 30") == 1
+    # a file no generation produces, inside a generated directory, is stale too
+    assert main(["--root", str(repo_copy), "render"]) == 0
+    (repo_copy / "rendered" / "qa").mkdir()
+    (repo_copy / "rendered" / "qa" / "config.yaml").write_text("x: 1\n")
+    assert main(["--root", str(repo_copy), "render", "--check"]) == 1
+    assert "rendered/qa/config.yaml" in capsys.readouterr().err
+    assert main(["--root", str(repo_copy), "render"]) == 0
+    assert not (repo_copy / "rendered" / "qa").exists()
 
 
-def test_atomic_write_keeps_old_tree_on_failure(tmp_path: Path) -> None:
-    target = tmp_path / "out"
-    write_tree_atomically(target, {"a.txt": "old"})
+def test_write_areas_keeps_the_old_tree_on_failure(tmp_path: Path) -> None:
+    areas = ("rendered/", ".env.example")
+    write_areas(tmp_path, {"rendered/dev/a.txt": b"old", ".env.example": b"X=1\n"}, areas)
     with pytest.raises(TypeError):
-        write_tree_atomically(target, {"a.txt": "new", "b.txt": None})  # type: ignore[dict-item]
-    assert read_tree(target) == {"a.txt": "old"}
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+        write_areas(tmp_path, {"rendered/dev/a.txt": b"new", "rendered/dev/b.txt": None, ".env.example": b"X=2\n"}, areas)  # type: ignore[dict-item]
+    assert read_area(tmp_path, "rendered/") == {"rendered/dev/a.txt": b"old"}
+    assert (tmp_path / ".env.example").read_bytes() == b"X=1\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".env.example", "rendered"]
+    with pytest.raises(ValueError, match="belongs to no generated area"):
+        write_areas(tmp_path, {"elsewhere.txt": b"x"}, areas)
 
 
-def test_docs_reference_is_current() -> None:
-    assert main(["docs", "--check"]) == 0, "docs/config-reference.md is stale: run `make docs`"
-
-
-def test_cli_validate_exit_codes(repo_copy: Path) -> None:
+def test_cli_exit_codes(repo_copy: Path) -> None:
     ok = subprocess.run([sys.executable, "-m", "litellm_bundle", "--root", str(repo_copy), "validate"], capture_output=True, text=True, cwd=ROOT)
     assert ok.returncode == 0, ok.stderr
     routing = repo_copy / "config" / "routing.yaml"
@@ -150,3 +208,7 @@ def test_cli_validate_exit_codes(repo_copy: Path) -> None:
     bad = subprocess.run([sys.executable, "-m", "litellm_bundle", "--root", str(repo_copy), "validate"], capture_output=True, text=True, cwd=ROOT)
     assert bad.returncode == 1
     assert "config/routing.yaml:2:1: strategy: \"fastest\" is not allowed" in bad.stderr
+    for usage in (["--root", "/nonexistent", "validate"], ["validate", "--env", "qa"], ["render", "--config", "/nonexistent"]):
+        result = subprocess.run([sys.executable, "-m", "litellm_bundle", *usage], capture_output=True, text=True, cwd=ROOT)
+        assert result.returncode == 2, (usage, result.stderr)
+        assert "Traceback" not in result.stderr and result.stderr.strip(), usage

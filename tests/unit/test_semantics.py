@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from litellm_bundle.semantics import find_cycle
-from litellm_bundle.validate import validate
+from tests.helpers import validate_root as validate
 
 
 def test_find_cycle() -> None:

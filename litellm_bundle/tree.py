@@ -1,0 +1,102 @@
+"""A bundle tree: where the sources, policies, chart and hooks of one bundle live, and where its
+generated files go. Every command works on one BundleTree; no module knows a path of its own."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+VERSION_FILE = "LITELLM_VERSION"
+
+
+class TreeError(Exception):
+    """The directories given do not form a bundle tree (a usage error)."""
+
+
+@dataclass(frozen=True)
+class BundleTree:
+    """root: policies, chart, hooks, LITELLM_VERSION; config_dir: the YAML sources (default
+    root/config); out_dir: where generated files are written (default root); tools_dir: helm,
+    kubeconform and caches (default root/.tools; a tree extracted from a git ref borrows the
+    working tree's)."""
+
+    root: Path
+    config_dir: Path = field(default=Path())
+    out_dir: Path = field(default=Path())
+    tools_dir: Path = field(default=Path())
+
+    @classmethod
+    def at(cls, root: Path, config_dir: Path | None = None, out_dir: Path | None = None, tools_dir: Path | None = None) -> BundleTree:
+        root = root.resolve()
+        if not (root / VERSION_FILE).is_file() or not (root / "policies").is_dir():
+            raise TreeError(f"{root} is not a bundle tree (needs {VERSION_FILE} and policies/); pass --root DIR")
+        config = (config_dir or root / "config").resolve()
+        if not config.is_dir():
+            raise TreeError(f"config directory {config} does not exist")
+        return cls(root, config, (out_dir or root).resolve(), (tools_dir or root / ".tools").resolve())
+
+    # sources
+    @property
+    def environments_dir(self) -> Path:
+        return self.config_dir / "environments"
+
+    # policies (data)
+    @property
+    def policies_dir(self) -> Path:
+        return self.root / "policies"
+
+    @property
+    def schemas_dir(self) -> Path:
+        return self.policies_dir / "schemas"
+
+    @property
+    def env_policies_dir(self) -> Path:
+        return self.policies_dir / "environments"
+
+    @property
+    def secret_patterns_file(self) -> Path:
+        return self.policies_dir / "secret_patterns.json"
+
+    @property
+    def compose_spec_file(self) -> Path:
+        return self.policies_dir / "external" / "compose-spec.json"
+
+    # what runs
+    @property
+    def chart_dir(self) -> Path:
+        return self.root / "helm" / "litellm-gateway"
+
+    @property
+    def crd_schemas_dir(self) -> Path:
+        return self.root / "helm" / "crd-schemas"
+
+    @property
+    def hooks_package(self) -> Path:
+        return self.root / "hooks" / "gateway_hooks"
+
+    @property
+    def fake_provider(self) -> Path:
+        return self.root / "fake_provider" / "fake_provider.py"
+
+    def pinned_version(self) -> str:
+        """The one pinned LiteLLM version: pip package and image tag."""
+        return (self.root / VERSION_FILE).read_text(encoding="utf-8").strip()
+
+    def shown(self, path: Path) -> str:
+        """A path as messages show it: relative to the root, else to the working directory, else absolute."""
+        resolved = path.resolve() if path.is_absolute() or path.exists() else (Path.cwd() / path)
+        for base in (self.root, Path.cwd().resolve()):
+            try:
+                return str(resolved.relative_to(base))
+            except ValueError:
+                continue
+        return str(resolved)
+
+
+def find_root(start: Path) -> Path:
+    """The nearest directory at or above `start` that holds a bundle (LITELLM_VERSION and policies/)."""
+    start = start.resolve()
+    for candidate in (start, *start.parents):
+        if (candidate / VERSION_FILE).is_file() and (candidate / "policies").is_dir():
+            return candidate
+    raise TreeError(f"no bundle tree at or above {start} (needs {VERSION_FILE} and policies/); pass --root DIR")
