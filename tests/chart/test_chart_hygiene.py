@@ -55,7 +55,7 @@ def test_helm_test_pod_checks_liveliness_through_the_service(render: Render) -> 
     assert "http://litellm-gateway:4000/health/liveliness" in script
     assert spec["containers"][0]["securityContext"]["readOnlyRootFilesystem"] is True
     # the default-deny NetworkPolicy lets exactly this pod in
-    policy = find(render("prod"), "NetworkPolicy")["spec"]
+    policy = find(render("prod"), "NetworkPolicy", "litellm-gateway")["spec"]
     selectors = [f["podSelector"]["matchLabels"] for rule in policy["ingress"] for f in rule.get("from", []) if "podSelector" in f]
     assert {"app.kubernetes.io/instance": "litellm-gateway", "app.kubernetes.io/component": "helm-test"} in selectors
     assert pod["metadata"]["labels"]["app.kubernetes.io/component"] == "helm-test"

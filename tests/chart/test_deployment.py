@@ -1,6 +1,8 @@
 from __future__ import annotations
 
-from tests.helpers import checkout_tree
+from litellm_bundle import kube
+
+from tests.helpers import ROOT, checkout_tree
 
 from .conftest import Render, find
 
@@ -74,6 +76,17 @@ def test_checksum_changes_when_config_changes(render: Render, tmp_path) -> None:
     assert base == same and base != changed
 
 
-def test_replicas_left_to_hpa_when_autoscaling(render: Render) -> None:
-    assert "replicas" not in find(render("prod"), "Deployment")["spec"]
+def test_replicas_with_autoscaling_start_at_the_minimum_and_stay_with_the_hpa(render: Render) -> None:
+    # `helm install`: no live Deployment to look up -> the first install starts at minReplicas
+    assert find(render("prod"), "Deployment")["spec"]["replicas"] == 3
+    # the rendered manifests for kubectl / Argo CD leave replicas to the HPA
+    assert "replicas" not in find(render("prod", sets=["autoscaling.startAtMinReplicas=false"]), "Deployment")["spec"]
+    committed = [d for d in kube.documents((ROOT / "k8s" / "prod" / "manifests.yaml").read_text()) if d["kind"] == "Deployment"]
+    assert "replicas" not in committed[0]["spec"]
     assert find(render("dev"), "Deployment")["spec"]["replicas"] == 1
+
+
+def test_every_object_lands_in_the_release_namespace(render: Render) -> None:
+    for env in ("dev", "staging", "prod"):
+        for doc in render(env):
+            assert doc["metadata"]["namespace"] == "llm-gateway", (env, doc["kind"], doc["metadata"]["name"])

@@ -4,7 +4,7 @@ from .conftest import Render, find, kinds
 
 
 def test_prod_has_default_deny_network_policy_with_needed_openings(render: Render) -> None:
-    policy = find(render("prod"), "NetworkPolicy")["spec"]
+    policy = find(render("prod"), "NetworkPolicy", "litellm-gateway")["spec"]
     assert policy["policyTypes"] == ["Ingress", "Egress"]
     sources = [f["namespaceSelector"]["matchLabels"]["kubernetes.io/metadata.name"] for rule in policy["ingress"] for f in rule.get("from", []) if "namespaceSelector" in f]
     assert "ingress-nginx" in sources and "monitoring" in sources
@@ -15,10 +15,20 @@ def test_prod_has_default_deny_network_policy_with_needed_openings(render: Rende
 
 
 def test_dev_without_database_opens_redis_only(render: Render) -> None:
-    policy = find(render("dev"), "NetworkPolicy")["spec"]
+    policy = find(render("dev"), "NetworkPolicy", "litellm-gateway")["spec"]
     ports = {p["port"] for rule in policy["egress"] for p in rule["ports"]}
     assert 6379 in ports and 5432 not in ports
 
 
 def test_can_be_disabled(render: Render) -> None:
     assert "NetworkPolicy" not in kinds(render("prod", sets=["networkPolicy.enabled=false"]))
+
+
+def test_migrations_pods_reach_only_dns_and_the_database(render: Render) -> None:
+    docs = render("prod")
+    policy = find(docs, "NetworkPolicy", "-migrations")["spec"]
+    job_labels = find(docs, "Job", "-migrations")["spec"]["template"]["metadata"]["labels"]
+    assert policy["podSelector"]["matchLabels"].items() <= job_labels.items()
+    assert policy["policyTypes"] == ["Ingress", "Egress"] and "ingress" not in policy
+    assert {p["port"] for rule in policy["egress"] for p in rule["ports"]} == {53, 5432}
+    assert "NetworkPolicy" not in kinds(render("staging", sets=["networkPolicy.enabled=false"]))

@@ -20,8 +20,9 @@ def test_prod_secrets_come_from_external_secrets(render: Render) -> None:
     assert external["spec"]["secretStoreRef"] == {"kind": "ClusterSecretStore", "name": "vault-backend"}
     keys = {d["secretKey"] for d in external["spec"]["data"]}
     assert {"LITELLM_MASTER_KEY", "LITELLM_SALT_KEY", "DATABASE_URL"} <= keys
-    # created before the migrations hook Job that reads DATABASE_URL
-    assert external["metadata"]["annotations"]["helm.sh/hook-weight"] == "-10"
+    # a normal release object: no upgrade deletes it, or the Secret it owns
+    assert not any(k.startswith("helm.sh/hook") for k in external["metadata"].get("annotations", {}))
+    assert external["spec"]["target"]["creationPolicy"] == "Owner"
 
 
 def test_staging_uses_existing_kubernetes_secrets(render: Render) -> None:

@@ -7,6 +7,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -49,8 +50,9 @@ spec:
 """
 
 
-def get(control_plane: ControlPlane, namespace: str, *what: str) -> dict:
-    return json.loads(control_plane.kubectl("get", "-n", namespace, *what, "-o", "json").stdout)
+def get(control_plane: ControlPlane, namespace: str, *what: str) -> dict[str, Any]:
+    found: dict[str, Any] = json.loads(control_plane.kubectl("get", "-n", namespace, *what, "-o", "json").stdout)
+    return found
 
 
 def wait(control_plane: ControlPlane, namespace: str, what: str, condition: str) -> None:
@@ -111,7 +113,7 @@ def test_cli_up_runs_detached_and_down_stops_every_process(control_plane: Contro
     # control_plane: built, and tests ordered with the other v1.35.4 ones; this starts a second one
     state = tmp_path / "cluster"
     cli = [sys.executable, "-m", "litellm_bundle.cluster"]
-    up = subprocess.run([*cli, "up", "--state-dir", str(state)], cwd=ROOT, capture_output=True, text=True, timeout=180)
+    up = subprocess.run([*cli, "up", "--state-dir", str(state)], check=False, cwd=ROOT, capture_output=True, text=True, timeout=180)
     pids = {p.stem: int(p.read_text()) for p in (state / "pids").glob("*.pid")}
     try:
         assert up.returncode == 0, up.stderr
@@ -119,7 +121,7 @@ def test_cli_up_runs_detached_and_down_stops_every_process(control_plane: Contro
         assert set(pids) == {"etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok"}
         assert all(group_alive(pid) for pid in pids.values())  # outlived the command
     finally:
-        down = subprocess.run([*cli, "down", "--state-dir", str(state)], cwd=ROOT, capture_output=True, text=True, timeout=60)
+        down = subprocess.run([*cli, "down", "--state-dir", str(state)], check=False, cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert down.returncode == 0, down.stderr
     assert not list((state / "pids").glob("*.pid"))
     assert not [pid for pid in pids.values() if group_alive(pid)]  # exited (at most a zombie until init reaps it)

@@ -44,7 +44,8 @@ def rendered(generation: Generated) -> dict[str, dict[str, str]]:
 def test_generation_covers_every_output(generation: Generated) -> None:
     assert generation.areas == AREAS
     for env in ("dev", "staging", "prod"):
-        assert {f"rendered/{env}/config.yaml", f"rendered/{env}/hooks.json", f"rendered/{env}/values.yaml", f"k8s/{env}/manifests.yaml"} <= set(generation.files)
+        assert {f"rendered/{env}/config.yaml", f"rendered/{env}/hooks.json", f"rendered/{env}/values.yaml", f"rendered/{env}/secrets.md",
+                f"k8s/{env}/manifests.yaml"} <= set(generation.files)
     assert {"compose/compose.yaml", "compose/prometheus.yml", ".env.example", "docs/config-reference.md"} <= set(generation.files)
 
 
@@ -212,3 +213,16 @@ def test_cli_exit_codes(repo_copy: Path) -> None:
         result = subprocess.run([sys.executable, "-m", "litellm_bundle", *usage], capture_output=True, text=True, cwd=ROOT)
         assert result.returncode == 2, (usage, result.stderr)
         assert "Traceback" not in result.stderr and result.stderr.strip(), usage
+
+
+def test_secrets_doc_names_every_secret_key_the_pods_read(rendered: dict[str, dict[str, str]]) -> None:
+    for env, files in rendered.items():
+        values = _yaml(files["values.yaml"])
+        doc = files["secrets.md"]
+        synced = {item["name"] for item in values["externalSecrets"]["items"]}
+        for entry in values["secretEnv"]:
+            if entry["secretName"] in synced:
+                assert f"| {entry['secretName']} | {entry['key']} |" in doc, (env, entry)
+            else:
+                assert f"create secret generic {entry['secretName']}" in doc and f'--from-literal={entry["key"]}="${entry["name"]}"' in doc, (env, entry)
+    assert "litellm-gateway-env" in rendered["dev"]["secrets.md"] and "litellm-provider-keys" in rendered["staging"]["secrets.md"]

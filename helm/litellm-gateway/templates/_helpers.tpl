@@ -15,6 +15,19 @@ app.kubernetes.io/name: {{ include "gw.name" . }}
 app.kubernetes.io/instance: {{ .Release.Name }}
 {{- end -}}
 
+{{/* Labels of pods that are not gateway pods (migrations, helm test): a name of their own, so the
+Service, the PodDisruptionBudget and the NetworkPolicy (which select gw.selectorLabels) never pick them.
+Call with (dict "ctx" $ "component" "migrations"). */}}
+{{- define "gw.auxLabels" -}}
+app.kubernetes.io/name: {{ include "gw.name" .ctx }}-{{ .component }}
+app.kubernetes.io/instance: {{ .ctx.Release.Name }}
+app.kubernetes.io/component: {{ .component }}
+app.kubernetes.io/part-of: litellm-gateway
+app.kubernetes.io/managed-by: {{ .ctx.Release.Service }}
+helm.sh/chart: {{ printf "%s-%s" .ctx.Chart.Name .ctx.Chart.Version }}
+gateway.litellm/environment: {{ .ctx.Values.environment }}
+{{- end -}}
+
 {{- define "gw.labels" -}}
 {{ include "gw.selectorLabels" . }}
 app.kubernetes.io/version: {{ include "gw.tag" . | quote }}
@@ -51,4 +64,20 @@ gateway.litellm/environment: {{ .Values.environment }}
       name: {{ .secretName }}
       key: {{ .key }}
 {{- end }}
+{{- end -}}
+
+{{/* NetworkPolicy egress rule: cluster DNS */}}
+{{- define "gw.dnsEgress" -}}
+- to:
+    - namespaceSelector:
+        matchLabels:
+          kubernetes.io/metadata.name: kube-system
+      podSelector:
+        matchLabels:
+          k8s-app: kube-dns
+  ports:
+    - port: 53
+      protocol: UDP
+    - port: 53
+      protocol: TCP
 {{- end -}}
