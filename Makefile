@@ -52,19 +52,12 @@ render: setup ## validate, then write every generated file: rendered/, k8s/, com
 render-check: setup ## fail when a committed generated file is stale
 	$(PY) -m litellm_bundle render --check
 
-lint-k8s: setup ## helm lint + helm template + kubeconform -strict, every environment, Kubernetes 1.29-1.35
-	$(PY) -m litellm_bundle lint-k8s
+lint-k8s: setup cluster-build ## helm lint + kubeconform -strict on Kubernetes 1.29-1.35, then server-side dry-run on a local API server, every environment and chart scenario
+	$(PY) -m litellm_bundle lint-k8s --server
 
-PROM_OPERATOR_VERSION := v0.85.0
-EXTERNAL_SECRETS_VERSION := v0.18.2
-crd-schemas: $(VENV)/.stamp ## regenerate helm/crd-schemas from the CRDs of pinned Go modules (needs the Go module proxy)
-	prom=$$(go mod download -json github.com/prometheus-operator/prometheus-operator@$(PROM_OPERATOR_VERSION) | $(PY) -c 'import json,sys; print(json.load(sys.stdin)["Dir"])'); \
-	eso=$$(go mod download -json github.com/external-secrets/external-secrets@$(EXTERNAL_SECRETS_VERSION) | $(PY) -c 'import json,sys; print(json.load(sys.stdin)["Dir"])'); \
-	rm -rf helm/crd-schemas; \
-	$(PY) scripts/crd_schemas.py helm/crd-schemas \
-	  $$prom/example/prometheus-operator-crd/monitoring.coreos.com_servicemonitors.yaml \
-	  $$prom/example/prometheus-operator-crd/monitoring.coreos.com_prometheusrules.yaml \
-	  $$eso/config/crds/bases/external-secrets.io_externalsecrets.yaml
+crd-schemas: $(VENV)/.stamp ## regenerate helm/crd-schemas from the CRDs of pinned Go modules (litellm_bundle/crds.py; needs the Go module proxy)
+	rm -rf helm/crd-schemas
+	$(PY) scripts/crd_schemas.py helm/crd-schemas
 
 diff: setup ## show per environment what the working tree changes in every generated file (REF=git ref)
 	$(PY) -m litellm_bundle diff $(if $(REF),--ref $(REF))

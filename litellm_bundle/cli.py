@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -92,7 +93,10 @@ def _lint_k8s(args: argparse.Namespace) -> int:
     except ValidationFailed as exc:
         return _report(exc)
     envs = args.env or generated.config_set.environments
-    failures = kube.lint(tree, rendered_values(generated), envs)
+    values = rendered_values(generated)
+    failures = kube.lint(tree, values, envs)
+    if args.server:
+        failures += _server_validate(tree, values, envs)
     for failure in failures:
         print(failure, file=sys.stderr)
     if failures:
@@ -100,6 +104,20 @@ def _lint_k8s(args: argparse.Namespace) -> int:
         return 1
     print("lint-k8s: every environment and scenario passed helm lint and kubeconform -strict on every version")
     return 0
+
+
+def _server_validate(tree: BundleTree, values: dict[str, str], envs: list[str]) -> list[str]:
+    """Every scenario through a real API server: a temporary local control plane with the pinned CRDs."""
+    from . import cluster, crds
+
+    with tempfile.TemporaryDirectory(prefix="lint-k8s-") as state:
+        plane = cluster.ControlPlane.start(Path(state), cluster.DEFAULT_VERSION, tree.tools_dir / "kube")
+        try:
+            crds.install(plane)
+            plane.kubectl("create", "namespace", kube.NAMESPACE)
+            return kube.server_validate(tree, values, envs, plane.kubectl)
+        finally:
+            plane.stop()
 
 
 def _stack_paths(args: argparse.Namespace) -> stack.StackPaths:
@@ -131,6 +149,7 @@ def _parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_diff)
     p = sub.add_parser("lint-k8s", help="helm lint, helm template and kubeconform for every environment, chart CI scenario and Kubernetes version")
     p.add_argument("--env", action="append")
+    p.add_argument("--server", action="store_true", help="also `kubectl apply --dry-run=server` each of them against a local control plane (make cluster-build)")
     p.set_defaults(func=_lint_k8s)
     actions: dict[str, tuple[str, Callable[[argparse.Namespace], int]]] = {
         "up": ("start the local gateway (compose, or native without a Docker engine)", lambda a: stack.up(_stack_paths(a), native=a.native)),

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -168,6 +169,20 @@ def scenarios(tree: BundleTree, values: dict[str, str], envs: list[str]) -> list
     found = [(env, values[env], []) for env in envs]
     found += [(f"ci/{f.stem}", values["dev"], [f]) for f in sorted((tree.chart_dir / "ci").glob("*-values.yaml"))]
     return found
+
+
+def server_validate(tree: BundleTree, values: dict[str, str], envs: list[str], kubectl: Callable[..., subprocess.CompletedProcess[str]]) -> list[str]:
+    """`kubectl apply --dry-run=server --validate=strict` of every environment and chart CI scenario
+    (the `helm test` pod included) against a real API server; the namespace NAMESPACE must exist.
+    `kubectl(*args, input=..., check=...)` runs the pinned kubectl against it. Returns failure lines."""
+    failures = []
+    for name, text, extra in scenarios(tree, values, envs):
+        result = kubectl("apply", "--dry-run=server", "--validate=strict", "-f", "-", input=helm_template(tree, text, extra), check=False)
+        status = "ok  " if result.returncode == 0 else "FAIL"
+        print(f"{status} {name}: kubectl apply --dry-run=server --validate=strict")
+        if result.returncode != 0:
+            failures.append(f"{name}: the API server refused it:\n{result.stderr.strip()}")
+    return failures
 
 
 def lint(tree: BundleTree, values: dict[str, str], envs: list[str], versions: tuple[str, ...] = KUBE_VERSIONS) -> list[str]:

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Generate kubeconform JSON schemas from CustomResourceDefinitions (openAPIV3Schema of each served version).
 
-Usage: crd_schemas.py OUT_DIR CRD.yaml [CRD.yaml ...]
+Usage: crd_schemas.py OUT_DIR [CRD.yaml ...]   (default: the pinned CRDs of litellm_bundle/crds.py)
 Writes OUT_DIR/<group>/<kind>_<version>.json (kubeconform's `{{.Group}}/{{.ResourceKind}}_{{.ResourceAPIVersion}}`),
 strict: objects with declared properties reject unknown keys unless the CRD preserves unknown fields.
 """
@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from ruamel.yaml import YAML
+
+from litellm_bundle.crds import crd_files
 
 
 def strict(node: Any) -> Any:
@@ -31,7 +33,7 @@ def main(argv: list[str]) -> int:
     out_dir = Path(argv[1])
     yaml = YAML(typ="safe")
     written = 0
-    for file in argv[2:]:
+    for file in argv[2:] or crd_files():
         for doc in yaml.load_all(Path(file).read_text(encoding="utf-8")):
             if not doc or doc.get("kind") != "CustomResourceDefinition":
                 continue
