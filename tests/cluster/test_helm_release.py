@@ -179,11 +179,19 @@ def test_the_secret_the_pods_read_survives_every_upgrade(release: Release) -> No
 
 
 def _owned(plane: ControlPlane, manifest: str) -> list[tuple[str, str, str]]:
-    """(kind, name, resourceVersion) of every object of a manifest, as stored in the cluster."""
-    found = plane.kubectl("get", "-f", "-", "-o", "json", input=manifest)
+    """(kind, name, stored object without status and bookkeeping) of every object of a manifest.
+
+    Bookkeeping: resourceVersion and the managed-fields timestamps. Kubernetes 1.30 bumps both on a
+    no-op server-side apply of a custom resource (the ExternalSecret) without changing a field; 1.35 does not."""
+    found = plane.kubectl("get", "-f", "-", "-o", "json", "--show-managed-fields", input=manifest)
     data = json.loads(found.stdout)
-    items = data["items"] if "items" in data else [data]
-    return sorted((i["kind"], i["metadata"]["name"], i["metadata"]["resourceVersion"]) for i in items)
+    out = []
+    for item in data["items"] if "items" in data else [data]:
+        metadata = {k: v for k, v in item["metadata"].items() if k != "resourceVersion"}
+        metadata["managedFields"] = [{k: v for k, v in f.items() if k != "time"} for f in metadata.get("managedFields", [])]
+        body = {k: v for k, v in item.items() if k not in ("status", "metadata")}
+        out.append((item["kind"], item["metadata"]["name"], json.dumps({**body, "metadata": metadata}, sort_keys=True)))
+    return sorted(out)
 
 
 @pytest.mark.parametrize("env", ENVS)
