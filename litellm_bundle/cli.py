@@ -10,14 +10,14 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from . import kube, stack
+from . import kube, report, stack
+from . import validate as validation
 from .diff import DiffError, default_ref, diff_generated, generate_at_ref
 from .generate import generate, rendered_values
 from .output import stale, write_areas
 from .policies import Policies, PolicyError
 from .problems import ValidationFailed
 from .tree import BundleTree, TreeError, find_root
-from .validate import validate
 
 
 class UsageError(Exception):
@@ -35,19 +35,18 @@ def _report(exc: ValidationFailed) -> int:
 
 
 def _validate(args: argparse.Namespace) -> int:
+    """Exit 0: no errors (and with --strict no warnings); 1: problems; 2: usage errors."""
     tree = _tree(args)
     policies = Policies(tree)
     unknown = sorted(set(args.env or []) - set(policies.environments))
     if unknown:
         raise UsageError(f"unknown environment {', '.join(unknown)} (known: {', '.join(policies.environments)})")
-    _, problems = validate(policies, args.env or None)
-    for problem in problems:
-        print(problem, file=sys.stderr)
-    if problems:
-        print(f"validation failed: {len(problems)} problem(s)", file=sys.stderr)
-        return 1
-    print(f"config valid for {', '.join(args.env or policies.environments)}")
-    return 0
+    result = validation.run(policies, args.env or None)
+    outcome = report.Outcome(result.problems, args.env or policies.environments, args.strict)
+    out, err = report.render(outcome, args.format)
+    sys.stdout.write(out)
+    sys.stderr.write(err)
+    return 1 if outcome.failed else 0
 
 
 def _render(args: argparse.Namespace) -> int:
@@ -120,6 +119,35 @@ def _server_validate(tree: BundleTree, values: dict[str, str], envs: list[str]) 
             plane.stop()
 
 
+def _import(args: argparse.Namespace) -> int:
+    """A LiteLLM config.yaml as bundle sources in a new directory (docs/litellm-surface.md)."""
+    from . import importer
+
+    tree = _tree(args)
+    policies = Policies(tree)
+    if args.env not in policies.environments:
+        raise UsageError(f"unknown environment {args.env} (known: {', '.join(policies.environments)})")
+    if not args.config_file.is_file():
+        raise UsageError(f"{args.config_file} is not a file")
+    if args.into.exists() and (not args.into.is_dir() or any(args.into.iterdir())):
+        raise UsageError(f"{args.into} exists and is not empty; import into a new directory")
+    try:
+        imported = importer.import_config(tree, args.config_file, args.env)
+    except importer.ImportFailed as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        print(f"import failed: {len(exc.problems)} problem(s); nothing was written", file=sys.stderr)
+        return 1
+    importer.write(args.into, imported)
+    for note in imported.notes:
+        print(f"note: {note}")
+    literal = f", {len(imported.literal)} of them literal secrets now references ({', '.join(sorted(imported.literal))})" if imported.literal else ""
+    print(f"imported {args.config_file} as environment {args.env} into {args.into}: {len(imported.references)} references declared in secrets.yaml{literal}")
+    print("next: set their values (every source is `env: NAME`; use kubernetes_secret or external for the clusters), then\n"
+          f"  python -m litellm_bundle validate --config {args.into}\n  python -m litellm_bundle render --config {args.into} --out OUT")
+    return 0
+
+
 def _scan(args: argparse.Namespace) -> int:
     from . import scan
 
@@ -135,6 +163,26 @@ def _scan(args: argparse.Namespace) -> int:
     return 0
 
 
+def _access(args: argparse.Namespace) -> int:
+    """Render the environment's access.json in memory and run gateway_access (the Job's code) with it."""
+    from . import access
+    from .generate import render_one
+
+    tree = _tree(args)
+    try:
+        files = render_one(tree, args.env)
+    except ValidationFailed as exc:
+        return _report(exc)
+    with tempfile.TemporaryDirectory(prefix="access-") as work:
+        desired = Path(work) / "access.json"
+        desired.write_text(files["access.json"], encoding="utf-8")
+        argv = [args.action, "--url", args.url, "--desired", str(desired), "--keys-to", args.keys_to]
+        argv += ["--prune"] if args.prune else []
+        for alias in args.rotate:
+            argv += ["--rotate", alias]
+        return int(access.reconciler(tree).main(argv))
+
+
 def _stack_paths(args: argparse.Namespace) -> stack.StackPaths:
     tree = _tree(args)
     return stack.StackPaths(tree, state=args.state_dir or tree.root / ".run", env_file=args.env_file or tree.root / ".env")
@@ -148,9 +196,12 @@ def _parser() -> argparse.ArgumentParser:
     def with_config(p: argparse.ArgumentParser) -> None:
         p.add_argument("--config", type=Path, help="read the YAML sources from DIR (default: ROOT/config); policies and chart stay the root's")
 
-    p = sub.add_parser("validate", help="validate the sources for every environment")
+    p = sub.add_parser("validate", help="validate the sources for every environment (docs/validation.md)")
     with_config(p)
     p.add_argument("--env", action="append", help="only this environment (repeatable)")
+    p.add_argument("--format", choices=report.FORMATS, default="text",
+                   help="text (default), json (one document on stdout) or github (workflow annotations)")
+    p.add_argument("--strict", action="store_true", help="warnings fail too (CI)")
     p.set_defaults(func=_validate)
     p = sub.add_parser("render", help="validate, then write every generated file (rendered/, k8s/, compose/, .env.example, docs/config-reference.md)")
     with_config(p)
@@ -166,6 +217,20 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--env", action="append")
     p.add_argument("--server", action="store_true", help="also `kubectl apply --dry-run=server` each of them against a local control plane (make cluster-build)")
     p.set_defaults(func=_lint_k8s)
+    p = sub.add_parser("access", help="teams and keys of config/access.yaml against a live proxy: plan (exit 2 on drift) or apply")
+    with_config(p)
+    p.add_argument("action", choices=("plan", "apply"))
+    p.add_argument("--url", required=True, help="the proxy (its master key in $LITELLM_MASTER_KEY)")
+    p.add_argument("--env", default="dev", help="environment whose access to reconcile (default: dev)")
+    p.add_argument("--prune", action="store_true", help="delete managed teams and keys no longer declared")
+    p.add_argument("--rotate", action="append", default=[], help="give this key alias a new value (repeatable)")
+    p.add_argument("--keys-to", default="stdout", help="where new key values go: stdout, env-file:PATH, k8s-secret:NAME")
+    p.set_defaults(func=_access)
+    p = sub.add_parser("import", help="turn a LiteLLM config.yaml into bundle sources in a new directory (docs/litellm-surface.md)")
+    p.add_argument("config_file", type=Path, metavar="CONFIG.yaml")
+    p.add_argument("--into", type=Path, required=True, help="the new config directory (must not exist or be empty)")
+    p.add_argument("--env", default="dev", help="the environment the config is (default: dev); the others start as copies")
+    p.set_defaults(func=_import)
     p = sub.add_parser("scan", help="gitleaks over the history and the files, checkov over k8s/<env>/ (waivers: policies/checkov-waivers.yaml)")
     p.add_argument("--env", action="append")
     p.set_defaults(func=_scan)

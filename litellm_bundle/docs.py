@@ -7,7 +7,8 @@ from typing import Any
 
 from .policies import HOOKS_SCHEMA, Policies
 
-ORDER = ["environment.schema.json", "models.schema.json", "routing.schema.json", "guardrails.schema.json", "transforms.schema.json", "secrets.schema.json", HOOKS_SCHEMA]
+ORDER = ["environment.schema.json", "models.schema.json", "routing.schema.json", "guardrails.schema.json", "transforms.schema.json", "litellm.schema.json", "secrets.schema.json", HOOKS_SCHEMA]
+LITELLM_REF = "../litellm/"  # LiteLLM's own sections: listed in docs/litellm-surface.md, not here
 Schemas = dict[str, dict[str, Any]]
 
 
@@ -17,6 +18,9 @@ def _resolve(schemas: Schemas, base: str, node: dict[str, Any]) -> tuple[str, di
     if not ref:
         return base, node
     target_file, _, pointer = ref.partition("#")
+    if target_file.startswith(LITELLM_REF):
+        section = pointer.rsplit("/", 1)[-1] if pointer else target_file[len(LITELLM_REF):].removesuffix(".schema.json")
+        return base, {**{k: v for k, v in node.items() if k != "$ref"}, "x-litellm": section}
     base = target_file or base
     target: Any = schemas[base]
     for part in pointer.strip("/").split("/"):
@@ -26,6 +30,8 @@ def _resolve(schemas: Schemas, base: str, node: dict[str, Any]) -> tuple[str, di
 
 
 def _type_of(node: dict[str, Any]) -> str:
+    if "x-litellm" in node and "type" not in node:
+        return f"LiteLLM's `{node['x-litellm']}` ([litellm-surface.md](litellm-surface.md))"
     if "enum" in node:
         return "one of " + ", ".join(f"`{json.dumps(v)}`" for v in node["enum"])
     if "oneOf" in node:

@@ -41,7 +41,7 @@ def generate(tree: BundleTree, with_k8s: bool = True) -> Generated:
         texts.update({f"rendered/{env}/{name}": text for name, text in env_files.items()})
         if with_k8s:
             texts[f"{K8S_AREA}{env}/manifests.yaml"] = kube.manifests(tree, env, env_files["values.yaml"])
-    texts.update({f"compose/{name}": text for name, text in compose.compose_files(tree.pinned_version()).items()})
+    texts.update({f"compose/{name}": text for name, text in compose.compose_files(tree).items()})
     texts[localenv.ENV_EXAMPLE] = localenv.env_example(cs)
     texts[CONFIG_REFERENCE] = config_reference(policies)
     areas = AREAS if with_k8s else tuple(a for a in AREAS if a != K8S_AREA)

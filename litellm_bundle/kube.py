@@ -165,9 +165,10 @@ def kubeconform(tree: BundleTree, text: str, version: str) -> ConformResult:
 
 def scenarios(tree: BundleTree, values: dict[str, str], envs: list[str]) -> list[tuple[str, str, list[Path]]]:
     """(name, values text, extra files): each environment's rendered values, and each chart CI
-    scenario (helm/litellm-gateway/ci/*-values.yaml) on top of dev's."""
+    scenario (helm/litellm-gateway/ci/*-values.yaml) on top of dev's with ci/base.yaml between."""
     found = [(env, values[env], []) for env in envs]
-    found += [(f"ci/{f.stem}", values["dev"], [f]) for f in sorted((tree.chart_dir / "ci").glob("*-values.yaml"))]
+    base = tree.chart_dir / "ci" / "base.yaml"  # the optional features off, under every scenario
+    found += [(f"ci/{f.stem}", values["dev"], [base, f]) for f in sorted((tree.chart_dir / "ci").glob("*-values.yaml"))]
     return found
 
 

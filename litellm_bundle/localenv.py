@@ -27,8 +27,11 @@ class Setting:
 # what the local stack itself reads, beyond the references config/secrets.yaml declares for dev
 PROXY_PORT = Setting("PROXY_PORT", "4000", "Port of the proxy on this machine.")
 FAKE_PROVIDER_PORT = Setting("FAKE_PROVIDER_PORT", "8090", "Port of the fake provider (native stack).")
-POSTGRES_PASSWORD = Setting("POSTGRES_PASSWORD", "", "Password of the compose PostgreSQL.")
-STACK_SETTINGS = (PROXY_PORT, FAKE_PROVIDER_PORT, POSTGRES_PASSWORD)
+POSTGRES_PASSWORD = Setting("POSTGRES_PASSWORD", "", "Password of the stack's PostgreSQL (Compose and native).")
+POSTGRES_PORT = Setting("POSTGRES_PORT", "5433", "Port of the native stack's PostgreSQL.")
+PROMETHEUS_PORT = Setting("PROMETHEUS_PORT", "9090", "Port of the stack's Prometheus (alerts on /alerts, API on /api/v1/).")
+GRAFANA_PORT = Setting("GRAFANA_PORT", "3000", "Port of the compose stack's Grafana (profile: metrics).")
+STACK_SETTINGS = (PROXY_PORT, FAKE_PROVIDER_PORT, POSTGRES_PASSWORD, POSTGRES_PORT, PROMETHEUS_PORT, GRAFANA_PORT)
 
 FAKE_PROVIDER_KEY = "fake-key"
 # defaults of declared dev references: the native stack's own services

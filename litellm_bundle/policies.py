@@ -18,6 +18,8 @@ from .tree import BundleTree
 
 HOOKS_SCHEMA = "hooks.schema.json"
 COMMON_SCHEMA = "common.schema.json"
+LITELLM_SURFACE = "surface.json"
+LITELLM_REF = "../litellm/"  # how the source schemas refer to LiteLLM's surface
 
 
 class PolicyError(Exception):
@@ -46,8 +48,41 @@ class Policies:
         return {file.name: _read_json(file) for file in sorted(self.tree.schemas_dir.glob("*.json"))}
 
     @cached_property
+    def litellm_dir(self) -> Path | None:
+        """LiteLLM's configuration surface for the pinned version (policies/litellm/<LITELLM_VERSION>/,
+        `make litellm-schema`); until it is generated after a version bump, the newest one
+        committed (validate warns about it, so CI fails until it is there)."""
+        pinned = self.tree.litellm_schemas_dir
+        if pinned.is_dir():
+            return pinned
+        committed = [d for d in pinned.parent.glob("*") if d.is_dir() and re.fullmatch(r"[0-9]+(\.[0-9]+)*", d.name)] if pinned.parent.is_dir() else []
+        if not committed:
+            if any(LITELLM_REF in json.dumps(schema) for schema in self.schemas.values()):
+                raise PolicyError(f"{self.tree.shown(pinned)} is missing: the LiteLLM schemas of the pinned version; run `make litellm-schema`")
+            return None  # a tree from before the LiteLLM surface (e.g. a git ref for `diff`)
+        return max(committed, key=lambda d: tuple(int(part) for part in d.name.split(".")))
+
+    @cached_property
+    def litellm_schemas(self) -> dict[str, dict[str, Any]]:
+        """File name -> schema of LiteLLM's configuration surface (see litellm_dir)."""
+        folder = self.litellm_dir
+        return {file.name: _read_json(file) for file in sorted(folder.glob("*.schema.json"))} if folder else {}
+
+    @cached_property
+    def litellm_surface(self) -> dict[str, Any]:
+        """LiteLLM's secret-bearing parameters, sensitive-key rule and callback classes (surface.json)."""
+        folder = self.litellm_dir
+        if folder is None:
+            return {"version": None, "secret_params": {}, "sensitive_key_rule": {}, "callback_classes": {}}
+        data = _read_json(folder / LITELLM_SURFACE)
+        if not isinstance(data, dict) or data.get("version") != folder.name:
+            raise PolicyError(f"{self.tree.shown(folder / LITELLM_SURFACE)} is not for LiteLLM {folder.name}; run `make litellm-schema`")
+        return data
+
+    @cached_property
     def registry(self) -> Registry:
-        return Registry().with_resources((schema["$id"], Resource.from_contents(schema)) for schema in self.schemas.values())
+        every = [*self.schemas.values(), *self.litellm_schemas.values()]
+        return Registry().with_resources((schema["$id"], Resource.from_contents(schema)) for schema in every)
 
     def validator(self, file: Path) -> Draft202012Validator:
         """A validator for a schema file (a source schema or an environment policy), refs resolved in this tree."""
@@ -63,8 +98,10 @@ class Policies:
         return self.tree.schemas_dir / name
 
     def environment_policies(self, env: str) -> list[Path]:
-        """The policy files that apply to `env`: base first, then the environment's own (when present)."""
-        return [f for f in (self.tree.env_policies_dir / "base.policy.json", self.tree.env_policies_dir / f"{env}.policy.json") if f.exists()]
+        """The policy files that apply to `env`: base first (with litellm.policy.json, the LiteLLM
+        keys the bundle owns), then the environment's own (when present)."""
+        folder = self.tree.env_policies_dir
+        return [f for f in (folder / "base.policy.json", folder / "litellm.policy.json", folder / f"{env}.policy.json") if f.exists()]
 
     @cached_property
     def hooks_schema(self) -> dict[str, Any]:

@@ -16,6 +16,8 @@ from typing import Literal
 Severity = Literal["error", "warning"]
 PathKey = tuple[str | int, ...]
 Ref = tuple[str, PathKey]  # (file as shown, path inside its data)
+ANY = "*"  # last part of a dependency path: anything under the place (see whole())
+KEYS = "<keys>"  # last part of a dependency path: the names in a mapping (see names())
 
 # Stages of a validation run, in the order causes come in: a problem is only ever suppressed by
 # a problem of an earlier stage.
@@ -68,14 +70,34 @@ def _prefix(short: PathKey, long: PathKey) -> bool:
     return long[: len(short)] == short
 
 
+def whole(ref: Ref) -> Ref:
+    """A dependency on everything under a place (its content), not only on the place existing."""
+    return (ref[0], ref[1] + (ANY,))
+
+
+def names(ref: Ref) -> Ref:
+    """A dependency on the names of a mapping: a problem with any of its entries may explain it."""
+    return (ref[0], ref[1] + (KEYS,))
+
+
 def _follows(problem: Problem, earlier: list[Ref]) -> bool:
     """Whether `problem` follows from a problem already kept: one about the same place or a place
-    above it, or about (any part of) a place it depends on."""
+    above it; or about a place it depends on (or above it; anywhere inside it, for a `whole`
+    dependency; one of its entries, for a `names` dependency)."""
     for file, path in earlier:
         if problem.subject and problem.subject[0] == file and _prefix(path, problem.subject[1]):
             return True
         for dep_file, dep_path in problem.because:
-            if dep_file == file and (_prefix(path, dep_path) or _prefix(dep_path, path)):
+            if dep_file != file:
+                continue
+            base = dep_path[:-1]
+            if dep_path[-1:] == (ANY,):
+                if _prefix(path, base) or _prefix(base, path):
+                    return True
+            elif dep_path[-1:] == (KEYS,):
+                if _prefix(path, base) or (len(path) == len(base) + 1 and _prefix(base, path)):
+                    return True
+            elif _prefix(path, dep_path):
                 return True
     return False
 
@@ -86,8 +108,8 @@ def sort_key(problem: Problem) -> tuple[int, int, Location, str, str]:
 
 
 def settle(problems: Iterable[Problem], env_order: tuple[str, ...] = ()) -> list[Problem]:
-    """Every problem once, causes first: drop the problems that follow from an earlier stage's
-    problem, merge the same problem found in several environments into one, sort."""
+    """Every problem once, causes first: drop the problems that follow from a problem with the
+    data itself (unreadable, a literal secret, against its schema) found in an earlier stage, merge the same problem found in several environments into one, sort."""
     kept: list[Problem] = []
     anchors: list[Ref] = []
     pending: list[Ref] = []
@@ -99,8 +121,8 @@ def settle(problems: Iterable[Problem], env_order: tuple[str, ...] = ()) -> list
         if _follows(problem, anchors):
             continue
         kept.append(problem)
-        if problem.subject is not None and problem.severity == "error":
-            pending.append(problem.subject)
+        if problem.subject is not None and problem.severity == "error" and problem.stage <= SCHEMA:
+            pending.append(problem.subject)  # data at this place is not what the later checks expect
     merged: dict[tuple[Location, str, str], list[Problem]] = {}
     for problem in kept:
         merged.setdefault((problem.location, problem.message, problem.severity), []).append(problem)

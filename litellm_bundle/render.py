@@ -7,10 +7,12 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+from . import access
 from .configset import ConfigSet, EffectiveConfig, effective_config
 from .kube import NAMESPACE
 from .policies import Policies
 from .schema_defaults import with_defaults
+from .shutdown import timing
 from .yamlio import dump_yaml
 
 HOOKS_CALLBACK = "gateway_hooks.entry.proxy_hooks"
@@ -45,26 +47,28 @@ def _drop_none(mapping: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in mapping.items() if v is not None}
 
 
+# deployment keys of config/models.yaml that are the bundle's, not litellm_params
+DEPLOYMENT_KEYS = ("id", "environments", "provider", "model", "model_info", "provider_params")
+
+
+def litellm_model(dep: dict[str, Any]) -> str:
+    """LiteLLM's model string of a deployment: provider/model, or `model` as written without a provider."""
+    return f"{dep['provider']}/{dep['model']}" if dep.get("provider") else str(dep["model"])
+
+
+def deployment(group: str, body: dict[str, Any], dep: dict[str, Any]) -> dict[str, Any]:
+    """One model_list entry: every litellm_params key of the deployment, its model_info with the
+    group's mode and context window (a deployment's own max_input_tokens wins)."""
+    params = {"model": litellm_model(dep)}
+    params.update(_drop_none({k: v for k, v in dep.items() if k not in DEPLOYMENT_KEYS}))
+    params.update(dep.get("provider_params") or {})
+    info = _drop_none({"id": dep["id"], "mode": body["mode"], "max_input_tokens": body.get("max_input_tokens")})
+    info.update(dep.get("model_info") or {})
+    return {"model_name": group, "litellm_params": params, "model_info": info}
+
+
 def model_list(eff: EffectiveConfig) -> list[dict[str, Any]]:
-    out = []
-    for group, body in eff.data["model_groups"].items():
-        for dep in body["deployments"]:
-            params = _drop_none({
-                "model": f"{dep['provider']}/{dep['model']}",
-                "api_base": dep.get("api_base"),
-                "api_key": dep.get("api_key"),
-                "api_version": dep.get("api_version"),
-                "rpm": dep.get("rpm"),
-                "tpm": dep.get("tpm"),
-                "timeout": dep.get("timeout"),
-                "stream_timeout": dep.get("stream_timeout"),
-                "max_retries": dep.get("max_retries"),
-                "weight": dep.get("weight"),
-                "order": dep.get("order"),
-            })
-            info = _drop_none({"id": dep["id"], "mode": body["mode"], "max_input_tokens": body.get("max_input_tokens")})
-            out.append({"model_name": group, "litellm_params": params, "model_info": info})
-    return out
+    return [deployment(group, body, dep) for group, body in eff.data["model_groups"].items() for dep in body["deployments"]]
 
 
 def _fallbacks(mapping: dict[str, list[str]] | None, enabled: set[str]) -> list[dict[str, list[str]]] | None:
@@ -96,7 +100,7 @@ def litellm_config(eff: EffectiveConfig) -> dict[str, Any]:
         router.update(_drop_none({"redis_host": redis["host"], "redis_port": redis["port"], "redis_password": redis.get("password")}))
 
     callbacks = [HOOKS_CALLBACK] + (["prometheus"] if env.get("prometheus") else [])
-    settings: dict[str, Any] = {"callbacks": callbacks, "drop_params": True, "json_logs": True}
+    settings: dict[str, Any] = {"callbacks": callbacks}
     if limits.get("request_timeout"):
         settings["request_timeout"] = limits["request_timeout"]
     if env.get("prometheus"):
@@ -132,6 +136,28 @@ def litellm_config(eff: EffectiveConfig) -> dict[str, Any]:
     }
     if guardrails:
         config["guardrails"] = guardrails
+    return with_litellm_sections(config, eff.data.get("litellm") or {})
+
+
+def with_litellm_sections(config: dict[str, Any], litellm: dict[str, Any]) -> dict[str, Any]:
+    """The environment's LiteLLM settings (config/litellm.yaml + its `litellm:` overlay) merged
+    into what the bundle renders: its callbacks come after the bundle's; any other key the
+    bundle sets itself is the bundle's (validation refuses it in the sources), except a few the
+    bundle only defaults (proxy_batch_write_at, optional_pre_call_checks): there the sources win."""
+    for section in ("litellm_settings", "general_settings", "router_settings"):
+        for key, value in (litellm.get(section) or {}).items():
+            target = config.setdefault(section, {})
+            if key == "callbacks" and isinstance(target.get(key), list) and isinstance(value, list):
+                target[key] = target[key] + [v for v in value if v not in target[key]]
+            else:
+                target[key] = value
+    for key in ("environment_variables", "callback_settings"):
+        if litellm.get(key):
+            config[key] = litellm[key]
+    if litellm.get("credential_list"):
+        config["credential_list"] = litellm["credential_list"]
+    if litellm.get("guardrails"):
+        config["guardrails"] = config.get("guardrails", []) + litellm["guardrails"]
     return config
 
 
@@ -189,12 +215,17 @@ def _secret_wiring(cs: ConfigSet, eff: EffectiveConfig, used: list[str], env_ref
     return env_vars, [external[k] for k in sorted(external)]
 
 
-def helm_values(cs: ConfigSet, eff: EffectiveConfig, config: dict[str, Any], texts: tuple[str, str], policies: Policies) -> dict[str, Any]:
+def helm_values(cs: ConfigSet, eff: EffectiveConfig, config: dict[str, Any], texts: tuple[str, str, str], policies: Policies) -> dict[str, Any]:
+    """`texts`: the rendered config.yaml, hooks.json and access.json."""
     env = eff.data["environment"]
     image = env["image"]
-    config_text, hooks_text = texts
+    config_text, hooks_text, access_text = texts
     version = policies.tree.pinned_version()
-    secret_env, external = _secret_wiring(cs, eff, used_references(config, policies.env_ref), policies.env_ref)
+    used = used_references(config, policies.env_ref)
+    access_used = used_references(eff.data.get("access") or {}, policies.env_ref)  # key values from declared references
+    wired, external = _secret_wiring(cs, eff, sorted(set(used) | set(access_used)), policies.env_ref)
+    secret_env = [e for e in wired if e["name"] in used or e["name"] == "LITELLM_SALT_KEY"]
+    access_env = [e for e in wired if e["name"] in access_used]
     autoscaling = env.get("autoscaling")
     values: dict[str, Any] = {
         "environment": eff.env,
@@ -208,6 +239,7 @@ def helm_values(cs: ConfigSet, eff: EffectiveConfig, config: dict[str, Any], tex
         "redis": {"enabled": bool(env.get("redis"))},
         "database": {"enabled": bool(env.get("database")), "migrations": {"enabled": bool(env.get("database")) and env["database"]["run_migrations"]}},
         "metrics": {"enabled": bool(env.get("prometheus"))},
+        "access": {"enabled": access.declared(eff), "desired": access_text, "secretEnv": access_env},
         "autoscaling": {
             "enabled": bool(autoscaling),
             "minReplicas": (autoscaling or {}).get("min_replicas", env["replicas"]),
@@ -221,6 +253,11 @@ def helm_values(cs: ConfigSet, eff: EffectiveConfig, config: dict[str, Any], tex
     values["metrics"]["serviceMonitor"] = {"enabled": bool(kube.get("service_monitor")) and bool(env.get("prometheus"))}
     values["metrics"]["prometheusRule"] = {"enabled": bool(kube.get("alerts")) and bool(env.get("prometheus"))}
     values["proxy"]["separateHealthApp"] = {"enabled": bool(kube.get("separate_health_app"))}
+    if kube.get("dashboard") and env.get("prometheus"):  # the chart's default is off
+        values["metrics"]["dashboard"] = {"enabled": True}
+    operations = _operations(env, policies)
+    values["proxy"].update(operations.pop("proxy"))
+    values.update(operations)
     ingress = kube.get("ingress")
     if ingress:
         values["ingress"] = _drop_none({
@@ -228,6 +265,32 @@ def helm_values(cs: ConfigSet, eff: EffectiveConfig, config: dict[str, Any], tex
             "tls": {"enabled": True, "secretName": ingress["tls_secret"]},
         })
     return values
+
+
+def _operations(env: dict[str, Any], policies: Policies) -> dict[str, Any]:
+    """Worker recycling, the stream limit and the shutdown timing derived from it (shutdown.py).
+    A tree whose schemas predate these keys (a git ref for `diff`) keeps the chart's defaults."""
+    limits = env.get("limits") or {}
+    stream_timeout = limits.get("stream_timeout", _optional_default(policies, "limits", "stream_timeout"))
+    drain = (env.get("kubernetes") or {}).get("drain_seconds", _optional_default(policies, "kubernetes", "drain_seconds"))
+    proxy: dict[str, Any] = {}
+    if env.get("max_requests_before_restart"):
+        proxy["maxRequestsBeforeRestart"] = env["max_requests_before_restart"]
+        proxy["maxRequestsBeforeRestartJitter"] = env.get("max_requests_before_restart_jitter", 0)
+    if stream_timeout is None or drain is None:
+        return {"proxy": proxy}
+    shutdown = timing(drain, stream_timeout, limits.get("request_timeout"))
+    proxy["maxStreamingDurationSeconds"] = stream_timeout
+    return {
+        "proxy": proxy,
+        "preStopSleepSeconds": shutdown.pre_stop,
+        "terminationGracePeriodSeconds": shutdown.grace,
+        "rollout": shutdown.rollout,
+    }
+
+
+def _optional_default(policies: Policies, section: str, key: str) -> Any:
+    return policies.schemas["environment.schema.json"]["properties"][section]["properties"].get(key, {}).get("default")
 
 
 def _schema_default(policies: Policies, section: str, key: str) -> Any:
@@ -265,10 +328,12 @@ def render_environment(cs: ConfigSet, env: str, policies: Policies) -> dict[str,
     config = litellm_config(eff)
     config_text = _header(env, "#") + dump_yaml(config)
     hooks_text = json.dumps(hooks_config(cs, eff, policies), indent=2, sort_keys=True) + "\n"
-    values = helm_values(cs, eff, config, (config_text, hooks_text), policies)
+    access_text = access.render(eff, policies)
+    values = helm_values(cs, eff, config, (config_text, hooks_text, access_text), policies)
     return {
         "config.yaml": config_text,
         "hooks.json": hooks_text,
+        "access.json": access_text,
         "values.yaml": _header(env, "#") + dump_yaml(values),
         "secrets.md": secrets_doc(env, values, NAMESPACE),
     }

@@ -8,7 +8,7 @@ import re
 import shutil
 import subprocess
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,9 +29,14 @@ class Staged:
     notes: list[str]
 
 
+# general_settings that only mean something with a database
+DATABASE_SETTINGS = ("database_url", "database_connection_pool_limit", "proxy_batch_write_at")
+
+
 def localize(config: dict[str, Any], environ: Mapping[str, str], with_redis: bool, env_ref: re.Pattern[str]) -> tuple[dict[str, Any], list[str]]:
     """Adapt a rendered config to a local machine: drop deployments whose references are unset
-    (e.g. real provider keys not in .env) and, without a Redis server, the Redis settings."""
+    (e.g. real provider keys not in .env), the database when its URL is unset and, without a Redis
+    server, the Redis settings."""
     notes = []
     kept = []
     for entry in config.get("model_list", []):
@@ -42,6 +47,11 @@ def localize(config: dict[str, Any], environ: Mapping[str, str], with_redis: boo
         else:
             kept.append(entry)
     config = {**config, "model_list": kept}
+    general = config.get("general_settings") or {}
+    url = env_ref.match(str(general.get("database_url", "")))
+    if url and not environ.get(url.group(1)):
+        notes.append(f"no database ({url.group(1)} not set): virtual keys, teams and spend tracking are off")
+        config = {**config, "general_settings": {k: v for k, v in general.items() if k not in DATABASE_SETTINGS}}
     if not with_redis:
         router = {k: v for k, v in config.get("router_settings", {}).items() if not k.startswith("redis_")}
         settings = {k: v for k, v in config.get("litellm_settings", {}).items() if k not in ("cache", "cache_params")}
@@ -70,6 +80,11 @@ def committed_files(tree: BundleTree, env: str) -> dict[str, str]:
     return {name: (tree.out_dir / "rendered" / env / name).read_text(encoding="utf-8") for name in RUNTIME_FILES}
 
 
+def committed_values(tree: BundleTree, env: str) -> dict[str, Any]:
+    """One environment's rendered Helm values as committed under <out>/rendered/<env>/values.yaml."""
+    return dict(YAML(typ="safe").load((tree.out_dir / "rendered" / env / "values.yaml").read_text(encoding="utf-8")))
+
+
 def bin_path(name: str) -> str:
     """A console script of this interpreter's environment (the .venv), else the name for PATH lookup."""
     candidate = Path(sys.executable).parent / name
@@ -88,9 +103,37 @@ def proxy_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
     return env
 
 
-def start_proxy(config: Path, port: int, env: dict[str, str], log: Path, workers: int = 1) -> subprocess.Popen[bytes]:
-    cmd = [bin_path("litellm"), "--config", str(config), "--host", "127.0.0.1", "--port", str(port), "--num_workers", str(workers)]
+def start_proxy(config: Path, port: int, env: dict[str, str], log: Path, workers: int = 1, extra_args: Sequence[str] = ()) -> subprocess.Popen[bytes]:
+    cmd = [bin_path("litellm"), "--config", str(config), "--host", "127.0.0.1", "--port", str(port), "--num_workers", str(workers), *extra_args]
     return processes.spawn(cmd, log, env=env)
+
+
+@dataclass
+class ProxyOptions:
+    """What the chart's Deployment passes to the proxy besides config.yaml, for a native run of the same values."""
+
+    workers: int
+    args: list[str]
+    env: dict[str, str]
+
+
+def proxy_options(values: Mapping[str, Any], multiprocess_dir: Path | None = None) -> ProxyOptions:
+    """Workers, worker recycling and the stream limit of a rendered values.yaml's `proxy` section, as the
+    chart's templates/deployment.yaml turns them into arguments and environment; with several workers the
+    per-instance metrics directory (the chart's emptyDir) is `multiprocess_dir`."""
+    proxy = values["proxy"]
+    args: list[str] = []
+    if proxy.get("maxRequestsBeforeRestart"):
+        args += ["--max_requests_before_restart", str(proxy["maxRequestsBeforeRestart"])]
+        if proxy.get("maxRequestsBeforeRestartJitter"):
+            args += ["--max_requests_before_restart_jitter", str(proxy["maxRequestsBeforeRestartJitter"])]
+    env: dict[str, str] = {}
+    if proxy.get("maxStreamingDurationSeconds"):
+        env["LITELLM_MAX_STREAMING_DURATION_SECONDS"] = str(proxy["maxStreamingDurationSeconds"])
+    if proxy["workers"] > 1 and multiprocess_dir is not None:
+        multiprocess_dir.mkdir(parents=True, exist_ok=True)
+        env["PROMETHEUS_MULTIPROC_DIR"] = str(multiprocess_dir)
+    return ProxyOptions(int(proxy["workers"]), args, env)
 
 
 def start_fake_provider(tree: BundleTree, port: int, log: Path, *args: str) -> subprocess.Popen[bytes]:

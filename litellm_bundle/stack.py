@@ -11,10 +11,11 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import localenv, processes, runtime
+from . import alerts, local_prometheus, localenv, postgres, processes, runtime
 from .policies import Policies
 from .tree import BundleTree
 
@@ -117,14 +118,22 @@ def _stage(sp: StackPaths, environ: dict[str, str], with_redis: bool) -> runtime
     return runtime.stage_files(sp.tree, files, sp.runtime, environ, Policies(sp.tree).env_ref, with_redis=with_redis)
 
 
+def _compose(sp: StackPaths) -> list[str]:
+    """docker compose on the generated file, with the metrics profile (Prometheus, Grafana)."""
+    return ["docker", "compose", "-f", str(sp.compose_file), "--env-file", str(sp.env_file), "--profile", "metrics"]
+
+
 def _up_compose(sp: StackPaths, env_values: dict[str, str], url: str, timeout: float) -> int:
     staged = _stage(sp, {**env_values, "FAKE_PROVIDER_API_BASE": "http://fake-provider:8090/v1"}, with_redis=True)
-    cmd = ["docker", "compose", "-f", str(sp.compose_file), "--env-file", str(sp.env_file), "up", "-d", "--wait"]
+    cmd = [*_compose(sp), "up", "-d", "--wait"]
     if subprocess.run(cmd).returncode != 0:
         print("docker compose up failed; see `make logs`", file=sys.stderr)
         return 1
     sp.mode.write_text("compose\n")
     processes.wait_healthy(f"{url}/health/liveliness", timeout)
+    prometheus = env_values.get(localenv.PROMETHEUS_PORT.name) or localenv.PROMETHEUS_PORT.default
+    grafana = env_values.get(localenv.GRAFANA_PORT.name) or localenv.GRAFANA_PORT.default
+    staged.notes.append(f"prometheus: http://127.0.0.1:{prometheus}/alerts; grafana (dashboard 'LiteLLM gateway'): http://127.0.0.1:{grafana}")
     print(_banner(url, str(sp.env_file), staged.notes, "docker compose"))
     return 0
 
@@ -146,14 +155,24 @@ def _up_native(sp: StackPaths, env_values: dict[str, str], url: str, port: int, 
         started.append(fake)
         _record(sp, "fake-provider", fake)
         processes.wait_healthy(f"http://127.0.0.1:{fake_port}/health", 30, fake, sp.logs / "fake-provider.log")
+        database, note = _start_postgres(sp, env_values, started)
+        if database is not None:
+            environ["DATABASE_URL"] = database.url()
+        else:
+            environ.pop("DATABASE_URL", None)  # LiteLLM reads the variable itself, even an empty one
         staged = _stage(sp, environ, with_redis=redis is not None)
+        staged.notes += [note] if note else []
         if redis is None:
             staged.notes.append("redis-server not installed: running without Redis (apt-get install redis-server)")
-        proxy_env = runtime.proxy_env({**environ, "LITELLM_LOG": os.environ.get("LITELLM_LOG", "INFO")})
-        proxy = runtime.start_proxy(staged.config, port, proxy_env, sp.logs / "litellm.log")
+        options = runtime.proxy_options(runtime.committed_values(sp.tree, STACK_ENV), sp.state / "metrics")
+        proxy_env = runtime.proxy_env({**environ, "LITELLM_LOG": os.environ.get("LITELLM_LOG", "INFO"), **options.env, **postgres.prisma_env(sp.tree.tools_dir)})
+        proxy = runtime.start_proxy(staged.config, port, proxy_env, sp.logs / "litellm.log", workers=options.workers, extra_args=options.args)
         started.append(proxy)
         _record(sp, "litellm", proxy)
         processes.wait_healthy(f"{url}/health/liveliness", timeout, proxy, sp.logs / "litellm.log")
+        staged.notes.append(_start_prometheus(sp, env_values, port, timeout, started))
+        if database is not None:
+            staged.notes.append(_apply_access(sp, url, environ))
     except (RuntimeError, OSError) as exc:
         print(f"make up failed: {exc}", file=sys.stderr)
         for proc in reversed(started):
@@ -164,10 +183,69 @@ def _up_native(sp: StackPaths, env_values: dict[str, str], url: str, port: int, 
     return 0
 
 
+def _start_postgres(sp: StackPaths, env_values: dict[str, str], started: list[subprocess.Popen[bytes]]) -> tuple[postgres.Postgres | None, str | None]:
+    """A private PostgreSQL for LiteLLM's database features (initialised once, kept across `up`/`down`)."""
+    try:
+        postgres.bindir()
+    except postgres.PostgresMissing as exc:
+        return None, f"{exc}: virtual keys, teams and spend tracking are off"
+    data = sp.state / "postgres"
+    if not postgres.reachable_by_server(data):
+        return None, f"PostgreSQL runs as the postgres user, which cannot reach {data}: use --state-dir under /var/tmp (virtual keys are off)"
+    password = env_values[localenv.POSTGRES_PASSWORD.name]
+    if not (data / "PG_VERSION").exists():
+        shutil.rmtree(data, ignore_errors=True)
+        postgres.initialise(data, password)
+    port = int(env_values.get(localenv.POSTGRES_PORT.name) or localenv.POSTGRES_PORT.default)
+    server = postgres.start(data, port, password)
+    assert server.proc is not None
+    started.append(server.proc)
+    _record(sp, "postgres", server.proc)
+    return server, None
+
+
+def _apply_access(sp: StackPaths, url: str, environ: dict[str, str]) -> str:
+    """Teams and keys of config/access.yaml for dev; new key values go into the .env file."""
+    from . import access
+    from .generate import render_one
+
+    files = render_one(sp.tree, STACK_ENV)
+    with tempfile.TemporaryDirectory(prefix="access-") as work:
+        desired = Path(work) / "access.json"
+        desired.write_text(files["access.json"], encoding="utf-8")
+        saved = dict(os.environ)
+        os.environ.update({k: v for k, v in environ.items() if v})
+        try:
+            code = access.reconciler(sp.tree).main(["apply", "--url", url, "--desired", str(desired), "--keys-to", f"env-file:{sp.env_file}", "--wait", "60"])
+        finally:
+            os.environ.clear()
+            os.environ.update(saved)
+    if code != 0:
+        return "access apply failed (see above): the teams and keys of config/access.yaml are not all there"
+    return f"database: PostgreSQL on {environ['DATABASE_URL'].rsplit('@', 1)[1]}; teams and keys of config/access.yaml applied, new key values in {sp.env_file} (LITELLM_KEY_*)"
+
+
+def _start_prometheus(sp: StackPaths, env_values: dict[str, str], proxy_port: int, timeout: float, started: list[subprocess.Popen[bytes]]) -> str:
+    """Debian's prometheus scraping the native proxy with the bundle's alert rules; returns the banner note."""
+    if local_prometheus.binary() is None:
+        return "prometheus not installed: no metrics history or alerts (apt-get install prometheus)"
+    port = int(env_values.get(localenv.PROMETHEUS_PORT.name) or localenv.PROMETHEUS_PORT.default)
+    files = local_prometheus.write_files(sp.state / "prometheus", [f"127.0.0.1:{proxy_port}"], alerts.rules_file(sp.tree, STACK_ENV),
+                                         scrape_interval="5s", evaluation_interval="5s")
+    log = sp.logs / "prometheus.log"
+    proc = local_prometheus.start(files, port, log)
+    started.append(proc)
+    _record(sp, "prometheus", proc)
+    local_prometheus.wait_ready(port, timeout, proc, log)
+    url = f"http://127.0.0.1:{port}"
+    # Debian's build ships Prometheus' classic web UI only (the official image serves /alerts)
+    return f"prometheus: {url}/classic/alerts (the bundle's alert rules), {url}/classic/graph, API {url}/api/v1/alerts"
+
+
 def down(sp: StackPaths, grace: float = 15.0) -> int:
     mode = sp.mode.read_text().strip() if sp.mode.exists() else "native"
     if mode == "compose":
-        subprocess.run(["docker", "compose", "-f", str(sp.compose_file), "--env-file", str(sp.env_file), "down"])
+        subprocess.run([*_compose(sp), "down"])
     stopped = []
     for name, pid in recorded_pids(sp).items():
         if processes.group_alive(pid):
@@ -182,7 +260,7 @@ def down(sp: StackPaths, grace: float = 15.0) -> int:
 def logs(sp: StackPaths, follow: bool = True) -> int:
     mode = sp.mode.read_text().strip() if sp.mode.exists() else "native"
     if mode == "compose":
-        return subprocess.run(["docker", "compose", "-f", str(sp.compose_file), "--env-file", str(sp.env_file), "logs", *(["-f"] if follow else [])]).returncode
+        return subprocess.run([*_compose(sp), "logs", *(["-f"] if follow else [])]).returncode
     files = sorted(sp.logs.glob("*.log")) if sp.logs.exists() else []
     if not files:
         print("no logs: run `make up` first", file=sys.stderr)

@@ -54,6 +54,11 @@ class BundleTree:
         return self.policies_dir / "environments"
 
     @property
+    def litellm_schemas_dir(self) -> Path:
+        """LiteLLM's configuration surface for the pinned version (`make litellm-schema`)."""
+        return self.policies_dir / "litellm" / self.pinned_version()
+
+    @property
     def secret_patterns_file(self) -> Path:
         return self.policies_dir / "secret_patterns.json"
 
@@ -65,6 +70,16 @@ class BundleTree:
     @property
     def chart_dir(self) -> Path:
         return self.root / "helm" / "litellm-gateway"
+
+    @property
+    def alerts_file(self) -> Path:
+        """The gateway's alert rules (one source for the chart, the local Prometheus and the tests)."""
+        return self.chart_dir / "files" / "alerts.yaml"
+
+    @property
+    def dashboards_dir(self) -> Path:
+        """Grafana dashboards the chart ships (and Compose's Grafana mounts)."""
+        return self.chart_dir / "files" / "dashboards"
 
     @property
     def crd_schemas_dir(self) -> Path:

@@ -12,10 +12,34 @@ from litellm_bundle.tree import BundleTree
 
 from .helpers import ROOT, checkout_tree, copy_tree
 
+# the fake provider and Redis, shared by tests/integration and tests/database
+pytest_plugins = ("tests.process_fixtures",)
+
 
 def pytest_configure(config: pytest.Config) -> None:
     """Like `make`: the checkout's tools (helm, kubeconform) on PATH, also for scratch copies of the tree."""
     os.environ["PATH"] = os.pathsep.join([str(ROOT / ".tools" / "bin"), os.environ.get("PATH", "")])
+
+
+# Tests that share expensive session state run in one xdist worker (make test: `-n 2 --dist loadgroup`):
+# one control plane per version, one PostgreSQL with its proxy, one dev proxy; every other test file
+# that starts proxies is a group of its own, so its module fixtures start once.
+SHARED_STATE_GROUPS = {
+    "cluster": ("cluster",),
+    "database": ("database",),
+    "dev-stack": ("integration/test_bad_requests.py", "integration/test_hooks_in_proxy.py", "integration/test_redaction_in_proxy.py"),
+}
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist turns the markers into its scheduling groups
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        relative = Path(str(item.path)).resolve().relative_to(ROOT / "tests").as_posix()
+        group = next((name for name, prefixes in SHARED_STATE_GROUPS.items() if any(relative.startswith(p) for p in prefixes)), None)
+        if group is None and relative.startswith("integration/"):
+            group = relative
+        if group is not None:
+            item.add_marker(pytest.mark.xdist_group(group))
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import shutil
+import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 from litellm_bundle.configset import ConfigSet
 from litellm_bundle.policies import Policies
@@ -12,6 +15,7 @@ from litellm_bundle.tree import BundleTree
 from litellm_bundle.validate import validate
 
 ROOT = Path(__file__).resolve().parent.parent
+T = TypeVar("T")
 # what a bundle tree holds besides its generated files (symlinks inside are kept as links)
 TREE_PARTS = ("config", "policies", "helm", "hooks", "LITELLM_VERSION")
 
@@ -40,3 +44,14 @@ def validate_root(root: Path = ROOT, envs: list[str] | None = None, config_dir: 
 def committed(env: str, name: str) -> str:
     """A generated file of this checkout as committed."""
     return (ROOT / "rendered" / env / name).read_text(encoding="utf-8")
+
+
+def wait_for(what: str, check: Callable[[], T], timeout: float = 60, interval: float = 0.2) -> T:
+    """Poll `check` until it returns something truthy; that value, or AssertionError after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")

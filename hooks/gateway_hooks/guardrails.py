@@ -17,20 +17,43 @@ from gateway_hooks import observability as obs
 
 
 class SecretScanner:
-    """Finds and redacts secrets with the detectors from hooks.json (policies/secret_patterns.json)."""
+    """Finds and redacts secrets with the detectors from hooks.json (policies/secret_patterns.json,
+    the same detectors `make validate` runs over the config).
+
+    One pass over the text: every detector's matches are collected, overlaps resolved (earliest
+    start, then the longest match, then the detector listed first) and each kept match replaced
+    once. A secret inside another (a key used as the password of a URL) is redacted as a whole,
+    never half, and a replacement is never scanned again."""
 
     def __init__(self, detectors: dict[str, str]):
         self.detectors = [(name, re.compile(pattern)) for name, pattern in detectors.items()]
 
+    def spans(self, text: str) -> list[tuple[int, int, str]]:
+        found = [(m.start(), m.end(), index, name)
+                 for index, (name, pattern) in enumerate(self.detectors)
+                 for m in pattern.finditer(text) if m.end() > m.start()]
+        kept: list[tuple[int, int, str]] = []
+        end = -1
+        for start, stop, _, name in sorted(found, key=lambda f: (f[0], f[0] - f[1], f[2])):
+            if start >= end:
+                kept.append((start, stop, name))
+                end = stop
+        return kept
+
     def find(self, text: str) -> list[str]:
-        return [name for name, pattern in self.detectors if pattern.search(text)]
+        return sorted({name for _, _, name in self.spans(text)})
 
     def redact(self, text: str, hits: dict[str, int]) -> str:
-        for name, pattern in self.detectors:
-            text, count = pattern.subn(f"[REDACTED:{name}]", text)
-            if count:
-                hits[name] = hits.get(name, 0) + count
-        return text
+        spans = self.spans(text)
+        if not spans:
+            return text
+        parts, last = [], 0
+        for start, stop, name in spans:
+            parts += [text[last:start], f"[REDACTED:{name}]"]
+            last = stop
+            hits[name] = hits.get(name, 0) + 1
+        parts.append(text[last:])
+        return "".join(parts)
 
 
 def _blocked(guardrail: str, reason: str) -> HTTPException:

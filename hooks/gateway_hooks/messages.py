@@ -6,28 +6,44 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 
+def _message_slots(message: dict[str, Any]) -> Iterator[tuple[Any, Any]]:
+    content = message.get("content")
+    if isinstance(content, str):
+        yield message, "content"
+    elif isinstance(content, list):
+        yield from ((part, "text") for part in content if isinstance(part, dict) and isinstance(part.get("text"), str))
+    calls = message.get("tool_calls")
+    for call in calls if isinstance(calls, list) else []:
+        function = call.get("function") if isinstance(call, dict) else None
+        if isinstance(function, dict) and isinstance(function.get("arguments"), str):
+            yield function, "arguments"
+
+
 def _text_slots(data: dict[str, Any]) -> Iterator[tuple[Any, Any]]:
-    """(container, key) of every prompt text: container[key] is a str. One walk serves reading and rewriting."""
+    """(container, key) of every prompt text: container[key] is a str. One walk serves reading and
+    rewriting. Chat messages, completion prompts, embedding and Responses API input (strings or
+    messages), and the system/instructions texts of the Anthropic and Responses formats."""
     messages = data.get("messages")
     if isinstance(messages, list):
         for message in messages:
-            if not isinstance(message, dict):
-                continue
-            content = message.get("content")
-            if isinstance(content, str):
-                yield message, "content"
-            elif isinstance(content, list):
-                yield from ((part, "text") for part in content if isinstance(part, dict) and isinstance(part.get("text"), str))
-            for call in message.get("tool_calls") or []:
-                function = call.get("function") if isinstance(call, dict) else None
-                if isinstance(function, dict) and isinstance(function.get("arguments"), str):
-                    yield function, "arguments"
+            if isinstance(message, dict):
+                yield from _message_slots(message)
     for key in ("input", "prompt"):
         value = data.get(key)
         if isinstance(value, str):
             yield data, key
         elif isinstance(value, list):
-            yield from ((value, index) for index, item in enumerate(value) if isinstance(item, str))
+            for index, item in enumerate(value):
+                if isinstance(item, str):
+                    yield value, index
+                elif isinstance(item, dict):
+                    yield from _message_slots(item)
+    for key in ("system", "instructions"):
+        value = data.get(key)
+        if isinstance(value, str):
+            yield data, key
+        elif isinstance(value, list):
+            yield from ((part, "text") for part in value if isinstance(part, dict) and isinstance(part.get("text"), str))
 
 
 def iter_texts(data: dict[str, Any]) -> Iterator[str]:

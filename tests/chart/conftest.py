@@ -11,9 +11,10 @@ import pytest
 from litellm_bundle import kube
 from litellm_bundle.tree import BundleTree
 
-from tests.helpers import committed
+from tests.helpers import ROOT, committed
 
 Render = Callable[..., list[dict[str, Any]]]
+CI_BASE = ROOT / "helm" / "litellm-gateway" / "ci" / "base.yaml"  # the optional features off
 
 
 def values_for(env: str) -> str:

@@ -21,6 +21,7 @@ FEATURES = {
     "autoscaling": ({"HorizontalPodAutoscaler", "PodDisruptionBudget"}, set()),
     "external-secrets": ({"ExternalSecret"}, set()),
     "migrations": ({"Job"}, set()),
+    "access": ({"Job", "Role", "RoleBinding"}, set()),
     "monitoring": ({"ServiceMonitor", "PrometheusRule"}, set()),
     "network-policy-off": (set(), {"NetworkPolicy"}),
     "separate-health-app": (set(), set()),
@@ -34,8 +35,8 @@ def test_every_scenario_is_listed_here() -> None:
 
 @pytest.mark.parametrize("scenario", sorted(FEATURES))
 def test_each_scenario_switches_one_feature(render: Render, scenario: str) -> None:
-    base = kinds(render("dev"))
-    docs = render("dev", CI / f"{scenario}-values.yaml")
+    base = kinds(render("dev", CI / "base.yaml"))
+    docs = render("dev", CI / "base.yaml", CI / f"{scenario}-values.yaml")
     added, removed = FEATURES[scenario]
     assert kinds(docs) - base == added
     assert base - kinds(docs) == removed

@@ -1,5 +1,9 @@
 from __future__ import annotations
 
+from litellm_bundle import alerts
+
+from tests.helpers import checkout_tree
+
 from .conftest import Render, find, kinds
 
 
@@ -17,5 +21,8 @@ def test_service_monitor_scrapes_metrics_path(render: Render) -> None:
 
 def test_prometheus_rule_alerts(render: Render) -> None:
     rules = find(render("prod"), "PrometheusRule")["spec"]["groups"][0]["rules"]
-    assert {r["alert"] for r in rules} == {"LLMGatewayHighErrorRate", "LLMGatewayRateLimited", "LLMGatewayHighLatencyP95", "LLMGatewayPodRestarts"}
+    assert [r["alert"] for r in rules] == [a.name for a in alerts.load(checkout_tree())]
+    assert {r["alert"] for r in rules} >= {"LLMGatewayHighErrorRate", "LLMGatewayRateLimited", "LLMGatewayHighLatencyP95", "LLMGatewayPodRestarts"}
     assert all(r["labels"]["environment"] == "prod" for r in rules)
+    # the release's own scrape job and namespace, never another app's
+    assert all('job="litellm-gateway",namespace="llm-gateway"' in r["expr"] for r in rules if r["alert"] != "LLMGatewayPodRestarts")

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from .conftest import Render, find, kinds
+from .conftest import CI_BASE, Render, find, kinds
 
 
 def test_prod_has_default_deny_network_policy_with_needed_openings(render: Render) -> None:
@@ -14,8 +14,8 @@ def test_prod_has_default_deny_network_policy_with_needed_openings(render: Rende
     assert "10.0.0.0/8" in https["to"][0]["ipBlock"]["except"]
 
 
-def test_dev_without_database_opens_redis_only(render: Render) -> None:
-    policy = find(render("dev"), "NetworkPolicy", "litellm-gateway")["spec"]
+def test_without_database_only_redis_opens(render: Render) -> None:
+    policy = find(render("dev", CI_BASE), "NetworkPolicy", "litellm-gateway")["spec"]
     ports = {p["port"] for rule in policy["egress"] for p in rule["ports"]}
     assert 6379 in ports and 5432 not in ports
 

@@ -9,7 +9,6 @@ import json
 import re
 import subprocess
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -53,6 +52,10 @@ class Release:
 
     def items(self, kind: str) -> list[dict[str, Any]]:
         return list(self.get(kind)["items"])
+
+    def find(self, kind: str, name: str) -> dict[str, Any] | None:
+        """The object, or None while it does not exist (for polling: a controller may not have made it yet)."""
+        return next((item for item in self.items(kind) if item["metadata"]["name"] == name), None)
 
 
 def secrets_script(env: str, namespace: str) -> str:
@@ -165,13 +168,3 @@ class ExternalSecretsStandIn:
         finally:
             self._stop.set()
             self._thread.join(timeout=10)
-
-
-def wait_for(what: str, check: Any, timeout: float = 60) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")

@@ -99,3 +99,46 @@ def test_missing_guardrail_config_fails_at_startup(hooks_file: str) -> None:
 @pytest.mark.parametrize("data", [{}, {"messages": None}, {"messages": [None]}, {"messages": [{"content": 3}]}, {"input": None}, {"prompt": ["x", None]}])
 def test_odd_shapes_pass_through(hooks_file: str, data: dict[str, Any]) -> None:
     assert redactor(hooks_file).check(data) == data
+
+
+# Secrets in URL forms: (text sent, what must remain, what must be gone).
+URL_FORMS = {
+    "redis-empty-user": ("cache at redis://:s3cr3tPassw0rd@redis.internal:6379/0 ok", "redis://[REDACTED:url_password]@redis.internal:6379/0 ok", "s3cr3tPassw0rd"),
+    "postgresql-user-pass": ("dsn postgresql://app:pa55word@db.internal/app", "postgresql://[REDACTED:url_password]@db.internal/app", "pa55word"),
+    "password-with-at-sign": ("mysql://root:p@ss@word@db:3306/x", "mysql://[REDACTED:url_password]@db:3306/x", "p@ss@word"),
+    "query-string-password": ("https://api.example.com/v1?user=me&password=hunter22&x=1", "?user=me&password=[REDACTED:url_password]&x=1", "hunter22"),
+}
+
+
+@pytest.mark.parametrize("form", sorted(URL_FORMS))
+def test_url_forms_are_redacted(hooks_file: str, form: str) -> None:
+    text, kept, gone = URL_FORMS[form]
+    out = redactor(hooks_file).check({"messages": [{"role": "user", "content": text}]})["messages"][0]["content"]
+    assert kept in out, out
+    assert gone not in out
+
+
+def test_a_url_without_credentials_is_untouched(hooks_file: str) -> None:
+    text = "see https://docs.example.com:8443/a/b?page=2#x and redis://redis.internal:6379/0 and user@example.com"
+    assert redactor(hooks_file).check({"messages": [{"role": "user", "content": text}]})["messages"][0]["content"] == text
+
+
+def test_a_key_used_as_url_password_is_redacted_once_and_whole(hooks_file: str) -> None:
+    key = SAMPLES["openai_key"]
+    hits: dict[str, int] = {}
+    out = redactor(hooks_file).scanner.redact(f"postgresql://svc:{key}@db/app and {key}", hits)
+    assert out == "postgresql://[REDACTED:url_password]@db/app and [REDACTED:openai_key]"
+    assert hits == {"url_password": 1, "openai_key": 1}
+
+
+def test_responses_and_anthropic_shaped_texts_are_redacted(hooks_file: str) -> None:
+    key = SAMPLES["github_token"]
+    data = {
+        "input": [{"role": "user", "content": [{"type": "input_text", "text": f"token {key}"}]}, {"role": "user", "content": f"again {key}"}],
+        "instructions": f"never say {key}",
+        "system": [{"type": "text", "text": f"system {key}"}],
+    }
+    out = redactor(hooks_file).check(data)
+    assert key not in json.dumps(out)
+    assert out["input"][0]["content"][0]["text"] == "token [REDACTED:github_token]"
+    assert out["instructions"] == "never say [REDACTED:github_token]"

@@ -6,14 +6,17 @@ import asyncio
 import shutil
 import socket
 import subprocess
+import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import openai
 import psutil
 import pytest
 
-from litellm_bundle import localenv, processes, stack
+from litellm_bundle import alerts, local_prometheus, localenv, processes, stack
 
 from tests.helpers import ROOT, checkout_tree
 
@@ -29,9 +32,11 @@ def _make(target: str, state: Path, env_file: Path, *extra: str) -> subprocess.C
 def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, object]]:
     if shutil.which("redis-server") is None:
         pytest.skip("redis-server is not installed")
-    work = tmp_path_factory.mktemp("stack")
+    # outside pytest's 0700 temp root: as root, PostgreSQL runs as the postgres user and must reach its data
+    work = Path(tempfile.mkdtemp(prefix="gateway-stack-"))
+    work.chmod(0o755)
     state, env_file = work / "run", work / ".env"
-    ports = {name: processes.free_port() for name in ("PROXY_PORT", "FAKE_PROVIDER_PORT", "REDIS_PORT")}
+    ports = {name: processes.free_port() for name in ("PROXY_PORT", "FAKE_PROVIDER_PORT", "REDIS_PORT", "PROMETHEUS_PORT", "POSTGRES_PORT")}
     example = (ROOT / localenv.ENV_EXAMPLE).read_text()
     for name, port in ports.items():
         example = example.replace(f"\n{name}=", f"\n{name}={port}\n# was: {name}=", 1)
@@ -44,6 +49,23 @@ def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, 
         yield info
     finally:
         _make("down", state, env_file)
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def test_virtual_keys_work_locally_the_declared_ones_land_in_env(local_stack: dict) -> None:
+    """The native stack's PostgreSQL: config/access.yaml applied for dev at `make up`, keys in .env."""
+    assert "teams and keys of config/access.yaml applied" in local_stack["up"]
+    values = localenv.read_env_file(local_stack["env_file"])
+    ci_key = values["LITELLM_KEY_PLATFORM_CI"]
+    assert ci_key.startswith("sk-") and ci_key not in local_stack["up"], "a key value never reaches the output"
+    client = openai.OpenAI(base_url=f"{local_stack['url']}/v1", api_key=ci_key, max_retries=0)
+    assert client.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": "hi"}]).choices[0].message.content
+    with pytest.raises(openai.PermissionDeniedError):
+        client.chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": "hi"}])
+    admin = {"Authorization": f"Bearer {local_stack['key']}"}
+    generated = httpx.post(f"{local_stack['url']}/key/generate", headers=admin, json={"models": ["gpt-4o-mini"]}, timeout=30)
+    assert generated.status_code == 200 and generated.json()["key"].startswith("sk-")
+    assert httpx.get(f"{local_stack['url']}/health/readiness", timeout=30).json()["db"] == "connected"
 
 
 def test_up_prints_url_key_source_and_examples(local_stack: dict) -> None:
@@ -82,6 +104,20 @@ def test_openai_sdk_sync_async_streaming(local_stack: dict) -> None:
     assert asyncio.run(go()) == "Fake answer from fake-claude-sonnet."
 
 
+def test_prometheus_scrapes_the_gateway_with_the_bundles_alert_rules(local_stack: dict) -> None:
+    port = local_stack["ports"]["PROMETHEUS_PORT"]
+    assert f"prometheus: http://127.0.0.1:{port}/classic/alerts" in local_stack["up"]
+    assert httpx.get(f"http://127.0.0.1:{port}/classic/alerts", timeout=10).status_code == 200
+    api = local_prometheus.PrometheusAPI(port)
+    assert {r["name"] for r in api.rules()} == {a.name for a in alerts.load(checkout_tree()) if a.needs is None}
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and not [t for t in api.targets() if t["health"] == "up"]:
+        time.sleep(0.5)
+    target = api.targets()[0]
+    assert target["health"] == "up" and target["scrapeUrl"] == f"{local_stack['url']}/metrics/"
+    assert api.query('litellm_in_flight_requests{job="litellm-gateway"}')
+
+
 def test_logs_show_the_stack(local_stack: dict) -> None:
     result = _make("logs", local_stack["state"], local_stack["env_file"], "--no-follow")
     assert result.returncode == 0
@@ -95,7 +131,7 @@ def test_second_up_refuses_while_running(local_stack: dict) -> None:
 
 def test_down_leaves_no_process_behind(local_stack: dict) -> None:
     pids = stack.recorded_pids(stack.StackPaths(checkout_tree(), local_stack["state"], local_stack["env_file"]))
-    assert set(pids) == {"litellm", "fake-provider", "redis"}
+    assert set(pids) == {"litellm", "fake-provider", "redis", "prometheus", "postgres"}
     children = subprocess.run(["pgrep", "-g", ",".join(map(str, pids.values()))], capture_output=True, text=True).stdout.split()
     assert len(children) >= 3
     down = _make("down", local_stack["state"], local_stack["env_file"])

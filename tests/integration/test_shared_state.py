@@ -12,7 +12,7 @@ import openai
 import pytest
 from ruamel.yaml import YAML
 
-from litellm_bundle import localenv, runtime
+from litellm_bundle import localenv
 from litellm_bundle.yamlio import dump_yaml
 
 from .conftest import Stack, running_proxy, stage_dev

@@ -33,14 +33,14 @@ def test_compose_schema_rejects_a_typo() -> None:
 
 def test_compose_services_are_hardened_and_ordered() -> None:
     services = COMPOSE["services"]
-    assert set(services) == {"litellm", "fake-provider", "redis", "postgres", "prometheus"}
+    assert set(services) == {"litellm", "fake-provider", "redis", "postgres", "prometheus", "grafana"}
     proxy = services["litellm"]
     assert proxy["image"] == f"ghcr.io/berriai/litellm:{checkout_tree().pinned_version()}"
     assert proxy["read_only"] is True and proxy["user"] == "65534:65534" and "/tmp" in proxy["tmpfs"]
     assert proxy["cap_drop"] == ["ALL"]
     assert all(dep["condition"] == "service_healthy" for dep in proxy["depends_on"].values())
     assert all("healthcheck" in s for name, s in services.items() if name != "prometheus")
-    assert services["prometheus"]["profiles"] == ["metrics"]
+    assert services["prometheus"]["profiles"] == services["grafana"]["profiles"] == ["metrics"]
     # secrets come from .env, never inline
     text = (ROOT / "compose" / "compose.yaml").read_text()
     assert "sk-" not in text and "${POSTGRES_PASSWORD:?" in text

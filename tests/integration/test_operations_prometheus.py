@@ -1,0 +1,232 @@
+"""A real Prometheus (Debian's) scraping the real proxy running the rendered prod worker settings
+(two workers, a per-instance multiprocess metrics directory, worker recycling; the threshold lowered
+so workers recycle during the test) with the rendered dev config: the bundle's alerts and dashboard
+evaluated against what it scrapes, the error-rate alert driven by upstream 500s from the fake
+provider, request counters that sum over workers, and recycling under k6 load that loses nothing."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psutil
+import pytest
+from ruamel.yaml import YAML
+
+from litellm_bundle import alerts, dashboards, k6, local_prometheus, localenv, processes, runtime
+from litellm_bundle.yamlio import dump_yaml
+
+from ..helpers import wait_for
+from .conftest import TREE, Stack, stage_dev
+
+pytestmark = pytest.mark.proxy
+
+SCRAPE = "1s"
+ALERT_FOR = "3s"  # the test profile's `for:` (the shipped rules wait minutes)
+RECYCLE_AFTER = 50  # requests per worker before it recycles (prod renders 10000); about the traffic before k6 starts
+RECYCLE_JITTER = 0
+WINDOW = "5m"  # $__rate_interval of the dashboard queries: covers the whole test
+ERROR_RATE = "LLMGatewayHighErrorRate"
+FAKE_SECRET = "sk-proj-" + "Q1w2E3r4T5y6U7i8O9p0AsDfGhJkL"  # shaped like an OpenAI key: the redaction guardrail acts
+
+
+@dataclass
+class Observed:
+    stack: Stack
+    api: local_prometheus.PrometheusAPI
+    multiprocess_dir: Path
+    sent: int = 0  # requests sent to /v1/chat/completions and /v1/embeddings
+    alert_before_faults: str = "inactive"
+    alert_states: list[str] = field(default_factory=list)
+    firing: list[dict[str, Any]] = field(default_factory=list)  # the error-rate alert as Prometheus reported it
+    load: k6.LoadResult | None = None
+    writers_before_load: set[int] = field(default_factory=set)
+
+
+def observed_profile(staged: Path) -> None:
+    """The rendered dev config plus two test groups and no retries (an injected fault answers at once):
+    `pool` (two deployments; pool-a is cooled down on its first failure) and `flaky` (never cooled
+    down, so its 500s keep coming like an upstream outage)."""
+    config = YAML(typ="safe").load(staged.read_text())
+
+    def deployment(group: str, model: str, **model_info: Any) -> dict[str, Any]:
+        return {"model_name": group, "model_info": {"id": model, **model_info}, "litellm_params": {
+            "model": f"openai/fake-{model}", "api_base": "os.environ/FAKE_PROVIDER_API_BASE", "api_key": "os.environ/FAKE_PROVIDER_API_KEY"}}
+
+    config["model_list"] += [deployment("pool", "pool-a", allowed_fails=0), deployment("pool", "pool-b"), deployment("flaky", "flaky", allowed_fails=10_000)]
+    config["router_settings"]["num_retries"] = 0
+    staged.write_text(dump_yaml(config))
+
+
+def prod_workers() -> dict[str, Any]:
+    proxy = runtime.committed_values(TREE, "prod")["proxy"]
+    assert proxy["workers"] == 2 and proxy["maxRequestsBeforeRestart"] > RECYCLE_AFTER
+    return {"proxy": {**proxy, "maxRequestsBeforeRestart": RECYCLE_AFTER, "maxRequestsBeforeRestartJitter": RECYCLE_JITTER}}
+
+
+@pytest.fixture(scope="module")
+def gateway(tmp_path_factory: pytest.TempPathFactory, fake_provider: str, redis_server: int) -> Iterator[tuple[Stack, local_prometheus.PrometheusAPI, Path]]:
+    if local_prometheus.binary() is None:
+        pytest.skip("prometheus is not installed (apt-get install prometheus)")
+    work = tmp_path_factory.mktemp("operations")
+    secrets = localenv.local_secrets(fake_provider, redis_server)
+    staged = stage_dev(work / "runtime", secrets)
+    observed_profile(staged.config)
+    options = runtime.proxy_options(prod_workers(), work / "multiprocess")
+    env = runtime.proxy_env({**secrets, **options.env})
+    port, prom_port = processes.free_port(), processes.free_port()
+    proxy = runtime.start_proxy(staged.config, port, env, work / "proxy.log", workers=options.workers, extra_args=options.args)
+    prometheus = None
+    try:
+        processes.wait_healthy(f"http://127.0.0.1:{port}/health/liveliness", 120, proxy, work / "proxy.log")
+        files = local_prometheus.write_files(work / "prometheus", [f"127.0.0.1:{port}"], alerts.rules_file(TREE, "dev", duration=ALERT_FOR),
+                                             scrape_interval=SCRAPE, evaluation_interval=SCRAPE)
+        prometheus = local_prometheus.start(files, prom_port, work / "prometheus.log")
+        local_prometheus.wait_ready(prom_port, 30, prometheus, work / "prometheus.log")
+        stack = Stack(f"http://127.0.0.1:{port}", secrets["LITELLM_MASTER_KEY"], fake_provider, work / "proxy.log")
+        yield stack, local_prometheus.PrometheusAPI(prom_port), Path(options.env["PROMETHEUS_MULTIPROC_DIR"])
+    finally:
+        if prometheus is not None:
+            processes.stop(prometheus)
+        processes.stop(proxy)
+
+
+def writers(directory: Path) -> set[int]:
+    """Pids of the workers that wrote counters into a multiprocess directory."""
+    return {int(m.group(1)) for f in directory.glob("counter_*.db") if (m := re.fullmatch(r"counter_(\d+)\.db", f.name))}
+
+
+def alert_state(api: local_prometheus.PrometheusAPI, name: str) -> tuple[str, list[dict[str, Any]]]:
+    """The alert's state and its entries in one answer of the alerts API."""
+    found = [a for a in api.alerts() if a["labels"].get("alertname") == name]
+    states = {a["state"] for a in found}
+    return ("firing" if "firing" in states else ("pending" if "pending" in states else "inactive")), found
+
+
+class Client:
+    def __init__(self, observed: Observed) -> None:
+        self.o = observed
+        self.http = httpx.Client(base_url=observed.stack.url, headers={"Authorization": f"Bearer {observed.stack.key}"}, timeout=60)
+
+    def chat(self, model: str, text: str = "hello", headers: dict[str, str] | None = None, **extra: Any) -> int:
+        self.o.sent += 1
+        body = {"model": model, "messages": [{"role": "user", "content": text}], **extra}
+        return self.http.post("/v1/chat/completions", json=body, headers=headers).status_code
+
+    def embed(self) -> int:
+        self.o.sent += 1
+        return self.http.post("/v1/embeddings", json={"model": "text-embedding", "input": "hello"}).status_code
+
+
+@pytest.fixture(scope="module")
+def observed(gateway: tuple[Stack, local_prometheus.PrometheusAPI, Path], tmp_path_factory: pytest.TempPathFactory) -> Observed:
+    """Drive the gateway through every situation the dashboard shows, recording the error-rate alert."""
+    stack, api, multiprocess_dir = gateway
+    stack.clear()
+    o = Observed(stack, api, multiprocess_dir)
+    client = Client(o)
+    wait_for("the proxy is scraped", lambda: any(t["health"] == "up" for t in api.targets()))
+    # healthy traffic: every model group, streams, embeddings, routing rules, both guardrails
+    statuses = [client.chat(model, f"hello {i}") for i in range(4) for model in ("gpt-4o", "gpt-4o-mini", "claude-sonnet", "pool")]
+    statuses += [client.chat("gpt-4o", "stream please", stream=True, stream_options={"include_usage": True}) for _ in range(3)]
+    statuses += [client.embed(), client.embed()]
+    statuses.append(client.chat("gpt-4o", "use a tool", tools=[{"type": "function", "function": {"name": "lookup", "parameters": {"type": "object", "properties": {}}}}]))
+    statuses.append(client.chat("gpt-4o", "batch job", headers={"x-gateway-tier": "batch"}))
+    statuses.append(client.chat("gpt-4o", "my key is " + FAKE_SECRET))  # redacted
+    assert set(statuses) == {200}, statuses
+    assert client.chat("gpt-4o", "please DROP TABLE users") == 400  # blocked
+    time.sleep(2)  # a few evaluations of the rules on healthy traffic
+    o.alert_before_faults = alert_state(api, ERROR_RATE)[0]
+    # upstream 500s: served by the fallback (gpt-4o -> claude-sonnet), failing when the fallback fails too,
+    # cooling a deployment down, and an outage of `flaky` that goes on while the alert is watched
+    stack.faults({"fake-gpt-4o": {"status": 500, "times": 2}})
+    assert [client.chat("gpt-4o", f"fallback {i}") for i in range(2)] == [200, 200]
+    stack.faults({"fake-gpt-4o": {"status": 500, "times": 1}, "fake-claude-sonnet": {"status": 500, "times": 1}, "fake-pool-a": {"status": 500}, "fake-flaky": {"status": 500}})
+    assert client.chat("gpt-4o", "the fallback fails too") == 500
+    pool = [client.chat("pool", f"pool {i}") for i in range(12)]
+    assert 500 in pool and pool[-3:] == [200, 200, 200], pool  # pool-a failed, was cooled down, pool-b serves
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and (not o.alert_states or o.alert_states[-1] != "firing"):
+        assert client.chat("flaky", "still down?") == 500
+        state, o.firing = alert_state(api, ERROR_RATE)
+        o.alert_states.append(state)
+        time.sleep(0.5)
+    # rate limited: the provider answers 429 (claude-sonnet has no fallback)
+    stack.faults({"fake-claude-sonnet": {"status": 429, "retry_after": 1, "times": 2}})
+    assert [client.chat("claude-sonnet", f"limited {i}") for i in range(2)] == [429, 429]
+    stack.clear()
+    # worker recycling under load: k6 at a constant rate while both workers pass their request limit
+    o.writers_before_load = writers(multiprocess_dir)
+    o.load = k6.run(TREE, stack.url, stack.key, rate=16, duration="5s", summary=tmp_path_factory.mktemp("k6") / "summary.json", model="gpt-4o-mini")
+    o.sent += o.load.requests - o.load.cut  # a cut connection never reached LiteLLM
+    # while workers restart a scrape can time out (the target is down for that scrape, gauges go stale):
+    # the checks read the gateway once it is scraped again
+    wait_for("the proxy is scraped again after the recycling", lambda: all(t["health"] == "up" for t in api.targets()), timeout=60)
+    time.sleep(2)  # two more scrapes
+    wait_for("the proxy is still scraped", lambda: all(t["health"] == "up" for t in api.targets()), timeout=60)
+    return o
+
+
+def test_prometheus_scrapes_the_proxy_with_the_bundles_rules(observed: Observed) -> None:
+    targets = observed.api.targets()
+    assert [t["labels"]["job"] for t in targets] == [alerts.LOCAL_JOB]
+    assert targets[0]["scrapeUrl"].endswith(local_prometheus.METRICS_PATH) and targets[0]["health"] == "up"
+    loaded = {r["name"] for r in observed.api.rules()}
+    assert loaded == {a.name for a in alerts.load(TREE) if a.needs is None}
+
+
+def test_upstream_500s_make_the_error_rate_alert_pending_then_firing(observed: Observed) -> None:
+    assert observed.alert_before_faults == "inactive"
+    assert observed.alert_states[-1] == "firing", observed.alert_states
+    alert = observed.firing[0]  # firing means it was pending for `for:` first (since activeAt)
+    assert alert["activeAt"], alert
+    assert alert["state"] == "firing" and alert["labels"]["severity"] == "critical" and alert["labels"]["environment"] == "dev"
+    assert float(alert["value"]) > alerts.chart_thresholds(TREE)["errorRatePercent"]
+
+
+def test_every_dashboard_and_alert_expression_returns_series(observed: Observed) -> None:
+    empty = []
+    for query in dashboards.queries(TREE):
+        if not observed.api.query(dashboards.concrete(query.expr, alerts.LOCAL_JOB, WINDOW)):
+            empty.append(f"dashboard panel '{query.panel}' {query.ref}: {query.expr}")
+    for alert in alerts.load(TREE):
+        if alert.needs is None and not observed.api.query(alerts.signal(alert, alerts.LOCAL)):
+            empty.append(f"alert {alert.name}: {alert.signal}")
+    assert empty == [], "\n".join(empty)
+
+
+def test_a_query_naming_a_metric_that_does_not_exist_returns_nothing(observed: Observed) -> None:
+    """What the test above would catch: a typo in a metric name yields no series (not an error)."""
+    assert observed.api.query('sum(rate(litellm_proxy_total_request_metric_total{job="litellm-gateway"}[1m]))') == []
+    assert observed.api.query('sum(rate(litellm_proxy_total_requests_metric_total{job="litellm-gateway"}[1m]))')
+
+
+def test_request_counters_sum_over_workers_to_the_requests_sent(observed: Observed) -> None:
+    # every worker, current and recycled, left its samples in the per-instance directory
+    assert len(writers(observed.multiprocess_dir)) > 2, "expected more writers than the two live workers"
+    text = httpx.get(f"{observed.stack.url}{local_prometheus.METRICS_PATH}", timeout=10).text
+    scraped = sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines() if line.startswith("litellm_proxy_total_requests_metric_total{"))
+    assert scraped == observed.sent
+    in_prometheus = observed.api.query(f'sum(litellm_proxy_total_requests_metric_total{{job="{alerts.LOCAL_JOB}"}})')
+    assert float(in_prometheus[0]["value"][1]) == observed.sent
+
+
+def test_worker_recycling_under_k6_load_answers_every_request_it_reads(observed: Observed) -> None:
+    """Recycling never fails a request the gateway has read: no error status, no broken stream. What it
+    can lose is a connection: uvicorn closes the connections a recycling worker has accepted but not
+    read yet (docs/operations.md); at most a few per recycle, and a retrying client never sees them."""
+    load = observed.load
+    assert load is not None
+    assert load.requests >= 60 and load.streamed > 0, load.output
+    # a worker was replaced while k6 was sending: it wrote counters under a new pid, an old one is gone
+    replaced_during_load = writers(observed.multiprocess_dir) - observed.writers_before_load
+    assert replaced_during_load, "no worker recycled during the load"
+    assert [pid for pid in observed.writers_before_load if not psutil.pid_exists(pid)]
+    assert load.failed == load.cut, f"a request failed with an HTTP error, not a cut connection:\n{load.output}"
+    assert load.checks_failed == 2 * load.cut, load.output  # a cut request fails both checks, nothing else does
+    assert load.cut <= len(replaced_during_load), f"more cut connections than recycles:\n{load.output}"

@@ -1,0 +1,70 @@
+"""config/access.yaml per environment: filtering, overrides, defaults, and the rendered access.json contract."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from litellm_bundle.generate import render_one
+from litellm_bundle.policies import Policies
+from litellm_bundle.tree import BundleTree
+
+from tests.helpers import committed
+
+
+def rendered(env: str) -> dict:
+    return json.loads(committed(env, "access.json"))
+
+
+def test_items_exist_where_they_are_declared_with_the_overrides_of_that_environment() -> None:
+    dev, prod = rendered("dev"), rendered("prod")
+    assert set(dev["keys"]) == {"platform-ci", "search-backend"} and "search-indexer" in prod["keys"]
+    assert dev["teams"]["platform"]["max_budget"] == 5 and prod["teams"]["platform"]["max_budget"] == 200
+    assert dev["keys"]["platform-ci"]["max_budget"] == 1 and prod["keys"]["platform-ci"]["max_budget"] == 5
+    assert dev["teams"]["platform"]["rpm_limit"] == 600, "an override changes only what it names"
+
+
+def test_keys_default_to_their_teams_models_and_tags_live_in_metadata() -> None:
+    prod = rendered("prod")
+    assert prod["keys"]["search-backend"]["models"] == prod["teams"]["search"]["models"]
+    assert prod["teams"]["platform"]["metadata"] == {"cost_center": "1001", "tags": ["internal"]}
+    assert all(key["value_env"] is None for key in prod["keys"].values())
+
+
+def test_every_rendered_access_json_matches_the_contract_the_reconciler_checks(checkout_policies: Policies) -> None:
+    from gateway_access import state
+
+    validator = checkout_policies.validator(checkout_policies.source_schema("access-state.schema.json"))
+    for env in ("dev", "staging", "prod"):
+        document = rendered(env)
+        assert list(validator.iter_errors(document)) == []
+        assert state.check(document) is document
+        assert document["environment"] == env
+
+
+def test_a_key_value_from_a_declared_reference_is_named_never_copied(repo_copy: Path) -> None:
+    (repo_copy / "config" / "access.yaml").write_text((repo_copy / "config" / "access.yaml").read_text().replace(
+        "    rpm_limit: 60\n", "    rpm_limit: 60\n    value: os.environ/PLATFORM_CI_KEY\n"))
+    secrets = repo_copy / "config" / "secrets.yaml"
+    secrets.write_text(secrets.read_text() + "  PLATFORM_CI_KEY:\n    description: The CI key's value.\n    sources:\n"
+                       "      dev: {env: PLATFORM_CI_KEY}\n      staging: {kubernetes_secret: {name: ci-keys, key: platform}}\n"
+                       "      prod: {external: {store: vault-backend, key: prod/keys, property: platform-ci}}\n")
+    files = render_one(BundleTree.at(repo_copy), "staging")
+    assert json.loads(files["access.json"])["keys"]["platform-ci"]["value_env"] == "PLATFORM_CI_KEY"
+    from ruamel.yaml import YAML
+
+    values = YAML(typ="safe").load(files["values.yaml"])
+    assert values["access"]["secretEnv"] == [{"name": "PLATFORM_CI_KEY", "secretName": "ci-keys", "key": "platform"}]
+    assert "PLATFORM_CI_KEY" not in {e["name"] for e in values["secretEnv"]}, "the proxy does not get the key value"
+    prod = YAML(typ="safe").load(render_one(BundleTree.at(repo_copy), "prod")["values.yaml"])
+    synced = {d["secretKey"] for item in prod["externalSecrets"]["items"] for d in item["data"]}
+    assert "PLATFORM_CI_KEY" in synced, "an external reference of a key value is synced like the others"
+
+
+def test_without_access_yaml_nothing_is_declared(repo_copy: Path) -> None:
+    (repo_copy / "config" / "access.yaml").unlink()
+    from ruamel.yaml import YAML
+
+    files = render_one(BundleTree.at(repo_copy), "prod")
+    assert json.loads(files["access.json"]) == {"environment": "prod", "teams": {}, "keys": {}}
+    assert YAML(typ="safe").load(files["values.yaml"])["access"]["enabled"] is False, "no access Job without declared access"
