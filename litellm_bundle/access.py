@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import importlib
 import json
+import re
 import sys
 from typing import TYPE_CHECKING, Any
 
@@ -102,11 +103,49 @@ def check_environment(eff: EffectiveConfig) -> list[Problem]:
         outside = [m for m in _strings(key.get("models")) if m not in _strings(team.get("models"))]
         if outside:
             found.add(eff, ("access", "keys", alias, "models"), because=eff.because(("access", "teams", team_alias)),
-                      message=f"key '{alias}' may call {', '.join(outside)}, which its team '{team_alias}' may not (team models: {', '.join(team.get('models') or [])}); LiteLLM refuses such a key")
+                      message=f"key '{alias}' may call {', '.join(outside)}, which its team '{team_alias}' may not (team models: {', '.join(_strings(team.get('models')))}); LiteLLM refuses such a key")
         for limit in ("max_budget", "rpm_limit", "tpm_limit"):
             if _number(key.get(limit)) and _number(team.get(limit)) and key[limit] > team[limit]:
                 found.add(eff, ("access", "keys", alias, limit), value=True, severity="warning",
                           message=f"key '{alias}' {limit} {key[limit]} is above its team's ({team[limit]}): the team's limit binds first")
+    return found.problems
+
+
+METRICS_ROUTES = ("/metrics", "/metrics/")
+
+
+def metrics_scraper(eff: EffectiveConfig, env_ref: re.Pattern[str]) -> tuple[str, str] | None:
+    """(alias, reference name) of the key the ServiceMonitor sends: one limited to /metrics whose value
+    comes from a declared secret reference, or None."""
+    access = eff.data.get("access")
+    keys = access.get("keys") if isinstance(access, dict) else None
+    for alias, key in sorted(keys.items()) if isinstance(keys, dict) else []:
+        if not isinstance(key, dict):
+            continue
+        routes = _strings(key.get("allowed_routes"))
+        match = env_ref.match(key["value"]) if isinstance(key.get("value"), str) else None
+        if routes and set(routes) <= set(METRICS_ROUTES) and match:
+            return str(alias), match.group(1)
+    return None
+
+
+def scrapes_with_a_key(env: dict[str, Any]) -> bool:
+    """A ServiceMonitor scrapes /metrics/ while the proxy requires a key there (the schema's default is
+    true; a tree whose schema predates the switch, a git ref for `diff`, rendered /metrics/ open)."""
+    kube = env.get("kubernetes") if isinstance(env, dict) else None
+    return isinstance(kube, dict) and bool(env.get("prometheus") and kube.get("service_monitor") and env.get("require_auth_for_metrics_endpoint", False))
+
+
+def check_metrics_scraper(eff: EffectiveConfig, env_ref: re.Pattern[str]) -> list[Problem]:
+    """With /metrics/ behind a key, the ServiceMonitor needs one it can send (LiteLLM answers it 401 otherwise)."""
+    from .semantics import Found
+
+    found = Found(eff.env)
+    if scrapes_with_a_key(eff.data["environment"]) and metrics_scraper(eff, env_ref) is None:
+        found.add(eff, ("environment", "kubernetes", "service_monitor"),
+                  message=f"{eff.env} keeps /metrics/ behind a key (require_auth_for_metrics_endpoint) and its ServiceMonitor has none to send: "
+                          "declare a key in config/access.yaml with `allowed_routes: [/metrics]` and `value: os.environ/NAME` "
+                          "(a declared secret reference) for this environment, or set require_auth_for_metrics_endpoint: false")
     return found.problems
 
 
@@ -147,7 +186,7 @@ def document(eff: EffectiveConfig, policies: Policies) -> dict[str, Any]:
     for alias, key in sorted((access.get("keys") or {}).items()):
         match = policies.env_ref.match(key.get("value") or "")
         keys[alias] = {"team": key["team"], "models": list(key["models"]), **{k: key.get(k) for k in LIMITS}, "metadata": metadata(key),
-                       "value_env": match.group(1) if match else None}
+                       "value_env": match.group(1) if match else None, "allowed_routes": key.get("allowed_routes")}
     return with_defaults(policies.schemas[STATE_SCHEMA], {"environment": eff.env, "teams": teams, "keys": keys}, policies.registry)
 
 

@@ -49,6 +49,7 @@ class Boot:
     failures: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     models: list[str] = field(default_factory=list)
+    surfaces: list[str] = field(default_factory=list)  # what was checked besides the API (surface_failures)
     log: Path | None = None
 
     def __str__(self) -> str:
@@ -134,8 +135,54 @@ def _listed(model: str, ids: list[str], named: list[str]) -> bool:
     return "*" in model and any(i not in named for i in ids)
 
 
-def boot(name: str, config: dict[str, Any], hooks_json: str, tree: BundleTree, work: Path) -> Boot:
-    """Start the proxy once on `config` (a rendered LiteLLM config) and check what it loaded."""
+PROBE_ORIGIN = "https://not-an-allowed-origin.invalid"
+
+
+def surface_failures(url: str, master: str, config: Mapping[str, Any], surface: Mapping[str, str], checked: list[str] | None = None) -> list[str]:
+    """What the proxy serves besides the API, against what the environment declares: /metrics/ behind a
+    key, the admin UI and the API docs off, browser origins limited (`surface`: runtime.surface_env).
+    Appends the name of each check it makes to `checked`."""
+    import httpx
+
+    failures: list[str] = []
+    checked = checked if checked is not None else []
+    settings = config.get("litellm_settings") or {}
+    if "prometheus" in (settings.get("callbacks") or []) and settings.get("require_auth_for_metrics_endpoint"):
+        checked.append("metrics")
+        anonymous = httpx.get(f"{url}/metrics/", timeout=30).status_code
+        keyed = httpx.get(f"{url}/metrics/", headers={"Authorization": f"Bearer {master}"}, timeout=30).status_code
+        if (anonymous, keyed) != (401, 200):
+            failures.append(f"/metrics/ should refuse a scrape without a key and serve one with it: {anonymous} without, {keyed} with")
+    if surface.get("DISABLE_ADMIN_UI") == "True":
+        checked.append("admin_ui")
+        page = httpx.get(f"{url}/ui/", timeout=30).status_code
+        login = httpx.post(f"{url}/login", data={"username": "admin", "password": master}, timeout=30).status_code
+        if page != 404 or login != 404:
+            failures.append(f"the admin UI is served although the environment turns it off: /ui/ {page}, /login {login} (expected 404)")
+    if surface.get("NO_DOCS") == "True":
+        checked.append("api_docs")
+        swagger = httpx.get(f"{url}/", timeout=30)  # LiteLLM serves its Swagger UI at the root
+        if swagger.status_code == 200 and "swagger-ui" in swagger.text:
+            failures.append("/ serves the Swagger UI although the environment turns the API docs off")
+        docs = {path: httpx.get(f"{url}{path}", timeout=30).status_code for path in ("/redoc", "/openapi.json")}
+        failures += [f"{path} answers {code} although the environment turns the API docs off" for path, code in docs.items() if code != 404]
+    if surface.get("LITELLM_CORS_ORIGINS"):
+        checked.append("cors")
+        allowed = surface["LITELLM_CORS_ORIGINS"].split(",")[0]
+        for origin, want in ((allowed, allowed), (PROBE_ORIGIN, None)):
+            answer = httpx.options(f"{url}/v1/chat/completions", timeout=30, headers={
+                "Origin": origin, "Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "authorization,content-type"})
+            got = answer.headers.get("access-control-allow-origin")
+            if got != want:
+                failures.append(f"a browser preflight from {origin} got Access-Control-Allow-Origin {got!r}, expected {want!r}")
+    return failures
+
+
+def boot(name: str, config: dict[str, Any], hooks_json: str, tree: BundleTree, work: Path,
+         surface: Mapping[str, str] | None = None) -> Boot:
+    """Start the proxy once on `config` (a rendered LiteLLM config) and check what it loaded; with
+    `surface` (the environment's admin UI, docs and CORS switches as environment variables) run it
+    with them and check what it serves besides the API."""
     import httpx
 
     policies = Policies(tree)
@@ -160,7 +207,7 @@ def boot(name: str, config: dict[str, Any], hooks_json: str, tree: BundleTree, w
     staged = runtime.stage_files(tree, files, work / "etc", environ, policies.env_ref, with_redis=True)
     log = work / "proxy.log"
     result.log = log
-    env = runtime.proxy_env({**environ, "LITELLM_LOG": "WARNING"})
+    env = runtime.proxy_env({**environ, **(surface or {}), "LITELLM_LOG": "WARNING"})
     for unset in ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "DATABASE_URL"):
         if unset not in environ:
             env.pop(unset, None)
@@ -169,6 +216,7 @@ def boot(name: str, config: dict[str, Any], hooks_json: str, tree: BundleTree, w
     url = f"http://127.0.0.1:{port}"
     headers = {"Authorization": f"Bearer {master}"}
     models, callbacks, guardrails = expected(config)
+    start_log: int | None = None  # where the surface checks begin in the log
     try:
         processes.wait_healthy(f"{url}/health/liveliness", START_TIMEOUT, proc, log)
         ids = [m["id"] for m in httpx.get(f"{url}/v1/models", headers=headers, timeout=30).json().get("data", [])]
@@ -180,6 +228,8 @@ def boot(name: str, config: dict[str, Any], hooks_json: str, tree: BundleTree, w
         result.failures += [f"callback {c} is not loaded (active: {', '.join(sorted(set(active)))})" for c in callbacks if not _loaded(c, active, classes)]
         listed = [g.get("guardrail_name") for g in httpx.get(f"{url}/guardrails/list", headers=headers, timeout=30).json().get("guardrails", [])]
         result.failures += [f"guardrail {g} is not loaded (loaded: {', '.join(sorted(map(str, listed))) or 'none'})" for g in guardrails if g not in listed]
+        start_log = log.stat().st_size if log.exists() else 0  # a refused request logs LiteLLM's traceback
+        result.failures += surface_failures(url, master, config, surface or {}, result.surfaces)
     except (RuntimeError, httpx.HTTPError, ValueError) as exc:
         result.failures.append(f"did not start: {str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__}")
     finally:
@@ -188,27 +238,31 @@ def boot(name: str, config: dict[str, Any], hooks_json: str, tree: BundleTree, w
             processes.stop(redis.proc)
     if proc.returncode not in (0, -signal.SIGTERM) or processes.group_alive(proc.pid):
         result.failures.append(f"did not stop on SIGTERM (exit {proc.returncode}; processes left: {processes.group_alive(proc.pid)})")
-    text = log.read_text(errors="replace") if log.exists() else ""
+    raw = log.read_bytes() if log.exists() else b""
+    text = (raw[:start_log] if start_log is not None else raw).decode(errors="replace")
     if "Traceback (most recent call last)" in text:
         first = text.index("Traceback (most recent call last)")
         result.failures.append("a traceback in the log:\n    " + "\n    ".join(text[first:].splitlines()[:12]))
     return result
 
 
-def rendered(tree: BundleTree, env: str) -> tuple[dict[str, Any], str]:
-    """An environment's freshly rendered config (parsed) and hooks.json."""
+def rendered(tree: BundleTree, env: str) -> tuple[dict[str, Any], str, dict[str, str]]:
+    """An environment's freshly rendered config (parsed), hooks.json and the admin UI, docs and CORS
+    switches its values give the Deployment (as environment variables)."""
     from .generate import render_one
 
     files = render_one(tree, env)
     doc, _ = parse_yaml(files["config.yaml"], f"rendered/{env}/config.yaml")
-    return (doc.data if doc else {}), files["hooks.json"]
+    values, _ = parse_yaml(files["values.yaml"], f"rendered/{env}/values.yaml")
+    surface = runtime.surface_env(values.data["proxy"]) if values is not None else {}
+    return (doc.data if doc else {}), files["hooks.json"], surface
 
 
 def check_environments(tree: BundleTree, envs: list[str], work: Path) -> list[Boot]:
     results = []
     for env in envs:
-        config, hooks = rendered(tree, env)
-        results.append(boot(env, config, hooks, tree, work / env))
+        config, hooks, surface = rendered(tree, env)
+        results.append(boot(env, config, hooks, tree, work / env, surface))
     return results
 
 

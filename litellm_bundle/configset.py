@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from . import sizing
 from .policies import Policies
 from .problems import LOAD, Location, PathKey, Problem, Ref, whole
 from .schema_defaults import with_defaults
@@ -186,7 +187,7 @@ def _deployment_envs(dep: dict[str, Any], env: str) -> list[Any]:
 
 def effective_config(cs: ConfigSet, env: str) -> EffectiveConfig:
     overlay_doc = cs.env_doc(env)
-    overlay = cs.data(f"env:{env}")
+    overlay = sizing.apply(cs.data(f"env:{env}"))  # workers, CPU and the HPA target from `sizing:` (sizing.py)
     models = as_map(cs.data("models").get("model_groups"))
     guardrails = as_list(cs.data("guardrails").get("guardrails"))
     origins = [Origin((), overlay_doc, ()), Origin(("environment",), overlay_doc, ())]

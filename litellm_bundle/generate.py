@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ruamel.yaml import YAML
+
 from . import compose, kube, localenv
 from .configset import ConfigSet
 from .docs import config_reference
@@ -41,7 +43,8 @@ def generate(tree: BundleTree, with_k8s: bool = True) -> Generated:
         texts.update({f"rendered/{env}/{name}": text for name, text in env_files.items()})
         if with_k8s:
             texts[f"{K8S_AREA}{env}/manifests.yaml"] = kube.manifests(tree, env, env_files["values.yaml"])
-    texts.update({f"compose/{name}": text for name, text in compose.compose_files(tree).items()})
+    dev_values = YAML(typ="safe").load(rendered[compose.STACK_ENV]["values.yaml"]) if compose.STACK_ENV in rendered else None
+    texts.update({f"compose/{name}": text for name, text in compose.compose_files(tree, cs, dev_values).items()})
     texts[localenv.ENV_EXAMPLE] = localenv.env_example(cs)
     texts[CONFIG_REFERENCE] = config_reference(policies)
     areas = AREAS if with_k8s else tuple(a for a in AREAS if a != K8S_AREA)

@@ -406,8 +406,8 @@ def _environment(imp: _Import, x: dict[str, Any], settings: dict[str, Any], gene
     if isinstance(callbacks, list) and "prometheus" in callbacks:
         env["prometheus"] = True
         settings["callbacks"] = [c for c in callbacks if c not in ("prometheus", HOOKS_CALLBACK)]
-        if settings.get("require_auth_for_metrics_endpoint") is False:
-            settings.pop("require_auth_for_metrics_endpoint")
+        if "require_auth_for_metrics_endpoint" in settings:  # the environment's switch (the bundle renders it)
+            env["require_auth_for_metrics_endpoint"] = settings.pop("require_auth_for_metrics_endpoint") is not False
         if not settings["callbacks"]:
             settings.pop("callbacks")
     limits: dict[str, Any] = {}
@@ -450,6 +450,7 @@ def _overlays(imp: _Import, env: dict[str, Any], baseline: dict[str, Any]) -> di
     """Every environment's overlay: the imported one, and copies of it with the baseline."""
     settings = as_map(baseline.get("environments"))
     only = set(as_list(baseline.get("bundle_only")))
+    enforced = set(as_list(baseline.get("enforced")))
     out: dict[str, dict[str, Any]] = {}
     for name in imp.policies.environments:
         overlay = copy.deepcopy(env)
@@ -458,7 +459,7 @@ def _overlays(imp: _Import, env: dict[str, Any], baseline: dict[str, Any]) -> di
                 continue
             if key == "guardrails":
                 overlay["guardrails"] = list(dict.fromkeys([*as_list(overlay.get("guardrails")), *value]))
-            elif key == "replicas" or key not in overlay:
+            elif key in enforced or key not in overlay:
                 overlay[key] = copy.deepcopy(value)
         if name != imp.env:
             overlay["description"] = f"Starts as a copy of {imp.env} (imported); policies/import-environments.yaml added what {name} needs."

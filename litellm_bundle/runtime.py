@@ -103,8 +103,10 @@ def proxy_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
     return env
 
 
-def start_proxy(config: Path, port: int, env: dict[str, str], log: Path, workers: int = 1, extra_args: Sequence[str] = ()) -> subprocess.Popen[bytes]:
-    cmd = [bin_path("litellm"), "--config", str(config), "--host", "127.0.0.1", "--port", str(port), "--num_workers", str(workers), *extra_args]
+def start_proxy(config: Path, port: int, env: dict[str, str], log: Path, workers: int = 1, extra_args: Sequence[str] = (),
+                binary: str | None = None) -> subprocess.Popen[bytes]:
+    """`binary`: another environment's `litellm` (e.g. the image's Python for `make bench`), else this one's."""
+    cmd = [binary or bin_path("litellm"), "--config", str(config), "--host", "127.0.0.1", "--port", str(port), "--num_workers", str(workers), *extra_args]
     return processes.spawn(cmd, log, env=env)
 
 
@@ -133,7 +135,20 @@ def proxy_options(values: Mapping[str, Any], multiprocess_dir: Path | None = Non
     if proxy["workers"] > 1 and multiprocess_dir is not None:
         multiprocess_dir.mkdir(parents=True, exist_ok=True)
         env["PROMETHEUS_MULTIPROC_DIR"] = str(multiprocess_dir)
+    env.update(surface_env(proxy))
     return ProxyOptions(int(proxy["workers"]), args, env)
+
+
+def surface_env(proxy: Mapping[str, Any]) -> dict[str, str]:
+    """The admin UI, API docs and CORS switches of a values.yaml `proxy` section as the chart's Deployment
+    sets them (LiteLLM reads NO_DOCS, NO_REDOC, NO_OPENAPI and LITELLM_CORS_ORIGINS; the hooks' admin_guard
+    DISABLE_ADMIN_UI). A local run leaves the admin UI off unless the values turn it on."""
+    env = {"DISABLE_ADMIN_UI": "False" if proxy.get("adminUI") else "True"}
+    if proxy.get("apiDocs") is False:
+        env.update({"NO_DOCS": "True", "NO_REDOC": "True", "NO_OPENAPI": "True"})
+    if proxy.get("corsOrigins"):
+        env["LITELLM_CORS_ORIGINS"] = ",".join(proxy["corsOrigins"])
+    return env
 
 
 def start_fake_provider(tree: BundleTree, port: int, log: Path, *args: str) -> subprocess.Popen[bytes]:

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from . import sizing
 from .configset import ConfigSet, EffectiveConfig, as_list, as_map
 from .policies import Policies
 from .problems import CHECKS, Location, PathKey, Problem, Ref, Severity, names, whole
@@ -240,6 +241,10 @@ def check_environment(cs: ConfigSet, eff: EffectiveConfig, pinned_version: str, 
         if isinstance(group, str) and group in models and group not in enabled:
             found.add(eff, ("routing", "labels", label), f"label '{label}' routes to '{group}', which is not enabled in {env} (enabled: {known(enabled)})", value=True,
                       because=(ref(cs, "models", ("model_groups", group)),) + enabled_ref)
+
+    for path in sizing.conflicts(cs.env_doc(env).data):
+        found.add(eff, ("environment", *path), f"`{'.'.join(path)}` is derived from `sizing` (pod_rps / worker_rps, litellm_bundle/sizing.py); "
+                  "remove it here or remove `sizing`")
 
     tag = as_map(overlay.get("image")).get("tag")
     if isinstance(tag, str) and tag.lstrip("v") != pinned_version:

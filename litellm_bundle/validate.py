@@ -102,6 +102,7 @@ def run(policies: Policies, envs: list[str] | None = None, debug: bool = False) 
         problems += guarded(needs, lambda: runnable.check_scaling(eff, chart_defaults))
         problems += guarded(needs, lambda: access.check_environment(eff))
         problems += guarded(needs, lambda: access.check_connection_budget(eff))
+        problems += guarded(needs, lambda: access.check_metrics_scraper(eff, policies.env_ref))
         problems += guarded((*needs, "litellm"), lambda: litellm_checks.check_environment(cs, eff))
         for policy_file in policies.environment_policies(env):
             validator = policies.validator(policy_file)

@@ -7,11 +7,19 @@
   bundle-nohooks  the proxy with the rendered dev config minus the gateway hooks and guardrails:
                   the same LiteLLM features as the bundle (prometheus, Redis router state, enforced rpm)
   bundle          the proxy with the rendered dev config, hooks, guardrails, prometheus, Redis
+  bundle-2w       the bundle with two workers in one proxy (the prod pod's shape), at the pod rate too
 
 at fixed request rates and at saturation; the bundle targets run at the production log level
-(WARNING, as prod renders). Then the price of each LiteLLM feature the bundle turns on, one at a time
-on top of the plain config at the middle rate, each right after a fresh plain run
-(plain+prometheus, plain+redis+rpm: Redis router state with enforced rpm limits).
+(WARNING, as prod renders). The proxies run on the interpreter of `--image-venv` (the official image's
+Python; `make bench` builds it), else on this one. Then one rotation that starts its proxies once and
+alternates short runs between them (A B C, C B A, ...) so the machine's drift over minutes cancels;
+medians are reported:
+  prices  plain, plain+prometheus, plain+redis+rpm (each LiteLLM feature the bundle turns on, on top of
+          the plain config, exactly as the renderer writes it), against plain
+  levers  the bundle against itself without the hooks (bundle-nohooks), on the dev venv's Python,
+          with prometheus_metrics_config restricted to the metrics the dashboard and alerts read,
+          and with httptools (`--httptools DIR`)
+`--profile` records a py-spy flame graph of the bundle under load (bench-results/profile-bundle.svg).
 Writes bench-results/bench.md (table, also printed), bench-results/bench.json and
 bench-results/latency_vs_rate.png. Figures depend on the machine.
 """
@@ -22,17 +30,21 @@ import argparse
 import copy
 import json
 import os
+import re
+import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ruamel.yaml import YAML
 
-from litellm_bundle import localenv, processes, runtime
+from litellm_bundle import dashboards, localenv, processes, runtime, sizing
 from litellm_bundle.generate import render_one
 from litellm_bundle.policies import Policies
 from litellm_bundle.tree import BundleTree, find_root
@@ -43,10 +55,20 @@ TREE = BundleTree.at(ROOT)
 KEY = localenv.GENERATED["LITELLM_MASTER_KEY"]()
 UPSTREAM_LATENCY_MS = 20
 PLAIN_DEPLOYMENT = "gpt-4o-fake"  # the deployment of dev the plain config mirrors
+POD_GOAL_OVERHEAD_MS = 20  # issue 16: the prod pod sustains its declared rate at p50 overhead <= 20 ms
 
 
 def group_cpu_seconds(pgid: int | None) -> float:
     return processes.group_cpu_seconds(pgid) if pgid is not None else 0.0
+
+
+FAKE_PGID: list[int] = []  # the fake provider's process group, once started
+
+
+def load_cpu_seconds() -> float:
+    """CPU of the load side: finished child processes (every k6 run) and the fake provider."""
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return children.ru_utime + children.ru_stime + sum(processes.group_cpu_seconds(g) for g in FAKE_PGID)
 
 
 def k6(url: str, rate: int, duration: str, model: str, summary: Path, key: str = KEY, max_vus: int | None = None, pgid: int | None = None) -> dict[str, Any]:
@@ -54,9 +76,10 @@ def k6(url: str, rate: int, duration: str, model: str, summary: Path, key: str =
            "SUMMARY": str(summary), "P95_MS": "600000", "MAX_ERROR_RATE": "1"}
     if max_vus:
         env.update({"VUS": str(max_vus), "MAX_VUS": str(max_vus)})
-    cpu_before = group_cpu_seconds(pgid)
+    cpu_before, load_before = group_cpu_seconds(pgid), load_cpu_seconds()
     subprocess.run([runtime.bin_path("k6"), "run", "-q", str(ROOT / "scripts" / "load.js")], env=env, capture_output=True, text=True, cwd=summary.parent)
     cpu = group_cpu_seconds(pgid) - cpu_before
+    load = load_cpu_seconds() - load_before
     data = json.loads(summary.read_text())["metrics"]
     duration_s = float(duration.rstrip("s"))
     trend = data["http_req_duration"]["values"]
@@ -69,6 +92,9 @@ def k6(url: str, rate: int, duration: str, model: str, summary: Path, key: str =
         "overhead_p50": round(overhead["med"], 2) if overhead else None,
         # proxy CPU per request: the per-core cost, far steadier than saturation throughput on a shared machine
         "cpu_ms_per_request": round(cpu * 1000 / data["http_reqs"]["values"]["count"], 2) if pgid and data["http_reqs"]["values"]["count"] else None,
+        # cores busy during the run: the proxy's, and the load's (k6 and the fake provider share the machine)
+        "proxy_cores": round(cpu / duration_s, 2) if pgid else None,
+        "load_cores": round(load / duration_s, 2),
     }
 
 
@@ -165,19 +191,125 @@ def without_hooks(config_file: Path) -> None:
     config_file.write_text(dump_yaml(config))
 
 
+@dataclass
+class Arm:
+    """One proxy of a rotation: a config, its environment and the interpreter's `litellm`."""
+
+    name: str
+    config: Path
+    env: dict[str, str]
+    binary: str | None = None
+    workers: int = 1
+    rows: list[dict[str, Any]] = field(default_factory=list)
+
+
+def median_row(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """The medians of a rotation arm's runs, with the spread of CPU per request."""
+    cpu = [r["cpu_ms_per_request"] for r in rows if r.get("cpu_ms_per_request")]
+    over = [r["overhead_p50"] for r in rows if r.get("overhead_p50") is not None]
+    return {"runs": len(rows), "rps": statistics.median(r["rps"] for r in rows), "p50": statistics.median(r["p50"] for r in rows),
+            "cpu_ms_per_request": statistics.median(cpu) if cpu else None, "cpu_min": min(cpu) if cpu else None,
+            "cpu_max": max(cpu) if cpu else None, "overhead_p50": statistics.median(over) if over else None}
+
+
+def rotate(arms: list[Arm], rate: int, duration: str, repeats: int, tmp: Path, model: str = "gpt-4o") -> dict[str, dict[str, Any]]:
+    """Start every arm once, then alternate runs A B C, C B A, ... `repeats` times each; medians per arm."""
+    started: list[tuple[Arm, Any, str]] = []
+    try:
+        for arm in arms:
+            started.append((arm, *start(arm.name, arm.config, arm.env, tmp, model, workers=arm.workers, binary=arm.binary)))
+        for i in range(repeats):
+            for arm, proc, url in (started if i % 2 == 0 else started[::-1]):
+                arm.rows.append(k6(url, rate, duration, model, tmp / "rotation.json", pgid=proc.pid))
+                print(f"{arm.name:40s} {rate:4d} req/s run {i + 1}/{repeats} -> {arm.rows[-1]}", flush=True)
+    finally:
+        for _, proc, _ in started:
+            processes.stop(proc)
+    return {arm.name: {**median_row(arm.rows), "all": arm.rows} for arm in arms}
+
+
+def dashboard_metrics() -> list[str]:
+    """LiteLLM's metric families the dashboard and the alerts read (sample suffixes stripped)."""
+    text = "\n".join(q.expr for q in dashboards.queries(TREE)) + TREE.alerts_file.read_text(encoding="utf-8")
+    names = {re.sub(r"_(total|bucket|sum|count)$", "", m) for m in re.findall(r"\blitellm_[a-z_]+", text)}
+    return sorted(names)
+
+
+def with_metrics_config(config_file: Path, dest: Path) -> Path:
+    """A staged config with prometheus_metrics_config restricted to dashboard_metrics()."""
+    config = YAML(typ="safe").load(config_file.read_text())
+    config["litellm_settings"]["prometheus_metrics_config"] = [{"group": "dashboard-and-alerts", "metrics": dashboard_metrics()}]
+    dest.mkdir(parents=True, exist_ok=True)
+    shutil.copytree(config_file.parent / "gateway_hooks", dest / "gateway_hooks", dirs_exist_ok=True)
+    shutil.copy(config_file.parent / "hooks.json", dest / "hooks.json")
+    return write_config(dest, config)
+
+
+def python_version(binary: str | None) -> str:
+    """X.Y of the interpreter next to a `litellm` console script (None: this one)."""
+    if binary is None:
+        return f"{sys.version_info.major}.{sys.version_info.minor}"
+    out = subprocess.run([str(Path(binary).parent / "python"), "-c", "import sys; print(f'{sys.version_info.major}.{sys.version_info.minor}')"],
+                         capture_output=True, text=True, check=True)
+    return out.stdout.strip()
+
+
+def profile(arm: Arm, rate: int, seconds: int, tmp: Path, svg: Path) -> None:
+    """py-spy flame graph of one proxy (all its workers) under k6 load at `rate`; needs ptrace (root)."""
+    proc, url = start(arm.name, arm.config, arm.env, tmp, "gpt-4o", workers=arm.workers, binary=arm.binary)
+    try:
+        spy = subprocess.Popen([runtime.bin_path("py-spy"), "record", "--pid", str(proc.pid), "--subprocesses", "--nonblocking", "--rate", "100",
+                                "--duration", str(seconds), "--format", "flamegraph", "--output", str(svg)],
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        time.sleep(1)
+        k6(url, rate, f"{seconds}s", "gpt-4o", tmp / "profile.json")
+        out, _ = spy.communicate(timeout=60)
+        if spy.returncode != 0:
+            print(f"py-spy failed ({spy.returncode}): {out.strip()[-500:]}", file=sys.stderr)
+    finally:
+        processes.stop(proc)
+
+
+IMAGE_PACKAGES = ("prometheus_client", "prisma")  # what the official image has besides litellm[proxy], pinned in pyproject's runtime extra
+
+
+def image_requirements() -> list[str]:
+    import tomllib
+
+    runtime_extra = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]["runtime"]
+    return [r for r in runtime_extra if re.split(r"[=<>\[ ]", r, maxsplit=1)[0] in IMAGE_PACKAGES]
+
+
 def main() -> int:
+    if sys.argv[1:] == ["--image-requirements"]:  # for the Makefile's image venv
+        print(" ".join(image_requirements()))
+        return 0
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rates", default="10,30,50", help="fixed request rates (req/s)")
     parser.add_argument("--duration", default="15s", help="per fixed rate")
     parser.add_argument("--saturation-rate", type=int, default=250, help="offered rate for the saturation run")
-    parser.add_argument("--no-features", action="store_true", help="skip the per-feature price runs")
+    parser.add_argument("--pod-rate", type=int, default=100, help="the per-pod rate the 2-worker row must sustain (issue 16: 100)")
+    parser.add_argument("--image-venv", help="venv with the pinned litellm on the official image's Python (make bench builds .tools/py313)")
+    parser.add_argument("--httptools", help="directory holding httptools for the image venv's Python (a lever: uvicorn picks it up)")
+    parser.add_argument("--repeats", type=int, default=4, help="runs per arm in the rotations")
+    parser.add_argument("--rotation-duration", default="10s", help="per run in the rotations")
+    parser.add_argument("--no-features", action="store_true", help="skip the rotations (feature prices and levers)")
+    parser.add_argument("--profile", action="store_true", help="record a py-spy flame graph of the bundle under load")
     parser.add_argument("--out", default=str(ROOT / "bench-results"))
     args = parser.parse_args()
     rates = [int(r) for r in args.rates.split(",")]
+    mid = rates[len(rates) // 2]
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
+    image_bin = None
+    if args.image_venv:
+        image_bin = str(Path(args.image_venv).resolve() / "bin" / "litellm")
+        if not Path(image_bin).exists():
+            print(f"error: no litellm in {args.image_venv} (make bench builds it)", file=sys.stderr)
+            return 2
+    pythons = {"proxy": python_version(image_bin), "dev": python_version(None)}
     results: dict[str, list[dict[str, Any]]] = {}
-    prices: dict[str, dict[str, Any]] = {}
+    rotation: dict[str, dict[str, Any]] = {}
     hook_ms: dict[str, float] = {}
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp_name:
         tmp = Path(tmp_name)
@@ -185,27 +317,34 @@ def main() -> int:
         fake_url = f"http://127.0.0.1:{fake_port}"
         fake = runtime.start_fake_provider(TREE, fake_port, tmp / "fake.log", "--no-record", "--latency-ms", str(UPSTREAM_LATENCY_MS))
         redis = runtime.start_redis(redis_port, tmp / "redis.log")
+        FAKE_PGID[:] = [fake.pid]
         try:
             processes.wait_healthy(f"{fake_url}/health", 30, fake)
             if redis is not None:
                 processes.wait_port(redis_port, 20, redis)
             secrets = {**localenv.local_secrets(fake_url, redis_port if redis is not None else None), "LITELLM_MASTER_KEY": KEY}
             bundle_env = runtime.proxy_env({**secrets, "LITELLM_LOG": "WARNING", "GATEWAY_HOOKS_LOG_LEVEL": "WARNING"})
-            targets: list[tuple[str, Path | None, str, dict[str, str]]] = [("direct", None, "fake-gpt-4o", {})]
             plain = plain_config(fake_url)
             plain_file = write_config(tmp / "plain", plain)
-            targets.append(("plain", plain_file, "gpt-4o", plain_env()))
             dev_files, env_ref = runtime.committed_files(TREE, "dev"), Policies(TREE).env_ref
             nohooks = runtime.stage_files(TREE, dev_files, tmp / "nohooks", secrets, env_ref, with_redis=redis is not None)
             without_hooks(nohooks.config)
-            targets.append(("bundle-nohooks", nohooks.config, "gpt-4o", bundle_env))
             bundle = runtime.stage_files(TREE, dev_files, tmp / "bundle", secrets, env_ref, with_redis=redis is not None)
-            targets.append(("bundle", bundle.config, "gpt-4o", bundle_env))
-            for name, config, model, env in targets:
-                proc, url = (None, fake_url) if config is None else start(name, config, env, tmp, model)
+            two_workers_env = {**bundle_env, "PROMETHEUS_MULTIPROC_DIR": str(tmp / "multiproc-2w")}
+            (tmp / "multiproc-2w").mkdir()
+            # name, config, model, env, workers, rates
+            targets: list[tuple[str, Path | None, str, dict[str, str], int, list[int]]] = [
+                ("direct", None, "fake-gpt-4o", {}, 1, sorted({*rates, args.pod_rate})),
+                ("plain", plain_file, "gpt-4o", plain_env(), 1, rates),
+                ("bundle-nohooks", nohooks.config, "gpt-4o", bundle_env, 1, rates),
+                ("bundle", bundle.config, "gpt-4o", bundle_env, 1, rates),
+                ("bundle-2w", bundle.config, "gpt-4o", two_workers_env, 2, sorted({mid, args.pod_rate})),
+            ]
+            for name, config, model, env, workers, target_rates in targets:
+                proc, url = (None, fake_url) if config is None else start(name, config, env, tmp, model, workers=workers, binary=image_bin)
                 rows = []
                 pgid = proc.pid if proc is not None else None
-                for rate in rates:
+                for rate in target_rates:
                     rows.append(k6(url, rate, args.duration, model, tmp / f"{name}-{rate}.json", pgid=pgid))
                     print(f"{name:15s} {rate:4d} req/s offered -> {rows[-1]}", flush=True)
                 if name == "bundle":
@@ -219,27 +358,35 @@ def main() -> int:
                     processes.stop(proc)
                     time.sleep(1)
             if redis is not None and not args.no_features:
-                mid = rates[len(rates) // 2]
+                feature_env = plain_env({k: secrets[k] for k in ("REDIS_HOST", "REDIS_PORT")})
+                price_arms = [Arm("plain", plain_file, feature_env, image_bin)]
                 for feature in PRICED:
                     featured = write_config(tmp / feature.replace("+", "-"), with_feature(plain, feature_settings(tmp, feature)))
-                    # each feature right after a fresh plain run: the machine's speed drifts over minutes
-                    for name, config in ((f"plain (before +{feature})", plain_file), (f"plain+{feature}", featured)):
-                        proc, url = start(name.split(" ")[0], config, plain_env({k: secrets[k] for k in ("REDIS_HOST", "REDIS_PORT")}), tmp, "gpt-4o")
-                        prices[name] = k6(url, mid, args.duration, "gpt-4o", tmp / "price.json", pgid=proc.pid)
-                        print(f"{name:15s} {mid:4d} req/s offered -> {prices[name]}", flush=True)
-                        processes.stop(proc)
-                        time.sleep(1)
+                    price_arms.append(Arm(f"plain+{feature}", featured, feature_env, image_bin))
+                lever_arms = [Arm(f"bundle (Python {pythons['proxy']})", bundle.config, bundle_env, image_bin),
+                              Arm("bundle-nohooks", nohooks.config, bundle_env, image_bin)]  # the hooks' and guardrails' whole share
+                if image_bin is not None and pythons["dev"] != pythons["proxy"]:
+                    lever_arms.append(Arm(f"bundle on Python {pythons['dev']} (dev venv)", bundle.config, bundle_env, None))
+                lever_arms.append(Arm("bundle + prometheus_metrics_config", with_metrics_config(bundle.config, tmp / "metrics-config"), bundle_env, image_bin))
+                if args.httptools:
+                    path = ":".join(p for p in (str(Path(args.httptools).resolve()), bundle_env.get("PYTHONPATH")) if p)
+                    lever_arms.append(Arm("bundle + httptools", bundle.config, {**bundle_env, "PYTHONPATH": path}, image_bin))
+                # one rotation: every ratio (features against plain, levers against the bundle) from alternated runs
+                rotation = rotate(price_arms + lever_arms, mid, args.rotation_duration, args.repeats, tmp)
+            if args.profile:
+                profile(Arm("bundle-profile", bundle.config, bundle_env, image_bin), mid, 20, tmp, out / "profile-bundle.svg")
         finally:
             processes.stop(fake)
             if redis is not None:
                 processes.stop(redis)
-    table = report(results, rates, args.saturation_rate, hook_ms.get("bundle"), prices)
+    prod = YAML(typ="safe").load((TREE.config_dir / "environments" / "prod.yaml").read_text())
+    table = report(results, rates, args.saturation_rate, hook_ms.get("bundle"), rotation, args.pod_rate, pythons, sizing.declared(prod))
     (out / "bench.md").write_text(table)
-    (out / "bench.json").write_text(json.dumps({"upstream_latency_ms": UPSTREAM_LATENCY_MS, "cpus": os.cpu_count(), "results": results,
-                                                "feature_prices": prices}, indent=2))
+    (out / "bench.json").write_text(json.dumps({"upstream_latency_ms": UPSTREAM_LATENCY_MS, "cpus": os.cpu_count(), "pythons": pythons,
+                                                "results": results, "rotation": rotation}, indent=2))
     plot(results, out / "latency_vs_rate.png")
     print(table)
-    print(f"wrote {out}/bench.md, bench.json, latency_vs_rate.png")
+    print(f"wrote {out}/bench.md, bench.json, latency_vs_rate.png" + (", profile-bundle.svg" if args.profile else ""))
     return 0
 
 
@@ -249,13 +396,13 @@ def write_config(directory: Path, config: dict[str, Any]) -> Path:
     return directory / "config.yaml"
 
 
-def start(name: str, config: Path, env: dict[str, str], tmp: Path, model: str) -> tuple[Any, str]:
-    """Start one proxy worker, wait until healthy and warm it up (imports, tokenizers, connections)."""
+def start(name: str, config: Path, env: dict[str, str], tmp: Path, model: str, workers: int = 1, binary: str | None = None) -> tuple[Any, str]:
+    """Start one proxy, wait until healthy and warm it up (imports, tokenizers, connections; every worker)."""
     port = processes.free_port()
-    proc = runtime.start_proxy(config, port, env, tmp / f"{name}.log")
+    proc = runtime.start_proxy(config, port, env, tmp / f"{name}.log", workers=workers, binary=binary)
     url = f"http://127.0.0.1:{port}"
     processes.wait_healthy(f"{url}/health/liveliness", 120, proc, tmp / f"{name}.log")
-    k6(url, 5, "3s", model, tmp / "warmup.json")
+    k6(url, 5 * workers, "3s", model, tmp / "warmup.json")
     return proc, url
 
 
@@ -273,11 +420,18 @@ def hooks_time_ms(url: str) -> float:
     return total / requests * 1000 if requests else float("nan")
 
 
+def fixed(rows: list[dict[str, Any]], rate: int) -> dict[str, Any] | None:
+    return next((r for r in rows if r["rate"] == rate and not r.get("saturation")), None)
+
+
 def report(results: dict[str, list[dict[str, Any]]], rates: list[int], sat_rate: int, hook_ms: float | None = None,
-           prices: dict[str, dict[str, Any]] | None = None) -> str:
+           rotation: dict[str, dict[str, Any]] | None = None, pod_rate: int | None = None, pythons: dict[str, str] | None = None,
+           declared: tuple[float, float] | None = None) -> str:
     direct = {r["rate"]: r for r in results["direct"] if not r.get("saturation")}
+    python = f", proxies on Python {pythons['proxy']}" if pythons else ""
     lines = [
-        f"Benchmark: {os.cpu_count()} CPUs, one proxy worker, fake upstream with {UPSTREAM_LATENCY_MS} ms latency, chat requests (k6 constant arrival rate).",
+        f"Benchmark: {os.cpu_count()} CPUs{python}, one proxy worker unless the name says otherwise (bundle-2w: two), "
+        f"fake upstream with {UPSTREAM_LATENCY_MS} ms latency, chat requests (k6 constant arrival rate).",
         "",
         "| target | offered req/s | achieved req/s | p50 ms | p95 ms | p99 ms | failed | p50 overhead vs direct ms | LiteLLM overhead header p50 ms | proxy CPU ms/request |",
         "|---|---|---|---|---|---|---|---|---|---|",
@@ -290,12 +444,12 @@ def report(results: dict[str, list[dict[str, Any]]], rates: list[int], sat_rate:
             header = "-" if row["overhead_p50"] is None else f"{row['overhead_p50']:.2f}"
             cpu = "-" if row.get("cpu_ms_per_request") is None else f"{row['cpu_ms_per_request']:.2f}"
             lines.append(f"| {name} | {offered} | {row['rps']} | {row['p50']:.1f} | {row['p95']:.1f} | {row['p99']:.1f} | {row['failed'] * 100:.1f}% | {over} | {header} | {cpu} |")
+    mid = rates[len(rates) // 2]
     if "bundle" in results and "bundle-nohooks" in results:
-        mid = rates[len(rates) // 2]
-        with_h = next(r for r in results["bundle"] if r["rate"] == mid and not r.get("saturation"))
-        without = next(r for r in results["bundle-nohooks"] if r["rate"] == mid and not r.get("saturation"))
-        lines += ["", f"Hooks cost at {mid} req/s: p50 {with_h['p50'] - without['p50']:+.2f} ms end to end; "
-                  f"LiteLLM overhead header p50 {((with_h['overhead_p50'] or 0) - (without['overhead_p50'] or 0)):+.2f} ms."]
+        with_h, without = fixed(results["bundle"], mid), fixed(results["bundle-nohooks"], mid)
+        if with_h and without:
+            lines += ["", f"Hooks cost at {mid} req/s: p50 {with_h['p50'] - without['p50']:+.2f} ms end to end; "
+                      f"LiteLLM overhead header p50 {((with_h['overhead_p50'] or 0) - (without['overhead_p50'] or 0)):+.2f} ms."]
         if hook_ms is not None:
             lines.append(f"Time inside the hooks per request, measured in the proxy (gateway_hook_duration_seconds, all fixed-rate runs): {hook_ms:.3f} ms mean.")
     per_core = {}
@@ -313,26 +467,59 @@ def report(results: dict[str, list[dict[str, Any]]], rates: list[int], sat_rate:
     sat = {name: next(r for r in rows if r.get("saturation"))["rps"] for name, rows in results.items()}
     if "plain" in sat and "bundle" in sat:
         lines.append(f"Saturation throughput per worker: plain {sat['plain']} req/s, bundle {sat['bundle']} req/s ({sat['bundle'] / sat['plain'] * 100:.0f}% of plain).")
-    lines += price_list(rates, prices or {})
+    lines += two_workers(results, mid, sat, pod_rate)
+    if declared and "bundle" in per_core:
+        lines.append(f"Sizing (config/environments/prod.yaml): declared worker_rps {declared[1]:g}, measured here {per_core['bundle']:.0f} req/s per core "
+                     f"for the bundle; {sizing.explain(*declared)}.")
+    lines += rotation_table(mid, rotation or {})
     return "\n".join(lines) + "\n"
 
 
-def price_list(rates: list[int], prices: dict[str, dict[str, Any]]) -> list[str]:
-    """What each LiteLLM feature of the bundle costs on its own, against the plain run just before it."""
-    if not prices:
+def two_workers(results: dict[str, list[dict[str, Any]]], mid: int, sat: dict[str, float], pod_rate: int | None) -> list[str]:
+    """The 2-worker row against one worker, and the pod goal: `pod_rate` sustained at p50 overhead <= POD_GOAL_OVERHEAD_MS."""
+    if "bundle-2w" not in results or "bundle" not in sat:
         return []
-    mid = rates[len(rates) // 2]
-    lines = ["", f"Price of each LiteLLM feature at {mid} req/s, on top of the plain config, each against the plain run just before it:", "",
-             "| target | proxy CPU ms/request | vs plain | LiteLLM overhead header p50 ms |", "|---|---|---|---|"]
-    baseline = None
-    for name, row in prices.items():
-        cpu = row.get("cpu_ms_per_request") or 0.0
-        if name.startswith("plain ("):
-            baseline = cpu
-            lines.append(f"| {name} | {cpu:.2f} | - | {row['overhead_p50'] or 0:.2f} |")
-        else:
-            versus = f"{(cpu / baseline - 1) * 100:+.0f}%" if baseline else "-"
-            lines.append(f"| {name} | {cpu:.2f} | {versus} | {row['overhead_p50'] or 0:.2f} |")
+    lines = [f"Two workers in one proxy (the prod pod's shape): saturation {sat['bundle-2w']} req/s, "
+             f"{sat['bundle-2w'] / sat['bundle']:.2f}x one worker's {sat['bundle']} req/s."]
+    one, two = fixed(results["bundle"], mid), fixed(results["bundle-2w"], mid)
+    if one and two and one.get("cpu_ms_per_request") and two.get("cpu_ms_per_request"):
+        lines.append(f"Proxy CPU per request at {mid} req/s: two workers {two['cpu_ms_per_request']:.2f} ms, "
+                     f"{two['cpu_ms_per_request'] / one['cpu_ms_per_request']:.2f}x one worker's {one['cpu_ms_per_request']:.2f} ms.")
+    pod, base = (fixed(results["bundle-2w"], pod_rate), fixed(results["direct"], pod_rate)) if pod_rate else (None, None)
+    if pod and base:
+        overhead = pod["p50"] - base["p50"]
+        met = pod["rps"] >= 0.98 * pod_rate and overhead <= POD_GOAL_OVERHEAD_MS and pod["failed"] < 0.01
+        lines.append(f"Pod goal ({pod_rate} req/s sustained by two workers at p50 overhead <= {POD_GOAL_OVERHEAD_MS} ms): "
+                     f"{'met' if met else 'NOT met'} on this machine: {pod['rps']} req/s achieved, p50 overhead {overhead:.1f} ms, "
+                     f"p95 {pod['p95']:.1f} ms, {pod['failed'] * 100:.1f}% failed"
+                     + (f"; the proxy used {pod['proxy_cores']:.2f} cores, k6 and the fake provider {pod['load_cores']:.2f}, of {os.cpu_count()}."
+                        if pod.get("proxy_cores") is not None and pod.get("load_cores") is not None else "."))
+    return lines
+
+
+def rotation_table(mid: int, rotation: dict[str, dict[str, Any]]) -> list[str]:
+    """Medians of the alternated runs: each feature against plain, each lever against the bundle (the first arm named bundle)."""
+    if not rotation:
+        return []
+    plain = rotation.get("plain", {}).get("cpu_ms_per_request")
+    bundle_name = next((n for n in rotation if n.startswith("bundle")), None)
+    bundle = rotation[bundle_name]["cpu_ms_per_request"] if bundle_name else None
+    runs = max(r["runs"] for r in rotation.values())
+    lines = ["", f"Alternated at {mid} req/s (every proxy started once, {runs} runs each in the order A B C …, … C B A; medians):", "",
+             "| target | proxy CPU ms/request (min–max) | vs plain | vs bundle | LiteLLM overhead header p50 ms | p50 ms |", "|---|---|---|---|---|---|"]
+
+    def ratio(value: float | None, base: float | None) -> str:
+        return f"{(value / base - 1) * 100:+.0f}%" if value and base else "-"
+
+    for name, row in rotation.items():
+        cpu = row.get("cpu_ms_per_request")
+        spread = f"{cpu:.2f} ({row['cpu_min']:.2f}–{row['cpu_max']:.2f})" if cpu else "-"
+        versus_bundle = ratio(cpu, bundle) if name.startswith("bundle") and name != bundle_name else "-"
+        lines.append(f"| {name} | {spread} | {ratio(cpu, plain) if name != 'plain' else '-'} | {versus_bundle} | "
+                     f"{row['overhead_p50'] or 0:.2f} | {row['p50']:.1f} |")
+    if plain and bundle:
+        lines += ["", f"Per core, the bundle with every dev feature costs {bundle / plain:.2f}x the plain config's CPU per request "
+                  f"({1000 / bundle:.0f} vs {1000 / plain:.0f} req/s per core; goal <= 1.00x)."]
     return lines
 
 
@@ -350,7 +537,7 @@ def plot(results: dict[str, list[dict[str, Any]]], file: Path) -> None:
     ax.set_xlabel("achieved requests/s")
     ax.set_ylabel("latency (ms)")
     ax.set_yscale("log")
-    ax.set_title("Latency against request rate (one worker)")
+    ax.set_title("Latency against request rate")
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize=8)
     fig.tight_layout()

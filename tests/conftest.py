@@ -27,7 +27,7 @@ def pytest_configure(config: pytest.Config) -> None:
 SHARED_STATE_GROUPS = {
     "cluster": ("cluster",),
     "database": ("database",),
-    "dev-stack": ("integration/test_bad_requests.py", "integration/test_hooks_in_proxy.py", "integration/test_redaction_in_proxy.py"),
+    "dev-stack": ("integration/test_bad_requests.py", "integration/test_hooks_in_proxy.py", "integration/test_redaction_in_proxy.py", "integration/test_surfaces.py"),
 }
 
 

@@ -57,7 +57,7 @@ def _show(value: Any) -> str:
 
 
 def _normal(name: str, value: Any) -> Any:
-    if name == "models":
+    if name in ("models", "allowed_routes"):  # LiteLLM stores "none" as []
         return sorted(value or [])
     if name == "max_budget" and value is not None:
         return float(value)
@@ -96,6 +96,7 @@ def make_plan(document: dict[str, Any], live_teams: list[dict[str, Any]], live_k
     for alias, key in sorted(document["keys"].items()):
         desired = {f: key.get(f) for f in KEY_FIELDS if f != "metadata"}
         desired["metadata"] = managed_metadata(document, key.get("metadata") or {})
+        desired["allowed_routes"] = desired.get("allowed_routes") or []  # what LiteLLM stores for "every route"
         value_env = key.get("value_env")
         if value_env and not environ.get(value_env):
             raise PlanError(f"key '{alias}' takes its value from ${value_env}, which is not set")

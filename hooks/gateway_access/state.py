@@ -13,7 +13,7 @@ from jsonschema.exceptions import best_match
 SCHEMA_FILE = Path(__file__).resolve().parent / "access-state.schema.json"
 # LiteLLM fields the reconciler owns on a team and on a key (everything else on them is left alone)
 TEAM_FIELDS = ("models", "max_budget", "budget_duration", "rpm_limit", "tpm_limit", "metadata")
-KEY_FIELDS = ("models", "max_budget", "budget_duration", "rpm_limit", "tpm_limit", "metadata")
+KEY_FIELDS = ("models", "max_budget", "budget_duration", "rpm_limit", "tpm_limit", "metadata", "allowed_routes")
 # metadata the reconciler adds to mark what it manages (and for which environment)
 MANAGED_BY = "gateway_managed_by"
 MANAGER = "litellm-gateway-bundle"

@@ -9,15 +9,11 @@ pass untouched and unparsed; invalid JSON is left to LiteLLM, which already answ
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import MutableMapping
 from typing import Any
 
 from gateway_hooks import observability as obs
-
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-App = Callable[[MutableMapping[str, Any], Receive, Send], Awaitable[None]]
+from gateway_hooks.asgi import App, Message, Receive, Send, answer, mount, proxy_app
 
 _KINDS = {type(None): "null", list: "a list", str: "a string", bool: "a boolean", int: "a number", float: "a number"}
 _MARK = "_gateway_body_guard"
@@ -70,10 +66,7 @@ class JsonObjectGuard:
             await self.app(scope, _replay(body, receive), send)
             return
         obs.event("request_rejected", reason="body_not_an_object", got=kind, path=scope.get("path"))
-        payload = _error(kind)
-        await send({"type": "http.response.start", "status": 400,
-                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())]})
-        await send({"type": "http.response.body", "body": payload})
+        await answer(send, 400, _error(kind))
 
 
 def _replay(body: bytes, receive: Receive, first: Message | None = None) -> Receive:
@@ -87,22 +80,12 @@ def _replay(body: bytes, receive: Receive, first: Message | None = None) -> Rece
 
 
 def install(app: Any) -> bool:
-    """Put the guard in front of a Starlette/FastAPI app, once (whether or not its stack is built yet)."""
-    if getattr(app, _MARK, False):
-        return False
-    if getattr(app, "middleware_stack", None) is not None:
-        app.middleware_stack = JsonObjectGuard(app.middleware_stack)
-    else:
-        build = app.build_middleware_stack
-        app.build_middleware_stack = lambda: JsonObjectGuard(build())
-    setattr(app, _MARK, True)
-    return True
+    """Put the guard in front of a Starlette/FastAPI app, once."""
+    return mount(app, _MARK, JsonObjectGuard)
 
 
 def install_in_proxy() -> None:
     """Guard the running LiteLLM proxy's app (a no-op outside the proxy)."""
-    try:
-        from litellm.proxy.proxy_server import app
-    except ImportError:
-        return
-    install(app)
+    app = proxy_app()
+    if app is not None:
+        install(app)

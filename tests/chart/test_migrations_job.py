@@ -47,7 +47,8 @@ def test_access_job_runs_after_install_and_upgrade_with_least_privilege(render: 
     container = pod["containers"][0]
     assert container["command"] == ["python", "-m", "gateway_access", "apply"]
     assert "k8s-secret:litellm-gateway-keys" in container["args"] and "--prune" not in container["args"]
-    assert [e["name"] for e in container["env"] if "valueFrom" in e] == ["LITELLM_MASTER_KEY"], "no provider key, no database URL"
+    # the master key, and the value of the one key that comes from a secret (the Prometheus scraper's)
+    assert [e["name"] for e in container["env"] if "valueFrom" in e] == ["LITELLM_MASTER_KEY", "LITELLM_METRICS_KEY"], "no provider key, no database URL"
     mounted = {i["path"] for i in find(docs, "Job", "-access")["spec"]["template"]["spec"]["volumes"][0]["configMap"]["items"]}
     assert {"access.json", "gateway_access/__main__.py", "gateway_access/access-state.schema.json"} <= mounted
     role = find(docs, "Role", "-access")

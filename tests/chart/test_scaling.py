@@ -2,14 +2,28 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from ruamel.yaml import YAML
+
+from litellm_bundle import sizing
+
 from .conftest import Render, find, kinds
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_prod_hpa_and_pdb(render: Render) -> None:
     docs = render("prod")
     hpa = find(docs, "HorizontalPodAutoscaler")["spec"]
     assert (hpa["minReplicas"], hpa["maxReplicas"]) == (3, 12)
-    assert hpa["metrics"][0]["resource"]["target"]["averageUtilization"] == 65
+    # prod declares `sizing`: the HPA target and the container's CPU follow from it (sizing.py)
+    declared = YAML(typ="safe").load((ROOT / "config" / "environments" / "prod.yaml").read_text())["sizing"]
+    shape = sizing.derive(declared["pod_rps"], declared["worker_rps"])
+    assert hpa["metrics"][0]["resource"]["target"]["averageUtilization"] == shape.target_cpu_percent
+    container = find(docs, "Deployment")["spec"]["template"]["spec"]["containers"][0]
+    assert container["resources"]["requests"]["cpu"] == container["resources"]["limits"]["cpu"] == str(shape.workers)
+    assert container["args"][container["args"].index("--num_workers") + 1] == str(shape.workers)
     assert find(docs, "PodDisruptionBudget")["spec"]["maxUnavailable"] == 1
 
 

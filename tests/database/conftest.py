@@ -90,11 +90,12 @@ def database() -> Iterator[postgres.Postgres]:
 
 
 def database_config(staged: Path) -> None:
-    """The staged dev config with the database (as staging and prod render it), spend written every
+    """The staged dev config with the database and /metrics behind a key (as staging and prod render them), spend written every
     second, requests on cached keys allowed while the database is down, and a priced group."""
     config = YAML(typ="safe").load(staged.read_text())
     config["general_settings"].update({"database_url": "os.environ/DATABASE_URL", "proxy_batch_write_at": 1,
                                        "allow_requests_on_db_unavailable": True, "database_connection_pool_limit": 5})
+    config["litellm_settings"]["require_auth_for_metrics_endpoint"] = True  # as staging and prod render it
     config["model_list"].append({"model_name": PRICED, "model_info": {"id": "fake-priced-dep"}, "litellm_params": {
         "model": "openai/fake-priced", "api_base": "os.environ/FAKE_PROVIDER_API_BASE", "api_key": "os.environ/FAKE_PROVIDER_API_KEY",
         "input_cost_per_token": 0.01, "output_cost_per_token": 0.01}})

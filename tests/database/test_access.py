@@ -37,10 +37,10 @@ def desired() -> dict[str, Any]:
             "support": {**limits, "models": ["gpt-4o", "gpt-4o-mini"], "rpm_limit": 600, "metadata": {"tags": ["support"]}},
         },
         "keys": {
-            "search-backend": {**limits, "team": "search", "models": ["gpt-4o-mini"], "rpm_limit": 2, "metadata": {}, "value_env": None},
-            "search-batch": {**limits, "team": "search", "models": [PRICED], "max_budget": 0.3, "metadata": {"owner": "batch"}, "value_env": None},
-            "search-rich": {**limits, "team": "search", "models": [PRICED], "max_budget": 50.0, "metadata": {}, "value_env": None},
-            "support-bot": {**limits, "team": "support", "models": ["gpt-4o-mini"], "metadata": {}, "value_env": "SUPPORT_BOT_KEY"},
+            "search-backend": {**limits, "team": "search", "models": ["gpt-4o-mini"], "rpm_limit": 2, "metadata": {}, "value_env": None, "allowed_routes": None},
+            "search-batch": {**limits, "team": "search", "models": [PRICED], "max_budget": 0.3, "metadata": {"owner": "batch"}, "value_env": None, "allowed_routes": None},
+            "search-rich": {**limits, "team": "search", "models": [PRICED], "max_budget": 50.0, "metadata": {}, "value_env": None, "allowed_routes": None},
+            "support-bot": {**limits, "team": "support", "models": ["gpt-4o-mini"], "metadata": {}, "value_env": "SUPPORT_BOT_KEY", "allowed_routes": None},
         },
     }
 

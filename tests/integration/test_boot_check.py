@@ -27,8 +27,10 @@ def test_shipped_environment_boots(env: str, tmp_path: Path) -> None:
     tree = checkout_tree()
     [result] = boot_check.check_environments(tree, [env], tmp_path)
     assert not result.failures, str(result)
-    config, _ = boot_check.rendered(tree, env)
+    config, _, _ = boot_check.rendered(tree, env)
     assert result.models == boot_check.expected(config)[0] and len(result.models) >= 5
+    # what each environment serves besides the API was checked against the running proxy
+    assert result.surfaces == {"dev": [], "staging": ["metrics", "api_docs"], "prod": ["metrics", "admin_ui", "api_docs", "cors"]}[env]
 
 
 def _rendered(tree: BundleTree, source: Path) -> tuple[dict[str, Any], str]:

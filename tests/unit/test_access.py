@@ -28,7 +28,11 @@ def test_keys_default_to_their_teams_models_and_tags_live_in_metadata() -> None:
     prod = rendered("prod")
     assert prod["keys"]["search-backend"]["models"] == prod["teams"]["search"]["models"]
     assert prod["teams"]["platform"]["metadata"] == {"cost_center": "1001", "tags": ["internal"]}
-    assert all(key["value_env"] is None for key in prod["keys"].values())
+    generated = {alias for alias, key in prod["keys"].items() if key["value_env"] is None}
+    assert generated == set(prod["keys"]) - {"prometheus"}, "only the scraper key's value comes from a secret"
+    assert prod["keys"]["prometheus"]["value_env"] == "LITELLM_METRICS_KEY"
+    assert prod["keys"]["prometheus"]["allowed_routes"] == ["/metrics"]
+    assert all(key["allowed_routes"] is None for alias, key in prod["keys"].items() if alias != "prometheus")
 
 
 def test_every_rendered_access_json_matches_the_contract_the_reconciler_checks(checkout_policies: Policies) -> None:
@@ -54,7 +58,7 @@ def test_a_key_value_from_a_declared_reference_is_named_never_copied(repo_copy: 
     from ruamel.yaml import YAML
 
     values = YAML(typ="safe").load(files["values.yaml"])
-    assert values["access"]["secretEnv"] == [{"name": "PLATFORM_CI_KEY", "secretName": "ci-keys", "key": "platform"}]
+    assert {"name": "PLATFORM_CI_KEY", "secretName": "ci-keys", "key": "platform"} in values["access"]["secretEnv"]
     assert "PLATFORM_CI_KEY" not in {e["name"] for e in values["secretEnv"]}, "the proxy does not get the key value"
     prod = YAML(typ="safe").load(render_one(BundleTree.at(repo_copy), "prod")["values.yaml"])
     synced = {d["secretKey"] for item in prod["externalSecrets"]["items"] for d in item["data"]}
@@ -63,6 +67,10 @@ def test_a_key_value_from_a_declared_reference_is_named_never_copied(repo_copy: 
 
 def test_without_access_yaml_nothing_is_declared(repo_copy: Path) -> None:
     (repo_copy / "config" / "access.yaml").unlink()
+    prod = repo_copy / "config" / "environments" / "prod.yaml"  # nothing to scrape /metrics/ with: keep it open
+    prod.write_text(prod.read_text().replace("require_auth_for_metrics_endpoint: true", "require_auth_for_metrics_endpoint: false"))
+    policy = repo_copy / "policies" / "environments" / "prod.policy.json"
+    policy.write_text(policy.read_text().replace('"require_auth_for_metrics_endpoint": {"const": true}', '"require_auth_for_metrics_endpoint": true'))
     from ruamel.yaml import YAML
 
     files = render_one(BundleTree.at(repo_copy), "prod")

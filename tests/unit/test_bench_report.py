@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ ROOT = Path(__file__).resolve().parents[2]
 _spec = importlib.util.spec_from_file_location("bench", ROOT / "scripts" / "bench.py")
 assert _spec is not None and _spec.loader is not None
 bench = importlib.util.module_from_spec(_spec)
+sys.modules["bench"] = bench  # its dataclasses look their module up
 _spec.loader.exec_module(bench)
 
 
@@ -57,22 +59,63 @@ def test_plain_env_keeps_litellm_defaults() -> None:
     assert not {"LITELLM_LOG", "REDIS_HOST", "REDIS_PORT"} & set(env)
 
 
-def test_report_per_core_and_price_list() -> None:
+def test_report_per_core_two_workers_and_rotation() -> None:
     results = {
-        "direct": [row(10, 0.0, 21.0), row(30, 0.0, 21.0), row(250, 0.0, 21.0, saturation=True, rps=250)],
+        "direct": [row(10, 0.0, 21.0), row(30, 0.0, 21.0), row(100, 0.0, 21.0), row(250, 0.0, 21.0, saturation=True, rps=250)],
         "plain": [row(10, 16.0), row(30, 16.0), row(250, 12.0, saturation=True, rps=80.0)],
         "bundle-nohooks": [row(10, 20.0), row(30, 20.0), row(250, 16.0, saturation=True, rps=60.0)],
         "bundle": [row(10, 20.0), row(30, 20.0), row(250, 16.0, saturation=True, rps=60.0)],
+        "bundle-2w": [row(30, 22.0), row(100, 18.0, p50=45.0, rps=99.5), row(250, 16.0, saturation=True, rps=90.0)],
     }
-    prices = {"plain (before +prometheus)": row(30, 16.0), "plain+prometheus": row(30, 18.0),
-              "plain (before +redis+rpm)": row(30, 16.5), "plain+redis+rpm": row(30, 17.6)}
-    text = bench.report(results, [10, 30], 250, 0.2, prices)
+    rotation = {name: bench.median_row([row(30, cpu) for cpu in cpus]) for name, cpus in {
+        "plain": [16.0, 15.0, 17.0], "plain+prometheus": [18.0, 18.5, 17.5], "bundle (Python 3.13)": [20.0, 21.0, 19.0],
+        "bundle + httptools": [18.0, 18.0, 19.0]}.items()}
+    text = bench.report(results, [10, 30], 250, 0.2, rotation, pod_rate=100, declared=(100, 55))
     assert "plain 62 req/s, bundle-nohooks 50 req/s, bundle 50 req/s" in text
     assert "the bundle reaches 100% of the same LiteLLM features" in text
     assert "and 80% of the plain config" in text
     assert "plain 80.0 req/s, bundle 60.0 req/s (75% of plain)" in text
-    assert "| plain+prometheus | 18.00 | +12% |" in text
-    assert "| plain+redis+rpm | 17.60 | +7% |" in text, "each feature against the plain run just before it"
+    assert "saturation 90.0 req/s, 1.50x one worker's 60.0 req/s" in text
+    assert "two workers 22.00 ms, 1.10x one worker's 20.00 ms" in text
+    assert "NOT met on this machine: 99.5 req/s achieved, p50 overhead 24.0 ms" in text, "24 ms is over the 20 ms goal"
+    assert "| plain+prometheus | 18.00 (17.50–18.50) | +12% | - |" in text, "medians, each feature against plain"
+    assert "| bundle + httptools | 18.00 (18.00–19.00) | +12% | -10% |" in text, "each lever against the bundle"
+    assert "costs 1.25x the plain config's CPU per request (50 vs 62 req/s per core" in text
+    assert "declared worker_rps 55, measured here 50 req/s per core" in text
+
+
+def test_a_pod_that_keeps_up_meets_the_goal() -> None:
+    results = {"direct": [row(30, 0.0, 21.0), row(100, 0.0, 21.0), row(250, 0.0, saturation=True)],
+               "bundle": [row(30, 20.0), row(250, 16.0, saturation=True, rps=60.0)],
+               "bundle-2w": [row(30, 20.0), row(100, 18.0, p50=38.0, rps=100.1), row(250, 16.0, saturation=True, rps=110.0)]}
+    assert "): met on this machine: 100.1 req/s achieved, p50 overhead 17.0 ms" in bench.report(results, [30], 250, pod_rate=100)
+
+
+def test_rotation_alternates_and_takes_medians() -> None:
+    calls: list[str] = []
+    arms = [bench.Arm(n, Path(n), {}) for n in ("a", "b", "c")]
+
+    def fake_start(name: str, *args: object, **kwargs: object) -> tuple[object, str]:
+        return type("P", (), {"pid": 1})(), name
+
+    def fake_k6(url: str, rate: int, *args: object, **kwargs: object) -> dict[str, object]:
+        calls.append(url)
+        return row(rate, {"a": [10.0, 30.0, 20.0], "b": [5.0, 5.0, 6.0], "c": [1.0, 2.0, 3.0]}[url][sum(c == url for c in calls) - 1])
+
+    saved = bench.start, bench.k6, bench.processes.stop
+    bench.start, bench.k6, bench.processes.stop = fake_start, fake_k6, lambda proc: None
+    try:
+        out = bench.rotate(arms, 30, "1s", 3, Path("/nonexistent"))
+    finally:
+        bench.start, bench.k6, bench.processes.stop = saved
+    assert calls == ["a", "b", "c", "c", "b", "a", "a", "b", "c"]
+    assert (out["a"]["cpu_ms_per_request"], out["a"]["cpu_min"], out["a"]["cpu_max"], out["a"]["runs"]) == (20.0, 10.0, 30.0, 3)
+
+
+def test_dashboard_metrics_are_litellm_families() -> None:
+    metrics = bench.dashboard_metrics()
+    assert "litellm_proxy_total_requests_metric" in metrics and "litellm_deployment_state" in metrics
+    assert not [m for m in metrics if m.endswith(("_total", "_bucket"))]
 
 
 def test_report_without_price_rows_has_no_price_table() -> None:

@@ -39,11 +39,30 @@ def test_compose_services_are_hardened_and_ordered() -> None:
     assert proxy["read_only"] is True and proxy["user"] == "65534:65534" and "/tmp" in proxy["tmpfs"]
     assert proxy["cap_drop"] == ["ALL"]
     assert all(dep["condition"] == "service_healthy" for dep in proxy["depends_on"].values())
-    assert all("healthcheck" in s for name, s in services.items() if name != "prometheus")
+    assert all("healthcheck" in s for s in services.values())
+    assert services["grafana"]["depends_on"]["prometheus"]["condition"] == "service_healthy"
     assert services["prometheus"]["profiles"] == services["grafana"]["profiles"] == ["metrics"]
-    # secrets come from .env, never inline
+    for name, service in services.items():  # least privilege and bounded resources everywhere
+        assert service["cap_drop"] == ["ALL"] and service["read_only"] is True, name
+        assert not str(service["user"]).startswith("0"), name
+        assert service["mem_limit"] and service["cpus"] > 0 and service["pids_limit"] > 0, name
+    # secrets come from .env, never inline; PostgreSQL's password as a Compose secret (a file)
     text = (ROOT / "compose" / "compose.yaml").read_text()
     assert "sk-" not in text and "${POSTGRES_PASSWORD:?" in text
+    postgres = services["postgres"]
+    assert "POSTGRES_PASSWORD" not in postgres["environment"] and postgres["environment"]["POSTGRES_PASSWORD_FILE"] == "/run/secrets/postgres_password"
+    assert postgres["secrets"] == ["postgres_password"] and COMPOSE["secrets"]["postgres_password"] == {"environment": "POSTGRES_PASSWORD"}
+
+
+def test_the_proxy_gets_only_what_it_reads() -> None:
+    proxy = COMPOSE["services"]["litellm"]
+    assert "env_file" not in proxy, "the whole .env (the PostgreSQL password with it) would reach the proxy"
+    environment = proxy["environment"]
+    assert "POSTGRES_PASSWORD" not in environment
+    config = committed("dev", "config.yaml")
+    for name in set(re.findall(r"os\.environ/([A-Z0-9_]+)", config)):
+        assert name in environment, f"the dev config reads {name}, which the proxy's service does not set"
+    assert environment["LITELLM_MASTER_KEY"].startswith("${LITELLM_MASTER_KEY:?")
 
 
 def test_env_example_lists_every_variable_the_stack_reads() -> None:

@@ -1,0 +1,68 @@
+"""What the gateway serves besides the API, as rendered per environment: /metrics/ behind a key that the
+ServiceMonitor sends (the same Secret key the access Job registers as the scraper's virtual key), the
+admin UI, the API docs and browser origins off or limited in prod, and the Ingress's body size."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from ruamel.yaml import YAML
+
+from litellm_bundle import runtime
+
+from tests.helpers import committed
+
+from .conftest import Render, find
+
+SURFACE = ("DISABLE_ADMIN_UI", "NO_DOCS", "NO_REDOC", "NO_OPENAPI", "LITELLM_CORS_ORIGINS")
+
+
+def _env(container: dict[str, Any]) -> dict[str, Any]:
+    return {e["name"]: e.get("value", e.get("valueFrom")) for e in container["env"]}
+
+
+def _litellm_settings(env: str) -> dict[str, Any]:
+    return dict(YAML(typ="safe").load(committed(env, "config.yaml"))["litellm_settings"])
+
+
+@pytest.mark.parametrize("env", ["staging", "prod"])
+def test_the_service_monitor_sends_the_scraper_key_the_access_job_registers(render: Render, env: str) -> None:
+    docs = render(env)
+    assert _litellm_settings(env)["require_auth_for_metrics_endpoint"] is True
+    endpoint = find(docs, "ServiceMonitor")["spec"]["endpoints"][0]
+    assert endpoint["authorization"]["type"] == "Bearer"
+    credentials = endpoint["authorization"]["credentials"]
+    job = find(docs, "Job", "-access")["spec"]["template"]["spec"]["containers"][0]
+    registered = _env(job)["LITELLM_METRICS_KEY"]["secretKeyRef"]
+    assert (credentials["name"], credentials["key"]) == (registered["name"], registered["key"])
+    # the gateway itself never holds the scraper key
+    gateway = find(docs, "Deployment")["spec"]["template"]["spec"]["containers"][0]
+    assert "LITELLM_METRICS_KEY" not in _env(gateway)
+
+
+def test_dev_leaves_metrics_open_for_the_local_prometheus() -> None:
+    assert _litellm_settings("dev")["require_auth_for_metrics_endpoint"] is False
+
+
+def test_prod_serves_no_admin_ui_no_docs_and_names_its_origins(render: Render) -> None:
+    gateway = _env(find(render("prod"), "Deployment")["spec"]["template"]["spec"]["containers"][0])
+    assert {k: gateway.get(k) for k in SURFACE} == {
+        "DISABLE_ADMIN_UI": "True", "NO_DOCS": "True", "NO_REDOC": "True", "NO_OPENAPI": "True",
+        "LITELLM_CORS_ORIGINS": "https://chat.prod.example.internal"}
+    dev = _env(find(render("dev"), "Deployment")["spec"]["template"]["spec"]["containers"][0])
+    assert not set(SURFACE) & set(dev), "dev keeps LiteLLM's defaults"
+
+
+@pytest.mark.parametrize("env", ["dev", "staging", "prod"])
+def test_local_runs_set_the_same_switches_as_the_deployment(render: Render, env: str) -> None:
+    """runtime.surface_env (native runs, the boot check, Compose) mirrors the chart's template."""
+    gateway = _env(find(render(env), "Deployment")["spec"]["template"]["spec"]["containers"][0])
+    local = runtime.surface_env(YAML(typ="safe").load(committed(env, "values.yaml"))["proxy"])
+    chart = {k: gateway[k] for k in SURFACE if k in gateway}
+    assert {k: v for k, v in local.items() if k != "DISABLE_ADMIN_UI" or v == "True"} == chart
+
+
+def test_the_ingress_accepts_long_context_bodies(render: Render) -> None:
+    annotations = find(render("prod"), "Ingress")["metadata"]["annotations"]
+    assert annotations["nginx.ingress.kubernetes.io/proxy-body-size"] == "20m"
