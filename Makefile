@@ -59,8 +59,9 @@ $(TOOLS)/gitleaks:
 	touch $@
 
 # LiteLLM's database features: Prisma's engines (from ../shared/prisma-engines on machines without internet
-# access; elsewhere prisma downloads the same ones) and the Python client generated for the pinned schema
-PRISMA_ENGINES := $(wildcard ../shared/prisma-engines/install.sh)
+# access, or PRISMA_ENGINES_DIR; a checkout elsewhere on such a machine finds /work/shared; elsewhere prisma
+# downloads the same ones) and the Python client generated for the pinned schema
+PRISMA_ENGINES := $(firstword $(wildcard $(if $(PRISMA_ENGINES_DIR),$(PRISMA_ENGINES_DIR)/install.sh) ../shared/prisma-engines/install.sh ../../shared/prisma-engines/install.sh /work/shared/prisma-engines/install.sh))
 .tools/prisma-engines/.stamp:
 	@mkdir -p .tools/prisma-engines
 	$(if $(PRISMA_ENGINES),$(PRISMA_ENGINES) .tools/prisma-engines >/dev/null,@echo "no ../shared/prisma-engines: prisma downloads its engines")
