@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from litellm_bundle.policies import Policies
 from litellm_bundle.tree import BundleTree
@@ -14,6 +15,12 @@ from .helpers import ROOT, checkout_tree, copy_tree
 
 # the fake provider and Redis, shared by tests/integration and tests/database
 pytest_plugins = ("tests.process_fixtures",)
+
+# Property tests explore new inputs on every local run; in CI they replay a fixed sequence, so a run of
+# main is reproducible (a crash a local run finds becomes a broken-edit case or a fix, not a CI lottery).
+settings.register_profile("ci", derandomize=True, print_blob=True)
+if os.environ.get("CI") == "true":
+    settings.load_profile("ci")
 
 
 def pytest_configure(config: pytest.Config) -> None:
