@@ -37,7 +37,6 @@ from .yamlio import dump_yaml, parse_yaml
 
 UNREACHABLE = "http://127.0.0.1:9"  # the discard port: nothing listens, every connection is refused at once
 CALLBACK_KEYS = ("callbacks", "success_callback", "failure_callback")
-DATABASE_KEYS = ("database_url", "database_connection_pool_limit", "store_model_in_db")
 START_TIMEOUT = 120.0
 
 
@@ -189,8 +188,8 @@ def boot(name: str, config: dict[str, Any], hooks_json: str, tree: BundleTree, w
     result = Boot(name)
     work.mkdir(parents=True, exist_ok=True)
     general = config.get("general_settings") or {}
-    if any(k in general for k in DATABASE_KEYS):
-        config = {**config, "general_settings": {k: v for k, v in general.items() if k not in DATABASE_KEYS}}
+    if any(k in general for k in runtime.DATABASE_SETTINGS):
+        config = {**config, "general_settings": {k: v for k, v in general.items() if k not in runtime.DATABASE_SETTINGS}}
         result.notes.append("database left out")
     refs = dict(_references(config, policies.env_ref))
     needs_redis = any("REDIS" in ref or "redis" in key for ref, key in refs.items())

@@ -29,8 +29,8 @@ class Staged:
     notes: list[str]
 
 
-# general_settings that only mean something with a database
-DATABASE_SETTINGS = ("database_url", "database_connection_pool_limit", "proxy_batch_write_at")
+# general_settings that only mean something with a database (left out of local runs without one)
+DATABASE_SETTINGS = ("database_url", "database_connection_pool_limit", "proxy_batch_write_at", "store_model_in_db")
 
 
 def localize(config: dict[str, Any], environ: Mapping[str, str], with_redis: bool, env_ref: re.Pattern[str]) -> tuple[dict[str, Any], list[str]]:

@@ -159,13 +159,18 @@ def _up_native(sp: StackPaths, env_values: dict[str, str], url: str, port: int, 
         if database is not None:
             environ["DATABASE_URL"] = database.url()
         else:
-            environ.pop("DATABASE_URL", None)  # LiteLLM reads the variable itself, even an empty one
+            environ.pop("DATABASE_URL", None)  # the staged config leaves the database out
         staged = _stage(sp, environ, with_redis=redis is not None)
         staged.notes += [note] if note else []
         if redis is None:
             staged.notes.append("redis-server not installed: running without Redis (apt-get install redis-server)")
         options = runtime.proxy_options(runtime.committed_values(sp.tree, STACK_ENV), sp.state / "metrics")
         proxy_env = runtime.proxy_env({**environ, "LITELLM_LOG": os.environ.get("LITELLM_LOG", "INFO"), **options.env, **postgres.prisma_env(sp.tree.tools_dir)})
+        # every variable the proxy needs is passed here: LiteLLM must not load the checkout's .env itself
+        # (its DEV mode does), where an empty DATABASE_URL= would turn the database on without a server
+        proxy_env["LITELLM_MODE"] = "PRODUCTION"
+        if database is None:
+            proxy_env.pop("DATABASE_URL", None)
         proxy = runtime.start_proxy(staged.config, port, proxy_env, sp.logs / "litellm.log", workers=options.workers, extra_args=options.args)
         started.append(proxy)
         _record(sp, "litellm", proxy)
