@@ -141,7 +141,7 @@ $(IMAGE_VENV)/.stamp: pyproject.toml LITELLM_VERSION
 	$(IMAGE_VENV)/bin/pip install --quiet --disable-pip-version-check --target $(IMAGE_VENV)/httptools httptools==$(HTTPTOOLS_VERSION)
 	touch $@
 
-bench: setup $(IMAGE_VENV)/.stamp ## benchmark fake provider vs plain proxy vs bundle proxy (PROFILE=1: py-spy flame graph); writes bench-results/
+bench: setup $(IMAGE_VENV)/.stamp ## benchmark fake provider vs plain proxy vs bundle proxy (PROFILE=1: py-spy flame graph, CPU per cost centre); writes bench-results/
 	@mkdir -p bench-results
 	$(PY) scripts/bench_render.py 10 | tee bench-results/render.md
 	$(PY) scripts/bench.py --image-venv $(IMAGE_VENV) --httptools $(IMAGE_VENV)/httptools $(if $(PROFILE),--profile)

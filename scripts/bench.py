@@ -19,7 +19,8 @@ medians are reported:
   levers  the bundle against itself without the hooks (bundle-nohooks), on the dev venv's Python,
           with prometheus_metrics_config restricted to the metrics the dashboard and alerts read,
           and with httptools (`--httptools DIR`)
-`--profile` records a py-spy flame graph of the bundle under load (bench-results/profile-bundle.svg).
+`--profile` records a py-spy flame graph of the bundle under load (bench-results/profile-bundle.svg), then plain and the
+bundle as collapsed stacks, and reports ms per request per cost centre (scripts/bench_profile.py) side by side.
 Writes bench-results/bench.md (table, also printed), bench-results/bench.json and
 bench-results/latency_vs_rate.png. Figures depend on the machine.
 """
@@ -44,6 +45,7 @@ from typing import Any
 
 from ruamel.yaml import YAML
 
+import bench_profile
 from litellm_bundle import dashboards, localenv, processes, runtime, sizing
 from litellm_bundle.generate import render_one
 from litellm_bundle.policies import Policies
@@ -254,30 +256,49 @@ def python_version(binary: str | None) -> str:
     return out.stdout.strip()
 
 
-def profile(arm: Arm, rate: int, seconds: int, tmp: Path, svg: Path) -> None:
-    """py-spy flame graph of one proxy (all its workers) under k6 load at `rate`; needs ptrace (root)."""
+def profile(arm: Arm, rate: int, seconds: int, tmp: Path, output: Path, fmt: str) -> int:
+    """py-spy over one proxy (all its workers) under k6 load at `rate`, as a flame graph or collapsed stacks
+    (bench_profile); the requests served while it recorded. Needs ptrace (root)."""
     proc, url = start(arm.name, arm.config, arm.env, tmp, "gpt-4o", workers=arm.workers, binary=arm.binary)
     try:
-        spy = subprocess.Popen([runtime.bin_path("py-spy"), "record", "--pid", str(proc.pid), "--subprocesses", "--nonblocking", "--rate", "100",
-                                "--duration", str(seconds), "--format", "flamegraph", "--output", str(svg)],
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        spy = bench_profile.record(runtime.bin_path("py-spy"), proc.pid, seconds, output, fmt)
         time.sleep(1)
-        k6(url, rate, f"{seconds}s", "gpt-4o", tmp / "profile.json")
+        row = k6(url, rate, f"{seconds}s", "gpt-4o", tmp / "profile.json")
         out, _ = spy.communicate(timeout=60)
         if spy.returncode != 0:
             print(f"py-spy failed ({spy.returncode}): {out.strip()[-500:]}", file=sys.stderr)
+        return round(row["rps"] * seconds)
     finally:
         processes.stop(proc)
 
 
-IMAGE_PACKAGES = ("prometheus_client", "prisma")  # what the official image has besides litellm[proxy], pinned in pyproject's runtime extra
+def cost_centres(plain: Arm, bundle: Arm, rate: int, seconds: int, tmp: Path) -> dict[str, dict[str, float]]:
+    """Collapsed-stack profiles of plain and the bundle under the same load, as ms per request per cost centre."""
+    figures = {}
+    for arm in (plain, bundle):
+        raw = tmp / f"profile-{arm.name}.txt"
+        served = profile(arm, rate, seconds, tmp, raw, "raw")
+        figures[arm.name] = bench_profile.ms_per_request(bench_profile.parse_raw(raw.read_text(errors="replace")), served)
+    return figures
+
+
+def redis_commands(port: int, reset: bool = False) -> dict[str, int]:
+    """Calls per Redis command since the last reset (INFO commandstats); `reset` starts counting again."""
+    cli = [shutil.which("redis-cli") or "redis-cli", "-p", str(port)]
+    if reset:
+        subprocess.run([*cli, "config", "resetstat"], capture_output=True, check=True)
+        return {}
+    text = subprocess.run([*cli, "info", "commandstats"], capture_output=True, text=True, check=True).stdout
+    return {m[1]: int(m[2]) for m in re.finditer(r"^cmdstat_([a-z|]+):calls=(\d+)", text, re.M) if not m[1].startswith(("config", "info"))}
 
 
 def image_requirements() -> list[str]:
+    """What the official image has besides litellm[proxy]: pyproject's runtime extra (prometheus_client, prisma, the
+    OpenTelemetry SDK, langfuse). All of it matters to the figures: without the OpenTelemetry SDK the pinned LiteLLM
+    retries a failing import of its OTel logger on every request (about 0.6 ms each, docs/performance.md)."""
     import tomllib
 
-    runtime_extra = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]["runtime"]
-    return [r for r in runtime_extra if re.split(r"[=<>\[ ]", r, maxsplit=1)[0] in IMAGE_PACKAGES]
+    return list(tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]["runtime"])
 
 
 def main() -> int:
@@ -311,6 +332,8 @@ def main() -> int:
     results: dict[str, list[dict[str, Any]]] = {}
     rotation: dict[str, dict[str, Any]] = {}
     hook_ms: dict[str, float] = {}
+    centres: dict[str, dict[str, float]] = {}
+    redis_per_request: dict[str, float] = {}
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp_name:
         tmp = Path(tmp_name)
         fake_port, redis_port = processes.free_port(), processes.free_port()
@@ -344,11 +367,16 @@ def main() -> int:
                 proc, url = (None, fake_url) if config is None else start(name, config, env, tmp, model, workers=workers, binary=image_bin)
                 rows = []
                 pgid = proc.pid if proc is not None else None
+                if name == "bundle" and redis is not None:
+                    redis_commands(redis_port, reset=True)
                 for rate in target_rates:
                     rows.append(k6(url, rate, args.duration, model, tmp / f"{name}-{rate}.json", pgid=pgid))
                     print(f"{name:15s} {rate:4d} req/s offered -> {rows[-1]}", flush=True)
                 if name == "bundle":
                     hook_ms[name] = hooks_time_ms(url)
+                    if redis is not None:
+                        served = sum(r["rps"] for r in rows) * float(args.duration.rstrip("s"))
+                        redis_per_request = {cmd: n / served for cmd, n in redis_commands(redis_port).items()}
                 sat = k6(url, args.saturation_rate, args.duration, model, tmp / f"{name}-sat.json", max_vus=64, pgid=pgid)
                 sat["saturation"] = True
                 rows.append(sat)
@@ -374,20 +402,32 @@ def main() -> int:
                 # one rotation: every ratio (features against plain, levers against the bundle) from alternated runs
                 rotation = rotate(price_arms + lever_arms, mid, args.rotation_duration, args.repeats, tmp)
             if args.profile:
-                profile(Arm("bundle-profile", bundle.config, bundle_env, image_bin), mid, 20, tmp, out / "profile-bundle.svg")
+                bundle_arm = Arm("bundle", bundle.config, bundle_env, image_bin)
+                profile(bundle_arm, mid, 20, tmp, out / "profile-bundle.svg", "flamegraph")
+                centres = cost_centres(Arm("plain", plain_file, plain_env(), image_bin), bundle_arm, mid, 30, tmp)
         finally:
             processes.stop(fake)
             if redis is not None:
                 processes.stop(redis)
     prod = YAML(typ="safe").load((TREE.config_dir / "environments" / "prod.yaml").read_text())
     table = report(results, rates, args.saturation_rate, hook_ms.get("bundle"), rotation, args.pod_rate, pythons, sizing.declared(prod))
+    table += "\n".join(redis_lines(redis_per_request) + (bench_profile.table(centres["plain"], centres["bundle"], mid) if centres else [])) + "\n"
     (out / "bench.md").write_text(table)
     (out / "bench.json").write_text(json.dumps({"upstream_latency_ms": UPSTREAM_LATENCY_MS, "cpus": os.cpu_count(), "pythons": pythons,
-                                                "results": results, "rotation": rotation}, indent=2))
+                                                "results": results, "rotation": rotation,
+                                                "redis_commands_per_request": redis_per_request, "profile_ms_per_request": centres}, indent=2))
     plot(results, out / "latency_vs_rate.png")
     print(table)
     print(f"wrote {out}/bench.md, bench.json, latency_vs_rate.png" + (", profile-bundle.svg" if args.profile else ""))
     return 0
+
+
+def redis_lines(per_request: dict[str, float]) -> list[str]:
+    if not per_request:
+        return []
+    parts = ", ".join(f"{cmd.upper()} {n:.2f}" for cmd, n in sorted(per_request.items(), key=lambda kv: -kv[1]))
+    return ["", f"Redis commands per request of the bundle (fixed-rate runs, INFO commandstats; a Lua script's commands count too): "
+                f"{sum(per_request.values()):.1f} in all: {parts}."]
 
 
 def write_config(directory: Path, config: dict[str, Any]) -> Path:

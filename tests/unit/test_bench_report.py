@@ -10,11 +10,13 @@ from typing import Any
 from ruamel.yaml import YAML
 
 ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "scripts"))  # bench imports bench_profile from beside it
 _spec = importlib.util.spec_from_file_location("bench", ROOT / "scripts" / "bench.py")
 assert _spec is not None and _spec.loader is not None
 bench = importlib.util.module_from_spec(_spec)
 sys.modules["bench"] = bench  # its dataclasses look their module up
 _spec.loader.exec_module(bench)
+import bench_profile  # noqa: E402  (from scripts/, on the path above)
 
 
 def rendered_dev() -> dict[str, Any]:
@@ -123,3 +125,49 @@ def test_report_without_price_rows_has_no_price_table() -> None:
     text = bench.report(results, [30], 250)
     assert "Price of each LiteLLM feature" not in text
     assert "plain 62 req/s" in text
+
+
+RAW = """\
+process 1:"litellm --config c.yaml";run (asyncio/runners.py:86);user_api_key_auth (user_api_key_auth.py:3523) 30
+process 1:"litellm --config c.yaml";run (asyncio/runners.py:86);async_success_handler (litellm_logging.py:3266);async_log_success_event (litellm/integrations/prometheus.py:1510);_set_v3_rate_limit_allowed_and_used_metrics (litellm/integrations/prometheus.py:2255) 20
+process 1:"litellm --config c.yaml";__call__ (gateway_hooks/admin_guard.py:37);__call__ (gateway_hooks/body_guard.py:50);async_pre_call_hook (gateway_hooks/entry.py:80) 10
+process 1:"litellm --config c.yaml";__call__ (gateway_hooks/admin_guard.py:37);acompletion (litellm/router.py:2937);guarded (litellm/caching/redis_cache.py:648);execute (redis/asyncio/client.py:2227) 40
+process 1:"litellm --config c.yaml";run (asyncio/runners.py:86);async_log_success_event (model_rate_limit_check.py:332) 10
+\xff\xfe garbage line
+"""
+
+
+def test_profile_cost_centres_count_a_sample_once_per_centre() -> None:
+    stacks = bench_profile.parse_raw(RAW)
+    assert sum(stacks.values()) == 110, "the undecodable line is skipped"
+    ms = bench_profile.ms_per_request(stacks, requests=10)  # 100 Hz: one sample is 10 ms, over 10 requests 1 ms each
+    assert ms["total"] == 110.0
+    assert ms["deployment rpm/tpm enforcement (enforce_model_rate_limits)"] == 10.0, "py-spy's base-name frames match"
+    assert ms["authentication (user_api_key_auth)"] == 30.0
+    assert ms["LiteLLM's success logging (all callbacks)"] == 20.0
+    assert ms["LiteLLM's prometheus callback (success)"] == 20.0
+    assert ms["of which its rate-limit gauges (v3 limiter headers)"] == 20.0
+    assert ms["the gateway hooks and guardrails (their own frames)"] == 10.0, "the ASGI guards wrap everything: not counted"
+    assert ms["every Redis command (redis-py, circuit breaker)"] == 40.0, "two matching frames, one sample"
+    assert ms["the router: selection, fallbacks, retries, the provider call"] == 40.0
+    lines = bench_profile.table(ms, {**ms, "total": 90.0}, 30)
+    assert "| all sampled Python | 110.00 | 90.00 | -20.00 |" in lines
+
+
+def test_profile_records_collapsed_stacks_by_function() -> None:
+    cmd = bench_profile.record_command("py-spy", 42, 30, Path("/tmp/x.txt"), "raw")
+    assert cmd[:4] == ["py-spy", "record", "--pid", "42"] and "--subprocesses" in cmd and "--function" in cmd
+    assert cmd[cmd.index("--format") + 1] == "raw" and cmd[cmd.index("--rate") + 1] == str(bench_profile.SAMPLE_HZ)
+    assert "--function" not in bench_profile.record_command("py-spy", 42, 30, Path("/tmp/x.svg"), "flamegraph")
+
+
+def test_redis_lines_sum_and_order_the_commands() -> None:
+    assert bench.redis_lines({}) == []
+    (line,) = [x for x in bench.redis_lines({"ttl": 5.0, "incrbyfloat": 7.0, "evalsha": 1.0}) if x]
+    assert "13.0 in all: INCRBYFLOAT 7.00, TTL 5.00, EVALSHA 1.00." in line
+
+
+def test_image_venv_gets_the_whole_runtime_extra() -> None:
+    reqs = bench.image_requirements()
+    assert any(r.startswith("opentelemetry-sdk==") for r in reqs), "without it LiteLLM retries its OTel import per request"
+    assert any(r.startswith("prometheus_client==") for r in reqs) and any(r.startswith("prisma==") for r in reqs)
