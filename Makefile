@@ -114,6 +114,9 @@ chart-docs: $(TOOLS)/helm-docs ## regenerate helm/litellm-gateway/README.md from
 PYTEST_WORKERS ?= 2
 test: setup ## run every test (sets itself up on a fresh machine)
 	$(PY) -m litellm_bundle validate --strict
+	@# the cluster tests' Kubernetes binaries, built before the tests start: built inside the run (on first use), the
+	@# build took both cores from the proxies of the tests running beside it on the other xdist worker
+	tools/kube/build.sh
 	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 up: $(VENV)/.stamp ## run the gateway on http://localhost:4000 (docker compose, or native without a Docker engine)
