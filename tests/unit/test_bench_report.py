@@ -93,6 +93,17 @@ def test_a_pod_that_keeps_up_meets_the_goal() -> None:
     assert "): met on this machine: 100.1 req/s achieved, p50 overhead 17.0 ms" in bench.report(results, [30], 250, pod_rate=100)
 
 
+def test_the_latency_bound_rate_is_the_highest_that_meets_the_overhead_goal() -> None:
+    results = {"direct": [row(r, 0.0, 21.0) for r in (30, 60, 80, 100)],
+               "bundle-2w": [row(30, 20.0, p50=28.0), row(60, 18.0, p50=36.0), row(80, 18.0, p50=44.0), row(100, 18.0, p50=60.0, rps=97.0),
+                             row(250, 16.0, saturation=True, rps=110.0)]}
+    (line,) = bench.latency_bound(results)
+    assert line.startswith("Highest offered rate at which two workers keep up at p50 overhead <= 20 ms: 60 req/s ")
+    assert "30: +7.0 ms, 60: +15.0 ms, 80: +23.0 ms, 100: +39.0 ms" in line
+    slow = {**results, "bundle-2w": [row(30, 20.0, p50=50.0), row(100, 18.0, p50=60.0)]}
+    assert "20 ms: none of the rates run (" in bench.latency_bound(slow)[0]
+
+
 def test_rotation_alternates_and_takes_medians() -> None:
     calls: list[str] = []
     arms = [bench.Arm(n, Path(n), {}) for n in ("a", "b", "c")]
