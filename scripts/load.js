@@ -3,9 +3,11 @@
 //      DURATION (default 30s), STREAM_RATIO (0..1 share of streamed requests, default 0.2),
 //      VUS (pre-allocated virtual users, default 4*RATE), MAX_VUS (default 8*RATE),
 //      P95_MS (threshold, default 2000), MAX_ERROR_RATE (threshold, default 0.01),
-//      SUMMARY (path of the JSON summary, default load-summary.json).
+//      SUMMARY (path of the JSON summary, default load-summary.json),
+//      ARRIVALS ('even': k6's evenly spaced arrivals, the default; 'jittered': each request starts at a random
+//      point of its 1/RATE slot, same mean rate, no fixed period for a proxy's own cycle to lock onto).
 import http from 'k6/http';
-import { check } from 'k6';
+import { check, sleep } from 'k6';
 import { Trend, Counter } from 'k6/metrics';
 
 const URL = (__ENV.URL || 'http://localhost:4000').replace(/\/$/, '');
@@ -16,6 +18,7 @@ const DURATION = __ENV.DURATION || '30s';
 const STREAM_RATIO = parseFloat(__ENV.STREAM_RATIO || '0.2');
 const P95_MS = parseInt(__ENV.P95_MS || '2000', 10);
 const MAX_ERROR_RATE = parseFloat(__ENV.MAX_ERROR_RATE || '0.01');
+const JITTERED = (__ENV.ARRIVALS || 'even') === 'jittered';
 
 const overhead = new Trend('litellm_overhead_ms', true);
 const streamed = new Counter('streamed_requests');
@@ -40,6 +43,7 @@ export const options = {
 };
 
 export default function () {
+  if (JITTERED) sleep(Math.random() / RATE);
   const stream = Math.random() < STREAM_RATIO;
   const body = { model: MODEL, messages: [{ role: 'user', content: `Say hello #${__ITER}` }] };
   if (stream) {

@@ -173,11 +173,19 @@ def observed(gateway: tuple[Stack, local_prometheus.PrometheusAPI, Path], tmp_pa
     # with it and its successor has served nothing yet: a little traffic, as a live gateway always has,
     # until the dashboard's queries answer (a query naming a metric that does not exist never does: the
     # test below then fails after the deadline)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and empty_queries(api):
-        assert client.chat("gpt-4o-mini", "after the recycling") == 200
-        time.sleep(1.5)  # a scrape or so
+    dashboard_answers(o, client)
     return o
+
+
+def dashboard_answers(o: Observed, client: Client, timeout: float = 30) -> list[str]:
+    """The dashboard queries and alert signals still empty after sending a little traffic for up to `timeout` seconds,
+    as a live gateway always has: a worker that recycled took its gauges with it, and its successor has none until it
+    serves (a query naming a metric that does not exist never answers)."""
+    deadline = time.monotonic() + timeout
+    while (empty := empty_queries(o.api)) and time.monotonic() < deadline:
+        assert client.chat("gpt-4o-mini", "keep the gauges alive") == 200
+        time.sleep(1.5)  # a scrape or so
+    return empty
 
 
 def empty_queries(api: local_prometheus.PrometheusAPI) -> list[str]:
@@ -192,8 +200,15 @@ def empty_queries(api: local_prometheus.PrometheusAPI) -> list[str]:
     return empty
 
 
+def after_a_good_scrape(api: local_prometheus.PrometheusAPI) -> list[dict[str, Any]]:
+    """The targets once the last scrape succeeded. Workers keep recycling through this module (every request counts
+    towards RECYCLE_AFTER, Prometheus' scrapes too), and a scrape that meets a worker restarting fails and marks every
+    series stale until the next one: a test that reads Prometheus waits for a good scrape first (bounded)."""
+    return wait_for("a successful scrape of the proxy", lambda: (t := api.targets()) and all(x["health"] == "up" for x in t) and t, timeout=60)
+
+
 def test_prometheus_scrapes_the_proxy_with_the_bundles_rules(observed: Observed) -> None:
-    targets = observed.api.targets()
+    targets = after_a_good_scrape(observed.api)
     assert [t["labels"]["job"] for t in targets] == [alerts.LOCAL_JOB]
     assert targets[0]["scrapeUrl"].endswith(local_prometheus.METRICS_PATH) and targets[0]["health"] == "up"
     loaded = {r["name"] for r in observed.api.rules()}
@@ -210,12 +225,14 @@ def test_upstream_500s_make_the_error_rate_alert_pending_then_firing(observed: O
 
 
 def test_every_dashboard_and_alert_expression_returns_series(observed: Observed) -> None:
-    empty = empty_queries(observed.api)
+    after_a_good_scrape(observed.api)
+    empty = dashboard_answers(observed, Client(observed))  # workers recycle through the module (see after_a_good_scrape)
     assert empty == [], "\n".join(empty)
 
 
 def test_a_query_naming_a_metric_that_does_not_exist_returns_nothing(observed: Observed) -> None:
     """What the test above would catch: a typo in a metric name yields no series (not an error)."""
+    after_a_good_scrape(observed.api)
     assert observed.api.query('sum(rate(litellm_proxy_total_request_metric_total{job="litellm-gateway"}[1m]))') == []
     assert observed.api.query('sum(rate(litellm_proxy_total_requests_metric_total{job="litellm-gateway"}[1m]))')
 
@@ -226,6 +243,7 @@ def test_request_counters_sum_over_workers_to_the_requests_sent(observed: Observ
     text = httpx.get(f"{observed.stack.url}{local_prometheus.METRICS_PATH}", timeout=10).text
     scraped = sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines() if line.startswith("litellm_proxy_total_requests_metric_total{"))
     assert scraped == observed.sent
+    after_a_good_scrape(observed.api)
     in_prometheus = observed.api.query(f'sum(litellm_proxy_total_requests_metric_total{{job="{alerts.LOCAL_JOB}"}})')
     assert float(in_prometheus[0]["value"][1]) == observed.sent
 
