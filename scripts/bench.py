@@ -287,13 +287,17 @@ def cost_centres(plain: Arm, bundle: Arm, rate: int, seconds: int, tmp: Path) ->
     return figures
 
 
-def redis_commands(port: int, reset: bool = False) -> dict[str, int]:
-    """Calls per Redis command since the last reset (INFO commandstats); `reset` starts counting again."""
-    cli = [shutil.which("redis-cli") or "redis-cli", "-p", str(port)]
-    if reset:
-        subprocess.run([*cli, "config", "resetstat"], capture_output=True, check=True)
-        return {}
-    text = subprocess.run([*cli, "info", "commandstats"], capture_output=True, text=True, check=True).stdout
+def redis_cli(port: int) -> list[str]:
+    return [shutil.which("redis-cli") or "redis-cli", "-p", str(port)]
+
+
+def reset_redis_stats(port: int) -> None:
+    subprocess.run([*redis_cli(port), "config", "resetstat"], capture_output=True, check=True)
+
+
+def redis_commands(port: int) -> dict[str, int]:
+    """Calls per Redis command since the last reset_redis_stats (INFO commandstats)."""
+    text = subprocess.run([*redis_cli(port), "info", "commandstats"], capture_output=True, text=True, check=True).stdout
     return {m[1]: int(m[2]) for m in re.finditer(r"^cmdstat_([a-z|]+):calls=(\d+)", text, re.M) if not m[1].startswith(("config", "info"))}
 
 
@@ -374,7 +378,7 @@ def main() -> int:
                 rows = []
                 pgid = proc.pid if proc is not None else None
                 if name == "bundle" and redis is not None:
-                    redis_commands(redis_port, reset=True)
+                    reset_redis_stats(redis_port)
                 for rate in target_rates:
                     rows.append(k6(url, rate, args.duration, model, tmp / f"{name}-{rate}.json", pgid=pgid))
                     print(f"{name:15s} {rate:4d} req/s offered -> {rows[-1]}", flush=True)
@@ -477,7 +481,7 @@ def report(results: dict[str, list[dict[str, Any]]], rates: list[int], sat_rate:
     python = f", proxies on Python {pythons['proxy']}" if pythons else ""
     lines = [
         f"Benchmark: {os.cpu_count()} CPUs{python}, one proxy worker unless the name says otherwise (bundle-2w: two), "
-        f"fake upstream with {UPSTREAM_LATENCY_MS} ms latency, chat requests (k6 constant arrival rate).",
+        f"fake upstream with {UPSTREAM_LATENCY_MS} ms latency, chat requests (k6 constant arrival rate, each arrival jittered within its slot).",
         "",
         "| target | offered req/s | achieved req/s | p50 ms | p95 ms | p99 ms | failed | p50 overhead vs direct ms | LiteLLM overhead header p50 ms | proxy CPU ms/request |",
         "|---|---|---|---|---|---|---|---|---|---|",

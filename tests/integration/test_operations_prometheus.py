@@ -130,7 +130,7 @@ def observed(gateway: tuple[Stack, local_prometheus.PrometheusAPI, Path], tmp_pa
     stack.clear()
     o = Observed(stack, api, multiprocess_dir)
     client = Client(o)
-    wait_for("the proxy is scraped", lambda: any(t["health"] == "up" for t in api.targets()))
+    after_a_good_scrape(api)
     # healthy traffic: every model group, streams, embeddings, routing rules, both guardrails
     statuses = [client.chat(model, f"hello {i}") for i in range(4) for model in ("gpt-4o", "gpt-4o-mini", "claude-sonnet", "pool")]
     statuses += [client.chat("gpt-4o", "stream please", stream=True, stream_options={"include_usage": True}) for _ in range(3)]
@@ -166,9 +166,9 @@ def observed(gateway: tuple[Stack, local_prometheus.PrometheusAPI, Path], tmp_pa
     o.sent += o.load.requests - o.load.cut  # a cut connection never reached LiteLLM
     # while workers restart a scrape can time out (the target is down for that scrape, gauges go stale):
     # the checks read the gateway once it is scraped again
-    wait_for("the proxy is scraped again after the recycling", lambda: all(t["health"] == "up" for t in api.targets()), timeout=60)
+    after_a_good_scrape(api)
     time.sleep(2)  # two more scrapes
-    wait_for("the proxy is still scraped", lambda: all(t["health"] == "up" for t in api.targets()), timeout=60)
+    after_a_good_scrape(api)
     # a worker that recycled at the end of the load took its gauges (deployment state, remaining requests)
     # with it and its successor has served nothing yet: a little traffic, as a live gateway always has,
     # until the dashboard's queries answer (a query naming a metric that does not exist never does: the
