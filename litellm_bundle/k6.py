@@ -24,11 +24,11 @@ class LoadResult:
 
 
 def run(tree: BundleTree, url: str, key: str, rate: int, duration: str, summary: Path, model: str = "gpt-4o",
-        stream_ratio: float = 0.2, timeout: float = 300) -> LoadResult:
+        stream_ratio: float = 0.2, timeout: float = 300, arrivals: str = "even") -> LoadResult:
     """scripts/load.js at a constant arrival rate for `duration`; k6 stops by itself (an arrival-rate
-    test cannot be paused, and stopping it early would abort requests in flight)."""
+    test cannot be paused, and stopping it early would abort requests in flight). `arrivals`: load.js's ARRIVALS."""
     env = {"URL": url, "KEY": key, "RATE": str(rate), "DURATION": duration, "MODEL": model, "STREAM_RATIO": str(stream_ratio),
-           "SUMMARY": str(summary), "P95_MS": "600000", "MAX_ERROR_RATE": "1"}
+           "SUMMARY": str(summary), "P95_MS": "600000", "MAX_ERROR_RATE": "1", "ARRIVALS": arrivals}
     api = f"127.0.0.1:{processes.free_port()}"  # its REST API, never on k6's fixed default port
     cmd = [runtime.bin_path("k6"), "run", "--quiet", "--no-usage-report", "--address", api,
            *[f"--env={k}={v}" for k, v in env.items()], str(tree.root / "scripts" / "load.js")]

@@ -1,0 +1,29 @@
+"""scripts/load.js through the real k6 against the fake provider: ARRIVALS=jittered (what `make bench` uses) keeps the
+rate and starts each request at a random point of its slot; the default spaces them evenly."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from litellm_bundle import k6, localenv
+from litellm_bundle.tree import BundleTree, find_root
+
+TREE = BundleTree.at(find_root(Path(__file__).resolve().parent))
+RATE = 20
+
+
+@pytest.mark.parametrize("arrivals", ["even", "jittered"])
+def test_arrivals_keep_the_rate_and_jitter_only_when_asked(fake_provider: str, tmp_path: Path, arrivals: str) -> None:
+    result = k6.run(TREE, fake_provider, localenv.FAKE_PROVIDER_KEY, rate=RATE, duration="3s", summary=tmp_path / "summary.json",
+                    model="fake-gpt-4o", stream_ratio=0, arrivals=arrivals)
+    assert result.failed == 0 and result.checks_failed == 0, result.output
+    assert 3 * RATE - 2 <= result.requests <= 3 * RATE + 1, result.requests
+    metrics = result.summary["metrics"]
+    # an iteration is the request plus, when jittered, a sleep of up to one slot (1/RATE = 50 ms, 25 ms on average)
+    waited = metrics["iteration_duration"]["values"]["avg"] - metrics["http_req_duration"]["values"]["avg"]
+    if arrivals == "jittered":
+        assert 10 < waited < 50, waited
+    else:
+        assert waited < 5, waited
