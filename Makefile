@@ -89,7 +89,7 @@ lint-k8s: setup cluster-build ## helm lint + kubeconform -strict on Kubernetes 1
 lint-monitoring: setup ## promtool check + unit tests of the alerts, lint of the dashboard and its PromQL (needs Debian's prometheus)
 	$(PY) -m pytest -q tests/unit/test_alerts.py tests/chart/test_monitoring.py
 
-crd-schemas: $(VENV)/.stamp ## regenerate helm/crd-schemas from the CRDs of pinned Go modules (litellm_bundle/crds.py; needs the Go module proxy)
+crd-schemas: $(VENV)/.stamp ## regenerate helm/crd-schemas from the CRDs of pinned Go modules (litellm_bundle/cluster/crds.py; needs the Go module proxy)
 	rm -rf helm/crd-schemas
 	$(PY) scripts/crd_schemas.py helm/crd-schemas
 
@@ -97,10 +97,10 @@ scan: setup ## gitleaks over the history and the files, checkov over k8s/<env>/ 
 	$(PY) -m litellm_bundle scan
 
 litellm-schema: $(VENV)/.stamp ## regenerate policies/litellm/<LITELLM_VERSION>/ (LiteLLM's config surface) from the installed pinned litellm; a test fails when it is stale
-	$(PY) -m litellm_bundle.litellm_schema
+	$(PY) -m litellm_bundle.surface.generator
 
 check-config: $(VENV)/.stamp ## boot the pinned proxy on every rendered environment (no network, placeholders for secrets): models, callbacks, guardrails, clean stop
-	$(PY) -m litellm_bundle.boot_check
+	$(PY) -m litellm_bundle.runtime.boot_check
 
 diff: setup ## show per environment what the working tree changes in every generated file (REF=git ref)
 	$(PY) -m litellm_bundle diff $(if $(REF),--ref $(REF))
@@ -158,8 +158,8 @@ cluster-build: ## build the pinned local Kubernetes (v1.35.4, v1.30.14; kubectl,
 	tools/kube/build.sh
 
 cluster-up: cluster-build $(VENV)/.stamp ## start a local Kubernetes control plane with kwok nodes in .run/cluster, detached (CLUSTER_VERSION=v1.30.14)
-	@$(PY) -m litellm_bundle.cluster up --version $(CLUSTER_VERSION)
+	@$(PY) -m litellm_bundle.cluster.control_plane up --version $(CLUSTER_VERSION)
 
 cluster-down: ## stop exactly what `make cluster-up` started
-	@$(PY) -m litellm_bundle.cluster down
+	@$(PY) -m litellm_bundle.cluster.control_plane down
 # --- end local Kubernetes control plane ---

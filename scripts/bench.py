@@ -47,15 +47,20 @@ from typing import Any
 from ruamel.yaml import YAML
 
 import bench_profile
-from litellm_bundle import dashboards, localenv, processes, runtime, sizing
-from litellm_bundle.generate import render_one
-from litellm_bundle.policies import Policies
-from litellm_bundle.tree import BundleTree, find_root
-from litellm_bundle.yamlio import dump_yaml
+from litellm_bundle.render import env_example
+from litellm_bundle.checks import dashboards
+from litellm_bundle.runtime import localenv
+from litellm_bundle.runtime import processes
+from litellm_bundle.runtime import launch
+from litellm_bundle.model import sizing
+from litellm_bundle.build.generate import render_one
+from litellm_bundle.policy.policies import Policies
+from litellm_bundle.core.tree import BundleTree, find_root
+from litellm_bundle.core.yamlio import dump_yaml
 
 ROOT = find_root(Path(__file__).resolve().parent)
 TREE = BundleTree.at(ROOT)
-KEY = localenv.GENERATED["LITELLM_MASTER_KEY"]()
+KEY = env_example.GENERATED["LITELLM_MASTER_KEY"]()
 UPSTREAM_LATENCY_MS = 20
 PLAIN_DEPLOYMENT = "gpt-4o-fake"  # the deployment of dev the plain config mirrors
 POD_GOAL_OVERHEAD_MS = 20  # issue 16: the prod pod sustains its declared rate at p50 overhead <= 20 ms
@@ -84,7 +89,7 @@ def k6(url: str, rate: int, duration: str, model: str, summary: Path, key: str =
     if max_vus:
         env.update({"VUS": str(max_vus), "MAX_VUS": str(max_vus)})
     cpu_before, load_before = group_cpu_seconds(pgid), load_cpu_seconds()
-    subprocess.run([runtime.bin_path("k6"), "run", "-q", str(ROOT / "scripts" / "load.js")], env=env, capture_output=True, text=True, cwd=summary.parent)
+    subprocess.run([launch.bin_path("k6"), "run", "-q", str(ROOT / "scripts" / "load.js")], env=env, capture_output=True, text=True, cwd=summary.parent)
     cpu = group_cpu_seconds(pgid) - cpu_before
     load = load_cpu_seconds() - load_before
     data = json.loads(summary.read_text())["metrics"]
@@ -108,7 +113,7 @@ def k6(url: str, rate: int, duration: str, model: str, summary: Path, key: str =
 def plain_config(fake: str) -> dict[str, Any]:
     """LiteLLM with a model_list only: dev's fake gpt-4o deployment and the master key, nothing else."""
     return {
-        "model_list": [{"model_name": "gpt-4o", "litellm_params": {"model": "openai/fake-gpt-4o", "api_base": f"{fake}/v1", "api_key": localenv.FAKE_PROVIDER_KEY},
+        "model_list": [{"model_name": "gpt-4o", "litellm_params": {"model": "openai/fake-gpt-4o", "api_base": f"{fake}/v1", "api_key": env_example.FAKE_PROVIDER_KEY},
                         "model_info": {"id": PLAIN_DEPLOYMENT}}],
         "general_settings": {"master_key": "os.environ/LITELLM_MASTER_KEY"},
     }
@@ -183,7 +188,7 @@ def with_feature(config: dict[str, Any], settings: dict[str, Any]) -> dict[str, 
 def plain_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     """LiteLLM's defaults: only what any run needs (offline price map, master key), nothing the bundle sets;
     `extra`: the references a feature's settings name (e.g. REDIS_HOST)."""
-    env = runtime.proxy_env({"LITELLM_MASTER_KEY": KEY})
+    env = launch.proxy_env({"LITELLM_MASTER_KEY": KEY})
     for name in ("LITELLM_LOG", "REDIS_HOST", "REDIS_PORT", "REDIS_PASSWORD", "GATEWAY_HOOKS_LOG_LEVEL"):
         env.pop(name, None)
     env.update(extra or {})
@@ -266,7 +271,7 @@ def profile(arm: Arm, rate: int, seconds: int, tmp: Path, output: Path, fmt: str
     (bench_profile); the requests served while it recorded. Needs ptrace (root)."""
     proc, url = start(arm.name, arm.config, arm.env, tmp, "gpt-4o", workers=arm.workers, binary=arm.binary)
     try:
-        spy = bench_profile.record(runtime.bin_path("py-spy"), proc.pid, seconds, output, fmt)
+        spy = bench_profile.record(launch.bin_path("py-spy"), proc.pid, seconds, output, fmt)
         time.sleep(1)
         row = k6(url, rate, f"{seconds}s", "gpt-4o", tmp / "profile.json")
         out, _ = spy.communicate(timeout=60)
@@ -347,21 +352,21 @@ def main() -> int:
         tmp = Path(tmp_name)
         fake_port, redis_port = processes.free_port(), processes.free_port()
         fake_url = f"http://127.0.0.1:{fake_port}"
-        fake = runtime.start_fake_provider(TREE, fake_port, tmp / "fake.log", "--no-record", "--latency-ms", str(UPSTREAM_LATENCY_MS))
-        redis = runtime.start_redis(redis_port, tmp / "redis.log")
+        fake = launch.start_fake_provider(TREE, fake_port, tmp / "fake.log", "--no-record", "--latency-ms", str(UPSTREAM_LATENCY_MS))
+        redis = launch.start_redis(redis_port, tmp / "redis.log")
         FAKE_PGID[:] = [fake.pid]
         try:
             processes.wait_healthy(f"{fake_url}/health", 30, fake)
             if redis is not None:
                 processes.wait_port(redis_port, 20, redis)
             secrets = {**localenv.local_secrets(fake_url, redis_port if redis is not None else None), "LITELLM_MASTER_KEY": KEY}
-            bundle_env = runtime.proxy_env({**secrets, "LITELLM_LOG": "WARNING", "GATEWAY_HOOKS_LOG_LEVEL": "WARNING"})
+            bundle_env = launch.proxy_env({**secrets, "LITELLM_LOG": "WARNING", "GATEWAY_HOOKS_LOG_LEVEL": "WARNING"})
             plain = plain_config(fake_url)
             plain_file = write_config(tmp / "plain", plain)
-            dev_files, env_ref = runtime.committed_files(TREE, "dev"), Policies(TREE).env_ref
-            nohooks = runtime.stage_files(TREE, dev_files, tmp / "nohooks", secrets, env_ref, with_redis=redis is not None)
+            dev_files, env_ref = launch.committed_files(TREE, "dev"), Policies(TREE).env_ref
+            nohooks = launch.stage_files(TREE, dev_files, tmp / "nohooks", secrets, env_ref, with_redis=redis is not None)
             without_hooks(nohooks.config)
-            bundle = runtime.stage_files(TREE, dev_files, tmp / "bundle", secrets, env_ref, with_redis=redis is not None)
+            bundle = launch.stage_files(TREE, dev_files, tmp / "bundle", secrets, env_ref, with_redis=redis is not None)
             two_workers_env = {**bundle_env, "PROMETHEUS_MULTIPROC_DIR": str(tmp / "multiproc-2w")}
             (tmp / "multiproc-2w").mkdir()
             pod_rates = sorted({mid, *(round(args.pod_rate * f) for f in POD_STEPS), args.pod_rate})
@@ -449,7 +454,7 @@ def write_config(directory: Path, config: dict[str, Any]) -> Path:
 def start(name: str, config: Path, env: dict[str, str], tmp: Path, model: str, workers: int = 1, binary: str | None = None) -> tuple[Any, str]:
     """Start one proxy, wait until healthy and warm it up (imports, tokenizers, connections; every worker)."""
     port = processes.free_port()
-    proc = runtime.start_proxy(config, port, env, tmp / f"{name}.log", workers=workers, binary=binary)
+    proc = launch.start_proxy(config, port, env, tmp / f"{name}.log", workers=workers, binary=binary)
     url = f"http://127.0.0.1:{port}"
     processes.wait_healthy(f"{url}/health/liveliness", 120, proc, tmp / f"{name}.log")
     k6(url, 5 * workers, "3s", model, tmp / "warmup.json")

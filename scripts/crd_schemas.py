@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Generate kubeconform JSON schemas from CustomResourceDefinitions (openAPIV3Schema of each served version).
 
-Usage: crd_schemas.py OUT_DIR [CRD.yaml ...]   (default: the pinned CRDs of litellm_bundle/crds.py)
+Usage: crd_schemas.py OUT_DIR [CRD.yaml ...]   (default: the pinned CRDs of litellm_bundle/cluster/crds.py)
 Writes OUT_DIR/<group>/<kind>_<version>.json (kubeconform's `{{.Group}}/{{.ResourceKind}}_{{.ResourceAPIVersion}}`),
 strict: objects with declared properties reject unknown keys unless the CRD preserves unknown fields.
 """
@@ -15,7 +15,7 @@ from typing import Any
 
 from ruamel.yaml import YAML
 
-from litellm_bundle.crds import crd_files
+from litellm_bundle.cluster.crds import crd_files
 
 
 def strict(node: Any) -> Any:

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from hypothesis import settings
 
-from litellm_bundle.policies import Policies
-from litellm_bundle.tree import BundleTree
+from litellm_bundle.policy.policies import Policies
+from litellm_bundle.core.tree import BundleTree
 
 from .helpers import ROOT, checkout_tree, copy_tree
 

@@ -8,11 +8,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
-from litellm_bundle.configset import ConfigSet
-from litellm_bundle.policies import Policies
-from litellm_bundle.problems import Problem
-from litellm_bundle.tree import BundleTree
-from litellm_bundle.validate import validate
+from litellm_bundle.model.configset import ConfigSet
+from litellm_bundle.policy.policies import Policies
+from litellm_bundle.core.problems import Problem
+from litellm_bundle.core.tree import BundleTree
+from litellm_bundle.checks.validate import validate
 
 ROOT = Path(__file__).resolve().parent.parent
 T = TypeVar("T")

@@ -6,7 +6,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from litellm_bundle import processes, runtime
+from litellm_bundle.runtime import processes
+from litellm_bundle.runtime import launch
 
 from tests.helpers import checkout_tree
 
@@ -17,7 +18,7 @@ TREE = checkout_tree()
 def fake_provider(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     port = processes.free_port()
     log = tmp_path_factory.mktemp("fake") / "fake.log"
-    proc = runtime.start_fake_provider(TREE, port, log)
+    proc = launch.start_fake_provider(TREE, port, log)
     url = f"http://127.0.0.1:{port}"
     try:
         processes.wait_healthy(f"{url}/health", 30, proc, log)
@@ -31,7 +32,7 @@ def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
     """A real redis-server on a free port, stopped at the end (CI installs redis-server)."""
     port = processes.free_port()
     log = tmp_path_factory.mktemp("redis") / "redis.log"
-    proc = runtime.start_redis(port, log)
+    proc = launch.start_redis(port, log)
     if proc is None:
         pytest.skip("redis-server is not installed (apt-get install redis-server)")
     try:

@@ -7,8 +7,8 @@ import subprocess
 
 import pytest
 
-from litellm_bundle import kube
-from litellm_bundle.tree import BundleTree
+from litellm_bundle.external import kube
+from litellm_bundle.core.tree import BundleTree
 
 from tests.helpers import ROOT
 

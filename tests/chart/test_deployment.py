@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from litellm_bundle import kube
+from litellm_bundle.external import kube
 
 from tests.helpers import ROOT, checkout_tree
 

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from ruamel.yaml import YAML
 
-from litellm_bundle import runtime
+from litellm_bundle.render import proxy_args
 
 from tests.helpers import committed
 
@@ -56,9 +56,9 @@ def test_prod_serves_no_admin_ui_no_docs_and_names_its_origins(render: Render) -
 
 @pytest.mark.parametrize("env", ["dev", "staging", "prod"])
 def test_local_runs_set_the_same_switches_as_the_deployment(render: Render, env: str) -> None:
-    """runtime.surface_env (native runs, the boot check, Compose) mirrors the chart's template."""
+    """proxy_args.surface_env (native runs, the boot check, Compose) mirrors the chart's template."""
     gateway = _env(find(render(env), "Deployment")["spec"]["template"]["spec"]["containers"][0])
-    local = runtime.surface_env(YAML(typ="safe").load(committed(env, "values.yaml"))["proxy"])
+    local = proxy_args.surface_env(YAML(typ="safe").load(committed(env, "values.yaml"))["proxy"])
     chart = {k: gateway[k] for k in SURFACE if k in gateway}
     assert {k: v for k, v in local.items() if k != "DISABLE_ADMIN_UI" or v == "True"} == chart
 

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from litellm_bundle import alerts
+from litellm_bundle.render import alerts
 
 from tests.helpers import checkout_tree
 

@@ -11,11 +11,13 @@ from pathlib import Path
 import pytest
 from ruamel.yaml import YAML
 
-from litellm_bundle import alerts, dashboards, shutdown
-from litellm_bundle.generate import render_one
-from litellm_bundle.problems import ValidationFailed
-from litellm_bundle.tree import BundleTree
-from litellm_bundle.yamlio import dump_yaml
+from litellm_bundle.render import alerts
+from litellm_bundle.checks import dashboards
+from litellm_bundle.model import shutdown
+from litellm_bundle.build.generate import render_one
+from litellm_bundle.core.problems import ValidationFailed
+from litellm_bundle.core.tree import BundleTree
+from litellm_bundle.core.yamlio import dump_yaml
 
 from tests.helpers import ROOT
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from ruamel.yaml import YAML
 
-from litellm_bundle import sizing
+from litellm_bundle.model import sizing
 
 from .conftest import Render, find, kinds
 

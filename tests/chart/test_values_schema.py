@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from litellm_bundle import kube
-from litellm_bundle.tree import BundleTree
+from litellm_bundle.external import kube
+from litellm_bundle.core.tree import BundleTree
 
 from .conftest import values_for
 

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from litellm_bundle.cluster import VERSIONS, ControlPlane, build
+from litellm_bundle.cluster.control_plane import VERSIONS, ControlPlane, build
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 KUBE_TOOLS = ROOT / ".tools" / "kube"

@@ -15,12 +15,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from litellm_bundle import kube
-from litellm_bundle.cluster import ControlPlane
+from litellm_bundle.core import facts
+from litellm_bundle.external import kube
+from litellm_bundle.cluster.control_plane import ControlPlane
 
 from tests.helpers import ROOT, checkout_tree
 
-RELEASE = kube.RELEASE
+RELEASE = facts.RELEASE
 CHART = ROOT / "helm" / "litellm-gateway"
 HELM = kube.tool(checkout_tree(), "helm")
 
@@ -62,7 +63,7 @@ def secrets_script(env: str, namespace: str) -> str:
     """The shell block of rendered/<env>/secrets.md (what the README tells a user to run), for `namespace`."""
     text = (ROOT / "rendered" / env / "secrets.md").read_text()
     blocks = re.findall(r"```sh\n(.*?)```", text, flags=re.S)
-    return "".join(blocks).replace(f"-n {kube.NAMESPACE} ", f"-n {namespace} ")
+    return "".join(blocks).replace(f"-n {facts.NAMESPACE} ", f"-n {namespace} ")
 
 
 def create_documented_secrets(plane: ControlPlane, env: str, namespace: str) -> list[str]:

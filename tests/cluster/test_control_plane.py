@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from litellm_bundle.cluster import FAIL_ANNOTATION, ZONES, ControlPlane
-from litellm_bundle.processes import group_alive
+from litellm_bundle.cluster.control_plane import FAIL_ANNOTATION, ZONES, ControlPlane
+from litellm_bundle.runtime.processes import group_alive
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 
@@ -112,7 +112,7 @@ def test_strict_server_validation_rejects_an_unknown_field(control_plane: Contro
 def test_cli_up_runs_detached_and_down_stops_every_process(control_plane: ControlPlane, tmp_path: Path) -> None:
     # control_plane: built, and tests ordered with the other v1.35.4 ones; this starts a second one
     state = tmp_path / "cluster"
-    cli = [sys.executable, "-m", "litellm_bundle.cluster"]
+    cli = [sys.executable, "-m", "litellm_bundle.cluster.control_plane"]
     up = subprocess.run([*cli, "up", "--state-dir", str(state)], check=False, cwd=ROOT, capture_output=True, text=True, timeout=180)
     pids = {p.stem: int(p.read_text()) for p in (state / "pids").glob("*.pid")}
     try:

@@ -13,10 +13,12 @@ from typing import Any
 import pytest
 from ruamel.yaml import YAML
 
-from litellm_bundle import crds, kube
-from litellm_bundle.cluster import FAIL_ANNOTATION, VERSIONS, ControlPlane
-from litellm_bundle.generate import render_one
-from litellm_bundle.tree import BundleTree
+from litellm_bundle.core import facts
+from litellm_bundle.cluster import crds
+from litellm_bundle.external import kube
+from litellm_bundle.cluster.control_plane import FAIL_ANNOTATION, VERSIONS, ControlPlane
+from litellm_bundle.build.generate import render_one
+from litellm_bundle.core.tree import BundleTree
 
 from tests.helpers import ROOT, committed, copy_tree, wait_for
 
@@ -207,22 +209,22 @@ def test_rendered_manifests_apply_server_side_into_their_namespace_and_converge(
     """The Argo CD path: `kubectl apply --server-side -f k8s/<env>/`, twice."""
     plane = with_crds
     manifest = (ROOT / "k8s" / env / "manifests.yaml").read_text()
-    plane.kubectl("create", "namespace", kube.NAMESPACE)
+    plane.kubectl("create", "namespace", facts.NAMESPACE)
     try:
-        with ExternalSecretsStandIn(plane, kube.NAMESPACE).running():
-            create_documented_secrets(plane, env, kube.NAMESPACE)
+        with ExternalSecretsStandIn(plane, facts.NAMESPACE).running():
+            create_documented_secrets(plane, env, facts.NAMESPACE)
             first = plane.kubectl("apply", "--server-side", "--field-manager", "argocd-test", "-f", str(ROOT / "k8s" / env))
             assert "serverside-applied" in first.stdout
             applied = _owned(plane, manifest)
             assert len(applied) == len(kube.documents(manifest))
             wait_for("the Deployment to be available", lambda: json.loads(plane.kubectl(
-                "get", "deployment", RELEASE, "-n", kube.NAMESPACE, "-o", "json").stdout)["status"].get("availableReplicas"))
+                "get", "deployment", RELEASE, "-n", facts.NAMESPACE, "-o", "json").stdout)["status"].get("availableReplicas"))
             settled = _owned(plane, manifest)
             plane.kubectl("apply", "--server-side", "--field-manager", "argocd-test", "-f", str(ROOT / "k8s" / env))
             assert _owned(plane, manifest) == settled, "a second apply of the same manifests changed objects"
-            assert missing_references(Release(plane, kube.NAMESPACE)) == []
+            assert missing_references(Release(plane, facts.NAMESPACE)) == []
     finally:
-        plane.kubectl("delete", "namespace", kube.NAMESPACE, "--wait=true", "--timeout=120s", check=False)
+        plane.kubectl("delete", "namespace", facts.NAMESPACE, "--wait=true", "--timeout=120s", check=False)
 
 
 @NEWEST_ONLY
@@ -246,7 +248,7 @@ def test_the_api_server_refuses_a_selector_change_and_the_chart_never_makes_one(
 
 def test_every_scenario_passes_server_side_validation(with_crds: ControlPlane) -> None:
     plane = with_crds
-    plane.kubectl("create", "namespace", kube.NAMESPACE)
+    plane.kubectl("create", "namespace", facts.NAMESPACE)
     try:
         values = {env: committed(env, "values.yaml") for env in ENVS}
         tree = BundleTree.at(ROOT)
@@ -256,4 +258,4 @@ def test_every_scenario_passes_server_side_validation(with_crds: ControlPlane) -
         failures = kube.server_validate(tree, {**values, "dev": broken}, ["dev"], plane.kubectl)
         assert failures and "runAsUserr" in failures[0]
     finally:
-        plane.kubectl("delete", "namespace", kube.NAMESPACE, "--wait=true", "--timeout=120s", check=False)
+        plane.kubectl("delete", "namespace", facts.NAMESPACE, "--wait=true", "--timeout=120s", check=False)

@@ -15,9 +15,12 @@ from pathlib import Path
 import pytest
 from ruamel.yaml import YAML
 
-from litellm_bundle import localenv, postgres, processes, runtime
-from litellm_bundle.policies import Policies
-from litellm_bundle.yamlio import dump_yaml
+from litellm_bundle.runtime import localenv
+from litellm_bundle.runtime import postgres
+from litellm_bundle.runtime import processes
+from litellm_bundle.runtime import launch
+from litellm_bundle.policy.policies import Policies
+from litellm_bundle.core.yamlio import dump_yaml
 
 from tests.helpers import ROOT, checkout_tree
 from tests.integration.conftest import Stack, running_proxy
@@ -106,7 +109,7 @@ def database_config(staged: Path) -> None:
 def db_stack(tmp_path_factory: pytest.TempPathFactory, fake_provider: str, database: postgres.Postgres) -> Iterator[Stack]:
     secrets = {**localenv.local_secrets(fake_provider, None), "DATABASE_URL": database.url(), **postgres.prisma_env(TOOLS)}
     tree = checkout_tree()
-    staged = runtime.stage_files(tree, runtime.committed_files(tree, "dev"), tmp_path_factory.mktemp("db-proxy"), secrets, Policies(tree).env_ref, with_redis=False)
+    staged = launch.stage_files(tree, launch.committed_files(tree, "dev"), tmp_path_factory.mktemp("db-proxy"), secrets, Policies(tree).env_ref, with_redis=False)
     database_config(staged.config)
     with running_proxy(staged.config, secrets, fake_provider) as stack:
         yield stack

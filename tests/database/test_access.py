@@ -15,7 +15,7 @@ import httpx
 import openai
 import pytest
 
-from litellm_bundle import postgres
+from litellm_bundle.runtime import postgres
 
 from tests.helpers import ROOT
 from tests.integration.conftest import Stack

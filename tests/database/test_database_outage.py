@@ -9,7 +9,7 @@ import httpx
 import openai
 import pytest
 
-from litellm_bundle import postgres
+from litellm_bundle.runtime import postgres
 
 from tests.helpers import wait_for
 from tests.integration.conftest import Stack

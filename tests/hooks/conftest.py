@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 
 from gateway_hooks import settings
-from litellm_bundle.policies import Policies
-from litellm_bundle.schema_defaults import with_defaults
+from litellm_bundle.policy.policies import Policies
+from litellm_bundle.policy.schema_defaults import with_defaults
 
 from tests.helpers import checkout_tree
 

@@ -12,8 +12,10 @@ from typing import Any
 import httpx
 import pytest
 
-from litellm_bundle import localenv, processes, runtime
-from litellm_bundle.policies import Policies
+from litellm_bundle.runtime import localenv
+from litellm_bundle.runtime import processes
+from litellm_bundle.runtime import launch
+from litellm_bundle.policy.policies import Policies
 
 from tests.helpers import checkout_tree
 
@@ -48,20 +50,20 @@ class Stack:
 TREE = checkout_tree()
 
 
-def stage_dev(dest: Path, secrets: dict[str, str]) -> runtime.Staged:
+def stage_dev(dest: Path, secrets: dict[str, str]) -> launch.Staged:
     """The committed dev rendering staged for a local proxy with `secrets` (what `make up` runs)."""
-    return runtime.stage_files(TREE, runtime.committed_files(TREE, "dev"), dest, secrets, Policies(TREE).env_ref)
+    return launch.stage_files(TREE, launch.committed_files(TREE, "dev"), dest, secrets, Policies(TREE).env_ref)
 
 
 @contextlib.contextmanager
 def running_proxy(config: Path, secrets: dict[str, str], fake_provider: str, log_level: str = "WARNING") -> Iterator[Stack]:
     """The real proxy on a free port with `config`; stopped (whole process group) on exit."""
-    env = runtime.proxy_env({**secrets, "LITELLM_LOG": log_level})
+    env = launch.proxy_env({**secrets, "LITELLM_LOG": log_level})
     for name in ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "GEMINI_API_KEY"):
         env.pop(name, None)
     port = processes.free_port()
     log = config.parent / "proxy.log"
-    proc = runtime.start_proxy(config, port, env, log)
+    proc = launch.start_proxy(config, port, env, log)
     url = f"http://127.0.0.1:{port}"
     try:
         processes.wait_healthy(f"{url}/health/liveliness", 120, proc, log)

@@ -11,10 +11,11 @@ from typing import Any
 
 import pytest
 
-from litellm_bundle import boot_check, importer
-from litellm_bundle.generate import render_one
-from litellm_bundle.tree import BundleTree
-from litellm_bundle.yamlio import parse_yaml
+from litellm_bundle.runtime import boot_check
+from litellm_bundle.importer import convert
+from litellm_bundle.build.generate import render_one
+from litellm_bundle.core.tree import BundleTree
+from litellm_bundle.core.yamlio import parse_yaml
 
 from tests.helpers import ROOT, checkout_tree
 
@@ -34,9 +35,9 @@ def test_shipped_environment_boots(env: str, tmp_path: Path) -> None:
 
 
 def _rendered(tree: BundleTree, source: Path) -> tuple[dict[str, Any], str]:
-    imported = importer.import_config(tree, source, "dev")
+    imported = convert.import_config(tree, source, "dev")
     with tempfile.TemporaryDirectory() as tmp:
-        importer.write_files(Path(tmp) / "config", imported.files)
+        convert.write_files(Path(tmp) / "config", imported.files)
         files = render_one(BundleTree.at(tree.root, config_dir=Path(tmp) / "config"), "dev")
     doc, _ = parse_yaml(files["config.yaml"], str(source))
     assert doc is not None

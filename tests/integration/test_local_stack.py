@@ -16,7 +16,12 @@ import openai
 import psutil
 import pytest
 
-from litellm_bundle import alerts, local_prometheus, localenv, processes, stack
+from litellm_bundle.render import env_example
+from litellm_bundle.render import alerts
+from litellm_bundle.runtime import local_prometheus
+from litellm_bundle.runtime import localenv
+from litellm_bundle.runtime import processes
+from litellm_bundle.runtime import stack
 
 from tests.helpers import ROOT, checkout_tree
 
@@ -37,7 +42,7 @@ def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, 
     work.chmod(0o755)
     state, env_file = work / "run", work / ".env"
     ports = {name: processes.free_port() for name in ("PROXY_PORT", "FAKE_PROVIDER_PORT", "REDIS_PORT", "PROMETHEUS_PORT", "POSTGRES_PORT")}
-    example = (ROOT / localenv.ENV_EXAMPLE).read_text()
+    example = (ROOT / env_example.ENV_EXAMPLE).read_text()
     for name, port in ports.items():
         example = example.replace(f"\n{name}=", f"\n{name}={port}\n# was: {name}=", 1)
     env_file.write_text(example)

@@ -18,8 +18,16 @@ import psutil
 import pytest
 from ruamel.yaml import YAML
 
-from litellm_bundle import alerts, dashboards, k6, local_prometheus, localenv, processes, runtime
-from litellm_bundle.yamlio import dump_yaml
+from litellm_bundle.render import prometheus_config
+from litellm_bundle.render import proxy_args
+from litellm_bundle.render import alerts
+from litellm_bundle.checks import dashboards
+from litellm_bundle.runtime import k6
+from litellm_bundle.runtime import local_prometheus
+from litellm_bundle.runtime import localenv
+from litellm_bundle.runtime import processes
+from litellm_bundle.runtime import launch
+from litellm_bundle.core.yamlio import dump_yaml
 
 from ..helpers import wait_for
 from .conftest import TREE, Stack, stage_dev
@@ -64,7 +72,7 @@ def observed_profile(staged: Path) -> None:
 
 
 def prod_workers() -> dict[str, Any]:
-    proxy = runtime.committed_values(TREE, "prod")["proxy"]
+    proxy = launch.committed_values(TREE, "prod")["proxy"]
     assert proxy["workers"] == 2 and proxy["maxRequestsBeforeRestart"] > RECYCLE_AFTER
     return {"proxy": {**proxy, "maxRequestsBeforeRestart": RECYCLE_AFTER, "maxRequestsBeforeRestartJitter": RECYCLE_JITTER}}
 
@@ -77,10 +85,11 @@ def gateway(tmp_path_factory: pytest.TempPathFactory, fake_provider: str, redis_
     secrets = localenv.local_secrets(fake_provider, redis_server)
     staged = stage_dev(work / "runtime", secrets)
     observed_profile(staged.config)
-    options = runtime.proxy_options(prod_workers(), work / "multiprocess")
-    env = runtime.proxy_env({**secrets, **options.env})
+    (work / "multiprocess").mkdir(parents=True, exist_ok=True)
+    options = proxy_args.proxy_options(prod_workers(), work / "multiprocess")
+    env = launch.proxy_env({**secrets, **options.env})
     port, prom_port = processes.free_port(), processes.free_port()
-    proxy = runtime.start_proxy(staged.config, port, env, work / "proxy.log", workers=options.workers, extra_args=options.args)
+    proxy = launch.start_proxy(staged.config, port, env, work / "proxy.log", workers=options.workers, extra_args=options.args)
     prometheus = None
     try:
         processes.wait_healthy(f"http://127.0.0.1:{port}/health/liveliness", 120, proxy, work / "proxy.log")
@@ -210,7 +219,7 @@ def after_a_good_scrape(api: local_prometheus.PrometheusAPI) -> list[dict[str, A
 def test_prometheus_scrapes_the_proxy_with_the_bundles_rules(observed: Observed) -> None:
     targets = after_a_good_scrape(observed.api)
     assert [t["labels"]["job"] for t in targets] == [alerts.LOCAL_JOB]
-    assert targets[0]["scrapeUrl"].endswith(local_prometheus.METRICS_PATH) and targets[0]["health"] == "up"
+    assert targets[0]["scrapeUrl"].endswith(prometheus_config.METRICS_PATH) and targets[0]["health"] == "up"
     loaded = {r["name"] for r in observed.api.rules()}
     assert loaded == {a.name for a in alerts.load(TREE) if a.needs is None}
 
@@ -240,7 +249,7 @@ def test_a_query_naming_a_metric_that_does_not_exist_returns_nothing(observed: O
 def test_request_counters_sum_over_workers_to_the_requests_sent(observed: Observed) -> None:
     # every worker, current and recycled, left its samples in the per-instance directory
     assert len(writers(observed.multiprocess_dir)) > 2, "expected more writers than the two live workers"
-    text = httpx.get(f"{observed.stack.url}{local_prometheus.METRICS_PATH}", timeout=10).text
+    text = httpx.get(f"{observed.stack.url}{prometheus_config.METRICS_PATH}", timeout=10).text
     scraped = sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines() if line.startswith("litellm_proxy_total_requests_metric_total{"))
     assert scraped == observed.sent
     after_a_good_scrape(observed.api)

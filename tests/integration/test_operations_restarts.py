@@ -3,7 +3,7 @@ retries, no redispatch), replaced one at a time under k6 load the way a Deployme
 maxUnavailable 0: a new instance joins when its readiness passes; the old one leaves the rotation,
 keeps accepting for the preStop sleep, gets SIGTERM, finishes what is in flight (a stream included)
 and exits within the grace period. The timing comes from the same derivation as the chart's
-(litellm_bundle/shutdown.py), fed a short test profile. To keep the test short the three
+(litellm_bundle/model/shutdown.py), fed a short test profile. To keep the test short the three
 replacements start together with the old instances (a larger surge than the chart's 25%); each
 still joins only when ready, and the old ones leave one at a time."""
 
@@ -21,8 +21,14 @@ from pathlib import Path
 import httpx
 import pytest
 
-from litellm_bundle import k6, load_balancer, localenv, processes, runtime, shutdown
-from litellm_bundle.load_balancer import HAProxy, Server
+from litellm_bundle.render import proxy_args
+from litellm_bundle.runtime import k6
+from litellm_bundle.runtime import load_balancer
+from litellm_bundle.runtime import localenv
+from litellm_bundle.runtime import processes
+from litellm_bundle.runtime import launch
+from litellm_bundle.model import shutdown
+from litellm_bundle.runtime.load_balancer import HAProxy, Server
 
 from .conftest import TREE, stage_dev
 
@@ -30,7 +36,7 @@ pytestmark = pytest.mark.proxy
 
 # the test profile: the chart derives the same numbers from an environment's drain_seconds and timeouts
 TIMING = shutdown.timing(drain_seconds=1, stream_timeout=10, request_timeout=None)
-OPTIONS = runtime.proxy_options({"proxy": {"workers": 1, "maxStreamingDurationSeconds": 10}})
+OPTIONS = proxy_args.proxy_options({"proxy": {"workers": 1, "maxStreamingDurationSeconds": 10}})
 STREAM_DELAY_S = 3  # the in-flight stream's first token comes this long after the request
 LOAD_SECONDS = 24  # k6's fixed duration: the rollout (about 12 s, up to 18 s on a busy machine) must be over before it ends
 
@@ -76,8 +82,8 @@ class Fleet:
         self.config = stage_dev(work / "runtime", secrets).config
 
     def start(self, instance: Instance) -> None:
-        env = runtime.proxy_env({**self.secrets, **OPTIONS.env})
-        instance.proc = runtime.start_proxy(self.config, instance.port, env, self.work / f"{instance.name}.log", workers=OPTIONS.workers)
+        env = launch.proxy_env({**self.secrets, **OPTIONS.env})
+        instance.proc = launch.start_proxy(self.config, instance.port, env, self.work / f"{instance.name}.log", workers=OPTIONS.workers)
 
     def wait_ready(self, instance: Instance) -> None:
         processes.wait_healthy(f"http://127.0.0.1:{instance.port}/health/readiness", 120, instance.proc, self.work / f"{instance.name}.log")

@@ -12,7 +12,7 @@ import httpx
 import openai
 import pytest
 
-from litellm_bundle import localenv
+from litellm_bundle.runtime import localenv
 
 from .conftest import Stack, running_proxy, stage_dev
 

@@ -15,8 +15,9 @@ import openai
 import pytest
 from ruamel.yaml import YAML
 
-from litellm_bundle import localenv, runtime
-from litellm_bundle.yamlio import dump_yaml
+from litellm_bundle.runtime import localenv
+from litellm_bundle.runtime import launch
+from litellm_bundle.core.yamlio import dump_yaml
 
 from .conftest import Stack, running_proxy, stage_dev
 
@@ -129,8 +130,8 @@ def test_stream_cut_mid_way_gives_the_client_an_error_and_the_proxy_keeps_servin
 def test_health_stays_200_while_the_proxy_is_saturated(stack: Stack, tmp_path: Path) -> None:
     stack.clear()
     load = subprocess.Popen(
-        [runtime.bin_path("k6"), "run", "-q", str(Path(__file__).resolve().parents[2] / "scripts" / "load.js")],
-        env={**runtime.proxy_env(), "URL": stack.url, "KEY": stack.key, "MODEL": "backup", "RATE": "200", "DURATION": "15s",
+        [launch.bin_path("k6"), "run", "-q", str(Path(__file__).resolve().parents[2] / "scripts" / "load.js")],
+        env={**launch.proxy_env(), "URL": stack.url, "KEY": stack.key, "MODEL": "backup", "RATE": "200", "DURATION": "15s",
              "VUS": "100", "MAX_VUS": "100", "STREAM_RATIO": "0", "SUMMARY": str(tmp_path / "sat.json"), "P95_MS": "600000", "MAX_ERROR_RATE": "1"},
         cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )

@@ -12,8 +12,8 @@ import openai
 import pytest
 from ruamel.yaml import YAML
 
-from litellm_bundle import localenv
-from litellm_bundle.yamlio import dump_yaml
+from litellm_bundle.runtime import localenv
+from litellm_bundle.core.yamlio import dump_yaml
 
 from .conftest import Stack, running_proxy, stage_dev
 

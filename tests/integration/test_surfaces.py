@@ -10,7 +10,8 @@ import httpx
 import pytest
 from ruamel.yaml import YAML
 
-from litellm_bundle import boot_check, runtime
+from litellm_bundle.render import proxy_args
+from litellm_bundle.runtime import boot_check
 
 from tests.helpers import committed
 
@@ -20,7 +21,7 @@ pytestmark = pytest.mark.proxy
 
 
 def test_prods_switches_are_reported_against_a_proxy_that_serves_everything(dev_stack: Stack) -> None:
-    prod_surface = runtime.surface_env(YAML(typ="safe").load(committed("prod", "values.yaml"))["proxy"])
+    prod_surface = proxy_args.surface_env(YAML(typ="safe").load(committed("prod", "values.yaml"))["proxy"])
     prod_config = YAML(typ="safe").load(committed("prod", "config.yaml"))
     checked: list[str] = []
     failures = boot_check.surface_failures(dev_stack.url, dev_stack.key, prod_config, prod_surface, checked)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from litellm_bundle.generate import render_one
-from litellm_bundle.policies import Policies
-from litellm_bundle.tree import BundleTree
+from litellm_bundle.build.generate import render_one
+from litellm_bundle.policy.policies import Policies
+from litellm_bundle.core.tree import BundleTree
 
 from tests.helpers import committed
 

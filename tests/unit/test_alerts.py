@@ -13,9 +13,11 @@ from typing import Any
 import pytest
 from ruamel.yaml import YAML
 
-from litellm_bundle import alerts, kube, local_prometheus
-from litellm_bundle.tree import BundleTree
-from litellm_bundle.yamlio import dump_yaml
+from litellm_bundle.render import prometheus_config
+from litellm_bundle.render import alerts
+from litellm_bundle.external import kube
+from litellm_bundle.core.tree import BundleTree
+from litellm_bundle.core.yamlio import dump_yaml
 
 from tests.helpers import ROOT, committed
 
@@ -129,7 +131,7 @@ def _minutes(text: str) -> int:
 def test_compose_prometheus_loads_the_rules_and_grafana_the_chart_dashboards() -> None:
     compose = YAML(typ="safe").load((ROOT / "compose" / "compose.yaml").read_text())["services"]
     config = YAML(typ="safe").load((ROOT / "compose" / "prometheus.yml").read_text())
-    assert compose["prometheus"]["image"] == local_prometheus.IMAGE == f"prom/prometheus:v{local_prometheus.VERSION}"
+    assert compose["prometheus"]["image"] == prometheus_config.IMAGE == f"prom/prometheus:v{prometheus_config.VERSION}"
     assert "./alerts.yml:/etc/prometheus/alerts.yml:ro" in compose["prometheus"]["volumes"]
     assert config["rule_files"] == ["/etc/prometheus/alerts.yml"]
     job = config["scrape_configs"][0]
@@ -145,4 +147,4 @@ def test_the_native_prometheus_is_the_version_compose_runs() -> None:
     if binary is None:
         pytest.skip("prometheus is not installed (apt-get install prometheus)")
     version = subprocess.run([binary, "--version"], capture_output=True, text=True).stdout
-    assert version.startswith(f"prometheus, version {local_prometheus.VERSION}"), version
+    assert version.startswith(f"prometheus, version {prometheus_config.VERSION}"), version

@@ -1,9 +1,9 @@
-"""What the boot check (litellm_bundle/boot_check.py) concludes from a config and the proxy's
+"""What the boot check (litellm_bundle/runtime/boot_check.py) concludes from a config and the proxy's
 answers; the boots themselves are in tests/integration/test_boot_check.py."""
 
 from __future__ import annotations
 
-from litellm_bundle import boot_check
+from litellm_bundle.runtime import boot_check
 
 
 def test_placeholders_point_nowhere_and_fill_redis() -> None:

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from litellm_bundle import validate as validation
-from litellm_bundle.policies import Policies
-from litellm_bundle.problems import Problem
-from litellm_bundle.tree import BundleTree
+from litellm_bundle.checks import validate as validation
+from litellm_bundle.policy.policies import Policies
+from litellm_bundle.core.problems import Problem
+from litellm_bundle.core.tree import BundleTree
 
 
 @dataclass

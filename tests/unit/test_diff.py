@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from litellm_bundle.cli import main
-from litellm_bundle.diff import DiffError, default_ref, diff_generated, generate_at_ref
-from litellm_bundle.generate import generate
-from litellm_bundle.tree import BundleTree
+from litellm_bundle.cli.main import main
+from litellm_bundle.build.diff import DiffError, default_ref, diff_generated, generate_at_ref
+from litellm_bundle.build.generate import generate
+from litellm_bundle.core.tree import BundleTree
 
 from tests.helpers import ROOT
 
@@ -109,7 +109,7 @@ def hook(event, args):
     elif event == "os.rename" or event == "os.replace":
         opened.append([os.fspath(args[1]), "rename"])
 sys.addaudithook(hook)
-from litellm_bundle.cli import main
+from litellm_bundle.cli.main import main
 code = main(sys.argv[1:])
 record = json.dumps({"code": code, "opened": list(opened), "spawned": spawned})
 with open(os.environ["AUDIT_LOG"], "w") as out:

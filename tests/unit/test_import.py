@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from litellm_bundle import importer
-from litellm_bundle.cli import main
-from litellm_bundle.yamlio import parse_yaml
+from litellm_bundle.importer import convert
+from litellm_bundle.cli.main import main
+from litellm_bundle.core.yamlio import parse_yaml
 
 from tests.helpers import checkout_tree, validate_root, ROOT
 
@@ -135,6 +135,6 @@ def test_literal_secrets_found_by_the_detectors_anywhere(tmp_path: Path) -> None
     text = VALID.replace("      api_key: os.environ/OPENAI_API_KEY\n", f"      api_key: os.environ/OPENAI_API_KEY\n      extra_headers: {{X-Other-Key: {key}}}\n")
     source = tmp_path / "config.yaml"
     source.write_text(text)
-    imported = importer.import_config(checkout_tree(), source, "dev")
+    imported = convert.import_config(checkout_tree(), source, "dev")
     assert key not in "".join(imported.files.values())
     assert any("extra_headers" in where for where in imported.literal.values())

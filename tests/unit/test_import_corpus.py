@@ -11,10 +11,11 @@ from typing import Any
 
 import pytest
 
-from litellm_bundle import importer, roundtrip
-from litellm_bundle.generate import render_one
-from litellm_bundle.tree import BundleTree
-from litellm_bundle.yamlio import parse_yaml
+from litellm_bundle.importer import convert
+from litellm_bundle.importer import roundtrip
+from litellm_bundle.build.generate import render_one
+from litellm_bundle.core.tree import BundleTree
+from litellm_bundle.core.yamlio import parse_yaml
 
 from tests.helpers import ROOT, checkout_tree, validate_root
 
@@ -40,9 +41,9 @@ def test_the_corpus_covers_the_features() -> None:
 @pytest.mark.parametrize("source", CORPUS, ids=lambda p: p.stem)
 def test_imports_validates_renders_and_round_trips(source: Path, tmp_path: Path) -> None:
     tree = checkout_tree()
-    imported = importer.import_config(tree, source, "dev")
+    imported = convert.import_config(tree, source, "dev")
     config_dir = tmp_path / "config"
-    importer.write_files(config_dir, imported.files)
+    convert.write_files(config_dir, imported.files)
     _, problems = validate_root(config_dir=config_dir)
     assert not problems, "\n".join(map(str, problems))
     rendered = _data(render_one(BundleTree.at(tree.root, config_dir=config_dir), "dev")["config.yaml"])
@@ -99,8 +100,8 @@ def test_typo_is_rejected_with_its_line(source: Path, tmp_path: Path) -> None:
     text, line, key = _typo(source.read_text())
     broken = tmp_path / source.name
     broken.write_text(text)
-    with pytest.raises(importer.ImportFailed) as failed:
-        importer.import_config(checkout_tree(), broken, "dev")
+    with pytest.raises(convert.ImportFailed) as failed:
+        convert.import_config(checkout_tree(), broken, "dev")
     assert any(p.location.line == line and f"did you mean '{key}'" in p.message for p in failed.value.problems), "\n".join(map(str, failed.value.problems))
 
 
@@ -112,8 +113,8 @@ def test_interpolation_is_rejected_with_its_line(source: Path, tmp_path: Path) -
     line = text[: match.start()].count("\n") + 1
     broken = tmp_path / source.name
     broken.write_text(text[: match.start()] + "${" + match.group(1) + "}" + text[match.end():])
-    with pytest.raises(importer.ImportFailed) as failed:
-        importer.import_config(checkout_tree(), broken, "dev")
+    with pytest.raises(convert.ImportFailed) as failed:
+        convert.import_config(checkout_tree(), broken, "dev")
     assert [p.location.line for p in failed.value.problems] == [line]
     assert "is not expanded by LiteLLM" in failed.value.problems[0].message and f"os.environ/{match.group(1)}" in failed.value.problems[0].message
 
@@ -122,5 +123,5 @@ def test_import_of_the_corpus_writes_nothing_in_place(tmp_path: Path) -> None:
     """Importing reads the config only: the corpus and the checkout stay as they are."""
     before = {p: p.read_bytes() for p in CORPUS}
     with tempfile.TemporaryDirectory() as tmp:
-        importer.write(Path(tmp) / "out", importer.import_config(checkout_tree(), CORPUS[0], "dev"))
+        convert.write(Path(tmp) / "out", convert.import_config(checkout_tree(), CORPUS[0], "dev"))
     assert before == {p: p.read_bytes() for p in CORPUS}

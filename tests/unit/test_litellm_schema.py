@@ -10,17 +10,17 @@ from pathlib import Path
 
 import pytest
 
-from litellm_bundle import litellm_schema
-from litellm_bundle.litellm_checks import sensitive
-from litellm_bundle.policies import Policies, PolicyError
-from litellm_bundle.tree import BundleTree
+from litellm_bundle.surface import generator
+from litellm_bundle.checks.litellm_settings import sensitive
+from litellm_bundle.policy.policies import Policies, PolicyError
+from litellm_bundle.core.tree import BundleTree
 
 from tests.helpers import ROOT, checkout_tree, copy_tree
 
 
 @pytest.fixture(scope="module")
 def generated() -> dict[str, str]:
-    return litellm_schema.generate(checkout_tree())
+    return generator.generate(checkout_tree())
 
 
 def _schema(name: str) -> dict:
@@ -32,7 +32,7 @@ def test_installed_litellm_is_the_pinned_one() -> None:
 
 
 def test_committed_schemas_are_fresh_for_the_pinned_version(generated: dict[str, str]) -> None:
-    stale = litellm_schema.stale(checkout_tree(), generated)
+    stale = generator.stale(checkout_tree(), generated)
     assert not stale, f"policies/litellm/{checkout_tree().pinned_version()}/ is stale ({', '.join(stale)}): run `make litellm-schema` and commit"
 
 
@@ -42,13 +42,13 @@ def test_a_stale_file_is_found(tmp_path: Path, generated: dict[str, str]) -> Non
     target = tree.litellm_schemas_dir / "router_settings.schema.json"
     target.write_text(target.read_text().replace('"model_group_alias"', '"model_group_aliases"'))
     (tree.litellm_schemas_dir / "old.schema.json").write_text("{}")
-    assert litellm_schema.stale(tree, generated) == ["old.schema.json", "router_settings.schema.json"]
+    assert generator.stale(tree, generated) == ["old.schema.json", "router_settings.schema.json"]
 
 
 def test_a_version_bump_without_schemas_is_a_warning(tmp_path: Path) -> None:
     """After a bump the sources are still checked (against the newest committed surface), and
     validate --strict fails until `make litellm-schema` has run."""
-    from litellm_bundle import validate as validation
+    from litellm_bundle.checks import validate as validation
 
     root = copy_tree(tmp_path / "bundle")
     (root / "LITELLM_VERSION").write_text("1.999.0\n")
@@ -121,8 +121,8 @@ def test_no_schema_default_leaks_into_the_sources() -> None:
 def test_the_command_writes_and_checks(tmp_path: Path, generated: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
     root = copy_tree(tmp_path / "bundle")
     shutil.rmtree(BundleTree.at(root).litellm_schemas_dir)
-    monkeypatch.setattr(litellm_schema, "generate", lambda tree: generated)  # generated once, by the fixture
-    assert litellm_schema.main(["--root", str(root), "--check"]) == 1
-    assert litellm_schema.main(["--root", str(root)]) == 0
-    assert litellm_schema.main(["--root", str(root), "--check"]) == 0
+    monkeypatch.setattr(generator, "generate", lambda tree: generated)  # generated once, by the fixture
+    assert generator.main(["--root", str(root), "--check"]) == 1
+    assert generator.main(["--root", str(root)]) == 0
+    assert generator.main(["--root", str(root), "--check"]) == 0
     assert sorted(p.name for p in BundleTree.at(root).litellm_schemas_dir.iterdir()) == sorted(generated)

@@ -7,11 +7,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from litellm_bundle import validate as validation
-from litellm_bundle.configset import effective_config
-from litellm_bundle.policies import Policies
-from litellm_bundle.render import litellm_config
-from litellm_bundle.tree import BundleTree
+from litellm_bundle.checks import validate as validation
+from litellm_bundle.model.effective import effective_config
+from litellm_bundle.policy.policies import Policies
+from litellm_bundle.render.environment import litellm_config
+from litellm_bundle.core.tree import BundleTree
 
 from tests.helpers import ROOT
 
@@ -147,5 +147,5 @@ def test_shipped_sources_have_the_litellm_settings_as_data() -> None:
     """drop_params and json_logs are config/litellm.yaml's, not the renderer's: an imported config renders without them."""
     text = (ROOT / "config" / "litellm.yaml").read_text()
     assert "drop_params: true" in text and "json_logs: true" in text
-    source = (ROOT / "litellm_bundle" / "render.py").read_text()
+    source = (ROOT / "litellm_bundle" / "render" / "environment.py").read_text()
     assert '"drop_params"' not in source and '"json_logs"' not in source

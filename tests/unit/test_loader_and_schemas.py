@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from litellm_bundle import schemas
-from litellm_bundle.configset import effective_config, load_config_set
-from litellm_bundle.policies import Policies
-from litellm_bundle.tree import BundleTree
-from litellm_bundle.yamlio import dump_yaml, load_yaml
+from litellm_bundle.policy import schemas
+from litellm_bundle.model.configset import load_config_set
+from litellm_bundle.model.effective import effective_config
+from litellm_bundle.policy.policies import Policies
+from litellm_bundle.core.tree import BundleTree
+from litellm_bundle.core.yamlio import dump_yaml, load_yaml
 
 from tests.helpers import ROOT
 
@@ -65,7 +66,7 @@ def test_unknown_key_suggests_the_closest_allowed_key(checkout_policies: Policie
 
 
 def paths_loc(path: tuple) -> "Location":  # noqa: F821 - small locator for schema-only checks
-    from litellm_bundle.problems import Location
+    from litellm_bundle.core.problems import Location
 
     return Location("mem.yaml", len(path) + 1, 1)
 

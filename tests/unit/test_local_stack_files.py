@@ -9,8 +9,9 @@ from pathlib import Path
 from jsonschema import Draft7Validator
 from ruamel.yaml import YAML
 
-from litellm_bundle import localenv, runtime
-from litellm_bundle.policies import Policies
+from litellm_bundle.runtime import localenv
+from litellm_bundle.runtime import launch
+from litellm_bundle.policy.policies import Policies
 
 from tests.helpers import ROOT, checkout_tree, committed
 
@@ -119,10 +120,10 @@ def test_user_values_survive_and_missing_generated_names_are_added(tmp_path: Pat
 def test_localize_drops_unset_deployments_and_redis(checkout_policies: Policies) -> None:
     config = YAML(typ="safe").load(committed("dev", "config.yaml"))
     environ = {"FAKE_PROVIDER_API_BASE": "http://x/v1", "FAKE_PROVIDER_API_KEY": "k", "REDIS_HOST": "h", "REDIS_PORT": "1"}
-    local, notes = runtime.localize(config, environ, False, checkout_policies.env_ref)
+    local, notes = launch.localize(config, environ, False, checkout_policies.env_ref)
     assert {e["model_info"]["id"] for e in local["model_list"]} == {"gpt-4o-fake", "gpt-4o-mini-fake", "claude-sonnet-fake", "long-context-fake", "text-embedding-fake"}
     assert not any(k.startswith("redis_") for k in local["router_settings"])
     assert any("OPENAI_API_KEY not set" in n for n in notes)
-    with_keys, _ = runtime.localize(config, {**environ, "OPENAI_API_KEY": "sk-x", "ANTHROPIC_API_KEY": "a"}, True, checkout_policies.env_ref)
+    with_keys, _ = launch.localize(config, {**environ, "OPENAI_API_KEY": "sk-x", "ANTHROPIC_API_KEY": "a"}, True, checkout_policies.env_ref)
     assert len(with_keys["model_list"]) == len(config["model_list"])
     assert with_keys["router_settings"]["redis_host"] == "os.environ/REDIS_HOST"

@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 from ruamel.yaml import YAML
 
-from litellm_bundle.cli import main
-from litellm_bundle.generate import AREAS, Generated, generate
-from litellm_bundle.output import read_area, stale, write_areas
-from litellm_bundle.policies import Policies
-from litellm_bundle.tree import BundleTree
+from litellm_bundle.cli.main import main
+from litellm_bundle.build.generate import AREAS, Generated, generate
+from litellm_bundle.build.output import read_area, stale, write_areas
+from litellm_bundle.policy.policies import Policies
+from litellm_bundle.core.tree import BundleTree
 
 from tests.helpers import ROOT
 

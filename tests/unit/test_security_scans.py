@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from litellm_bundle import scan
-from litellm_bundle.tree import BundleTree
+from litellm_bundle.external import scan
+from litellm_bundle.core.tree import BundleTree
 
 from tests.helpers import ROOT, copy_tree
 

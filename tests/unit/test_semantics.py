@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from litellm_bundle.semantics import find_cycle
+from litellm_bundle.checks.references import find_cycle
 from tests.helpers import validate_root as validate
 
 

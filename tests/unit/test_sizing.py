@@ -1,4 +1,4 @@
-"""litellm_bundle/sizing.py: workers, CPU and the HPA target from one declared per-pod throughput,
+"""litellm_bundle/model/sizing.py: workers, CPU and the HPA target from one declared per-pod throughput,
 rendered into values.yaml, and a conflicting explicit value reported where it is written."""
 
 from __future__ import annotations
@@ -10,11 +10,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 from ruamel.yaml import YAML
 
-from litellm_bundle import sizing
-from litellm_bundle import validate as validation
-from litellm_bundle.generate import render_one
-from litellm_bundle.policies import Policies
-from litellm_bundle.tree import BundleTree
+from litellm_bundle.model import sizing
+from litellm_bundle.checks import validate as validation
+from litellm_bundle.build.generate import render_one
+from litellm_bundle.policy.policies import Policies
+from litellm_bundle.core.tree import BundleTree
 
 from tests.helpers import ROOT
 

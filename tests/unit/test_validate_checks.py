@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from litellm_bundle import validate as validation
-from litellm_bundle.hooks_index import HooksIndex
-from litellm_bundle.policies import Policies
-from litellm_bundle.problems import CHECKS, LOAD, SCHEMA, Location, Problem, names, settle, whole
-from litellm_bundle.runnable import covers
-from litellm_bundle.tree import BundleTree
-from litellm_bundle.yamlio import parse_yaml
+from litellm_bundle.checks import validate as validation
+from litellm_bundle.checks.hooks_index import HooksIndex
+from litellm_bundle.policy.policies import Policies
+from litellm_bundle.core.problems import CHECKS, LOAD, SCHEMA, Location, Problem, names, settle, whole
+from litellm_bundle.checks.runnable import covers
+from litellm_bundle.core.tree import BundleTree
+from litellm_bundle.core.yamlio import parse_yaml
 
 from tests.helpers import ROOT
 

@@ -11,11 +11,11 @@ import subprocess
 import sys
 from pathlib import Path
 
-from litellm_bundle import report
-from litellm_bundle import validate as validation
-from litellm_bundle.policies import Policies
-from litellm_bundle.problems import Location, Problem
-from litellm_bundle.tree import BundleTree
+from litellm_bundle.cli import report
+from litellm_bundle.checks import validate as validation
+from litellm_bundle.policy.policies import Policies
+from litellm_bundle.core.problems import Location, Problem
+from litellm_bundle.core.tree import BundleTree
 
 from tests.helpers import ROOT
 

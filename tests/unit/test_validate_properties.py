@@ -19,12 +19,12 @@ from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 from ruamel.yaml import YAML
 
-from litellm_bundle import cli
-from litellm_bundle import validate as validation
-from litellm_bundle.policies import Policies
-from litellm_bundle.render import render_environment
-from litellm_bundle.tree import BundleTree
-from litellm_bundle.yamlio import dump_yaml
+from litellm_bundle.cli import main
+from litellm_bundle.checks import validate as validation
+from litellm_bundle.policy.policies import Policies
+from litellm_bundle.render.environment import render_environment
+from litellm_bundle.core.tree import BundleTree
+from litellm_bundle.core.yamlio import dump_yaml
 
 from tests.helpers import ROOT
 
@@ -139,7 +139,7 @@ def mutated_config(config: Path, name: str, content: bytes) -> Iterator[Path]:
 def run_cli(*args: str) -> tuple[int, str, str]:
     out, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = cli.main(["--root", str(ROOT), *args])
+        code = main.main(["--root", str(ROOT), *args])
     return code, out.getvalue(), err.getvalue()
 
 

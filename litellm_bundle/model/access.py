@@ -1,0 +1,86 @@
+"""Access as code: the teams and virtual keys of config/access.yaml as one environment has them (items
+of other environments left out, overrides applied), and which key the ServiceMonitor sends."""
+
+from __future__ import annotations
+
+import copy
+import re
+from typing import Any
+
+from litellm_bundle.core.yamlio import YamlDocument
+from litellm_bundle.model.configset import ConfigSet, Origin, as_map
+
+KINDS = ("teams", "keys")
+LIMITS = ("max_budget", "budget_duration", "rpm_limit", "tpm_limit")
+
+
+def _raw_overrides(doc: YamlDocument | None, env: str) -> dict[str, Any]:
+    """The overrides an environment declares, as written (the schema's defaults would null out limits)."""
+    data = doc.data if doc is not None and isinstance(doc.data, dict) else {}
+    overrides = data.get("overrides")
+    found = overrides.get(env) if isinstance(overrides, dict) else None
+    return found if isinstance(found, dict) else {}
+
+
+def effective_access(cs: ConfigSet, env: str) -> tuple[dict[str, Any], list[Origin]]:
+    """{teams, keys} of `env` (items of other environments left out, overrides applied, a key's models
+    defaulting to its team's) and where each part came from."""
+    doc = cs.docs.get("access")
+    source = cs.data("access")
+    overrides = _raw_overrides(doc, env)
+    found: dict[str, dict[str, Any]] = {"teams": {}, "keys": {}}
+    origins: list[Origin] = []
+    for kind in KINDS:
+        for alias, item in as_map(source.get(kind)).items():
+            if not isinstance(item, dict) or env not in (item.get("environments") or [env]):
+                continue
+            merged = {**copy.deepcopy(item), **as_map(as_map(overrides.get(kind)).get(alias))}
+            found[kind][alias] = merged
+            if doc is not None:
+                origins.append(Origin(("access", kind, alias), doc, (kind, alias)))
+                for field in as_map(as_map(overrides.get(kind)).get(alias)):
+                    origins.append(Origin(("access", kind, alias, field), doc, ("overrides", env, kind, alias, field)))
+    for key in found["keys"].values():
+        team = found["teams"].get(key.get("team")) if isinstance(key.get("team"), str) else None
+        key.setdefault("models", (team or {}).get("models"))
+    return found, origins
+
+
+def strings(value: Any) -> list[str]:
+    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
+
+
+def number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def declared(access: dict[str, Any] | None) -> bool:
+    """Teams or keys are declared for the environment (`access`: its effective access)."""
+    access = access or {}
+    return bool(access.get("teams") or access.get("keys"))
+
+
+METRICS_ROUTES = ("/metrics", "/metrics/")
+
+
+def metrics_scraper(access: Any, env_ref: re.Pattern[str]) -> tuple[str, str] | None:
+    """(alias, reference name) of the key the ServiceMonitor sends: one limited to /metrics whose value
+    comes from a declared secret reference, or None."""
+    keys = access.get("keys") if isinstance(access, dict) else None
+    for alias, key in sorted(keys.items()) if isinstance(keys, dict) else []:
+        if not isinstance(key, dict):
+            continue
+        routes = strings(key.get("allowed_routes"))
+        match = env_ref.match(key["value"]) if isinstance(key.get("value"), str) else None
+        if routes and set(routes) <= set(METRICS_ROUTES) and match:
+            return str(alias), match.group(1)
+    return None
+
+
+def scrapes_with_a_key(env: dict[str, Any]) -> bool:
+    """A ServiceMonitor scrapes /metrics/ while the proxy requires a key there (the schema's default is
+    true; a tree whose schema predates the switch, a git ref for `diff`, rendered /metrics/ open)."""
+    kube = env.get("kubernetes") if isinstance(env, dict) else None
+    return isinstance(kube, dict) and bool(env.get("prometheus") and kube.get("service_monitor") and env.get("require_auth_for_metrics_endpoint", False))
+
+

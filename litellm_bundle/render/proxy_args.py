@@ -1,0 +1,52 @@
+"""A rendered values.yaml's `proxy` section as the chart's Deployment turns it into the proxy's
+arguments and environment (templates/deployment.yaml; tests/chart/test_exposure.py holds the two equal):
+for native runs of the same values, the boot check and Compose."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+
+@dataclass
+class ProxyOptions:
+    """What the chart's Deployment passes to the proxy besides config.yaml, for a native run of the same values."""
+
+    workers: int
+    args: list[str]
+    env: dict[str, str]
+
+
+def proxy_options(values: Mapping[str, Any], multiprocess_dir: Path | None = None) -> ProxyOptions:
+    """Workers, worker recycling and the stream limit of a rendered values.yaml's `proxy` section, as the
+    chart's templates/deployment.yaml turns them into arguments and environment; with several workers the
+    per-instance metrics directory (the chart's emptyDir) is `multiprocess_dir`."""
+    proxy = values["proxy"]
+    args: list[str] = []
+    if proxy.get("maxRequestsBeforeRestart"):
+        args += ["--max_requests_before_restart", str(proxy["maxRequestsBeforeRestart"])]
+        if proxy.get("maxRequestsBeforeRestartJitter"):
+            args += ["--max_requests_before_restart_jitter", str(proxy["maxRequestsBeforeRestartJitter"])]
+    env: dict[str, str] = {}
+    if proxy.get("maxStreamingDurationSeconds"):
+        env["LITELLM_MAX_STREAMING_DURATION_SECONDS"] = str(proxy["maxStreamingDurationSeconds"])
+    if proxy["workers"] > 1 and multiprocess_dir is not None:
+        env["PROMETHEUS_MULTIPROC_DIR"] = str(multiprocess_dir)
+    env.update(surface_env(proxy))
+    return ProxyOptions(int(proxy["workers"]), args, env)
+
+
+def surface_env(proxy: Mapping[str, Any]) -> dict[str, str]:
+    """The admin UI, API docs and CORS switches of a values.yaml `proxy` section as the chart's Deployment
+    sets them (LiteLLM reads NO_DOCS, NO_REDOC, NO_OPENAPI and LITELLM_CORS_ORIGINS; the hooks' admin_guard
+    DISABLE_ADMIN_UI). A local run leaves the admin UI off unless the values turn it on."""
+    env = {"DISABLE_ADMIN_UI": "False" if proxy.get("adminUI") else "True"}
+    if proxy.get("apiDocs") is False:
+        env.update({"NO_DOCS": "True", "NO_REDOC": "True", "NO_OPENAPI": "True"})
+    if proxy.get("corsOrigins"):
+        env["LITELLM_CORS_ORIGINS"] = ",".join(proxy["corsOrigins"])
+    return env
+
+

@@ -1,0 +1,123 @@
+"""Assemble and start a native runtime: rendered config + hooks module side by side, the real proxy,
+the fake provider and a throwaway Redis."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ruamel.yaml import YAML
+
+from litellm_bundle.runtime import processes
+from litellm_bundle.core.tree import BundleTree
+from litellm_bundle.core.yamlio import dump_yaml
+
+# the files the image mounts at /etc/litellm besides the hooks package
+RUNTIME_FILES = ("config.yaml", "hooks.json")
+
+
+@dataclass
+class Staged:
+    config: Path
+    notes: list[str]
+
+
+# general_settings that only mean something with a database (left out of local runs without one)
+DATABASE_SETTINGS = ("database_url", "database_connection_pool_limit", "proxy_batch_write_at", "store_model_in_db")
+
+
+def localize(config: dict[str, Any], environ: Mapping[str, str], with_redis: bool, env_ref: re.Pattern[str]) -> tuple[dict[str, Any], list[str]]:
+    """Adapt a rendered config to a local machine: drop deployments whose references are unset
+    (e.g. real provider keys not in .env), the database when its URL is unset and, without a Redis
+    server, the Redis settings."""
+    notes = []
+    kept = []
+    for entry in config.get("model_list", []):
+        refs = {m.group(1) for value in entry["litellm_params"].values() if isinstance(value, str) and (m := env_ref.match(value))}
+        missing = sorted(name for name in refs if not environ.get(name))
+        if missing:
+            notes.append(f"skipping deployment {entry['model_info']['id']} of {entry['model_name']}: {', '.join(missing)} not set")
+        else:
+            kept.append(entry)
+    config = {**config, "model_list": kept}
+    general = config.get("general_settings") or {}
+    url = env_ref.match(str(general.get("database_url", "")))
+    if url and not environ.get(url.group(1)):
+        notes.append(f"no database ({url.group(1)} not set): virtual keys, teams and spend tracking are off")
+        config = {**config, "general_settings": {k: v for k, v in general.items() if k not in DATABASE_SETTINGS}}
+    if not with_redis:
+        router = {k: v for k, v in config.get("router_settings", {}).items() if not k.startswith("redis_")}
+        settings = {k: v for k, v in config.get("litellm_settings", {}).items() if k not in ("cache", "cache_params")}
+        if router != config.get("router_settings") or settings != config.get("litellm_settings"):
+            notes.append("no Redis: router state (rpm/tpm, cooldowns) and cache stay in this process")
+        config = {**config, "router_settings": router, "litellm_settings": settings}
+    return config, notes
+
+
+def stage_files(tree: BundleTree, files: Mapping[str, str], dest: Path, environ: Mapping[str, str], env_ref: re.Pattern[str], with_redis: bool = True) -> Staged:
+    """dest/config.yaml, dest/hooks.json and dest/gateway_hooks/ (the layout the image mounts at
+    /etc/litellm) from one environment's rendered files (name -> text)."""
+    dest.mkdir(parents=True, exist_ok=True)
+    config, notes = localize(YAML(typ="safe").load(files["config.yaml"]), environ, with_redis, env_ref)
+    (dest / "config.yaml").write_text("# Staged for a local run from a rendered config.yaml\n" + dump_yaml(config), encoding="utf-8")
+    (dest / "hooks.json").write_text(files["hooks.json"], encoding="utf-8")
+    target = dest / "gateway_hooks"
+    if target.exists():
+        shutil.rmtree(target)
+    shutil.copytree(tree.hooks_package, target, ignore=shutil.ignore_patterns("__pycache__"))
+    return Staged(dest / "config.yaml", notes)
+
+
+def committed_files(tree: BundleTree, env: str) -> dict[str, str]:
+    """One environment's rendered files as committed under <out>/rendered/<env>/."""
+    return {name: (tree.out_dir / "rendered" / env / name).read_text(encoding="utf-8") for name in RUNTIME_FILES}
+
+
+def committed_values(tree: BundleTree, env: str) -> dict[str, Any]:
+    """One environment's rendered Helm values as committed under <out>/rendered/<env>/values.yaml."""
+    return dict(YAML(typ="safe").load((tree.out_dir / "rendered" / env / "values.yaml").read_text(encoding="utf-8")))
+
+
+def bin_path(name: str) -> str:
+    """A console script of this interpreter's environment (the .venv), else the name for PATH lookup."""
+    candidate = Path(sys.executable).parent / name
+    return str(candidate) if candidate.exists() else name
+
+
+def proxy_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update({
+        "LITELLM_LOCAL_MODEL_COST_MAP": "True",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "LITELLM_LOG": env.get("LITELLM_LOG", "WARNING"),
+        "DISABLE_ADMIN_UI": "True",
+    })
+    env.update(extra or {})
+    return env
+
+
+def start_proxy(config: Path, port: int, env: dict[str, str], log: Path, workers: int = 1, extra_args: Sequence[str] = (),
+                binary: str | None = None) -> subprocess.Popen[bytes]:
+    """`binary`: another environment's `litellm` (e.g. the image's Python for `make bench`), else this one's."""
+    cmd = [binary or bin_path("litellm"), "--config", str(config), "--host", "127.0.0.1", "--port", str(port), "--num_workers", str(workers), *extra_args]
+    return processes.spawn(cmd, log, env=env)
+
+
+def start_fake_provider(tree: BundleTree, port: int, log: Path, *args: str) -> subprocess.Popen[bytes]:
+    return processes.spawn([sys.executable, str(tree.fake_provider), "--port", str(port), *args], log)
+
+
+def start_redis(port: int, log: Path) -> subprocess.Popen[bytes] | None:
+    """A throwaway redis-server on loopback (no persistence), or None when redis-server is not installed."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        return None
+    cmd = [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--protected-mode", "yes"]
+    return processes.spawn(cmd, log)
