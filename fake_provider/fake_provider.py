@@ -81,7 +81,9 @@ def _prompt_text(body: dict[str, Any]) -> str:
 
 def _error(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
     kind = {429: "rate_limit_error", 400: "invalid_request_error"}.get(status, "server_error")
-    return JSONResponse({"error": {"message": message, "type": kind, "code": str(status)}}, status_code=status, headers=headers)
+    return JSONResponse(
+        {"error": {"message": message, "type": kind, "code": str(status)}}, status_code=status, headers=headers
+    )
 
 
 def create_app(state: State) -> Starlette:
@@ -100,7 +102,15 @@ def create_app(state: State) -> Starlette:
         model = str(body.get("model", ""))
         state.counts[model] = state.counts.get(model, 0) + 1
         if state.record:
-            state.requests.append({"kind": kind, "model": model, "body": body, "headers": {k: v for k, v in request.headers.items() if k.lower() != "authorization"}, "ts": time.time()})
+            state.requests.append(
+                {
+                    "kind": kind,
+                    "model": model,
+                    "body": body,
+                    "headers": {k: v for k, v in request.headers.items() if k.lower() != "authorization"},
+                    "ts": time.time(),
+                }
+            )
         fault = state.fault_for(model, request.headers.get("x-fake-fault"))
         if state.latency_s:
             await asyncio.sleep(state.latency_s)
@@ -121,18 +131,29 @@ def create_app(state: State) -> Starlette:
         prompt_tokens = _tokens(_prompt_text(body))
         text = f"Fake answer from {model}."
         completion_tokens = _tokens(text)
-        usage = {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens, "total_tokens": prompt_tokens + completion_tokens}
+        usage = {
+            "prompt_tokens": prompt_tokens,
+            "completion_tokens": completion_tokens,
+            "total_tokens": prompt_tokens + completion_tokens,
+        }
         created = int(time.time())
         ident = f"chatcmpl-{uuid.uuid4().hex[:24]}"
         first_delay = float((fault or {}).get("first_token_delay_s", 0))
         if not body.get("stream"):
             if first_delay:
                 await asyncio.sleep(first_delay)
-            return JSONResponse({
-                "id": ident, "object": "chat.completion", "created": created, "model": model,
-                "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}],
-                "usage": usage,
-            })
+            return JSONResponse(
+                {
+                    "id": ident,
+                    "object": "chat.completion",
+                    "created": created,
+                    "model": model,
+                    "choices": [
+                        {"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}
+                    ],
+                    "usage": usage,
+                }
+            )
         cut_after = (fault or {}).get("cut_after_chunks")
 
         async def events() -> Any:
@@ -140,8 +161,19 @@ def create_app(state: State) -> Starlette:
                 await asyncio.sleep(first_delay)
             words = text.split(" ")
             base = {"id": ident, "object": "chat.completion.chunk", "created": created, "model": model}
-            chunks = [{**base, "choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}, "finish_reason": None}]}]
-            chunks += [{**base, "choices": [{"index": 0, "delta": {"content": (w if i == 0 else " " + w)}, "finish_reason": None}]} for i, w in enumerate(words)]
+            chunks = [
+                {
+                    **base,
+                    "choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}, "finish_reason": None}],
+                }
+            ]
+            chunks += [
+                {
+                    **base,
+                    "choices": [{"index": 0, "delta": {"content": (w if i == 0 else " " + w)}, "finish_reason": None}],
+                }
+                for i, w in enumerate(words)
+            ]
             chunks.append({**base, "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})
             chunks.append({**base, "choices": [], "usage": usage})
             for sent, chunk in enumerate(chunks):
@@ -161,13 +193,24 @@ def create_app(state: State) -> Starlette:
         data = []
         for index, item in enumerate(items):
             digest = hashlib.sha256(str(item).encode()).digest()
-            data.append({"object": "embedding", "index": index, "embedding": [round(b / 255.0, 6) for b in digest[:16]]})
+            data.append(
+                {"object": "embedding", "index": index, "embedding": [round(b / 255.0, 6) for b in digest[:16]]}
+            )
         tokens = sum(_tokens(str(i)) for i in items)
-        return JSONResponse({"object": "list", "data": data, "model": body.get("model"), "usage": {"prompt_tokens": tokens, "total_tokens": tokens}})
+        return JSONResponse(
+            {
+                "object": "list",
+                "data": data,
+                "model": body.get("model"),
+                "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
+            }
+        )
 
     async def models(request: Request) -> Response:
         names = sorted({"fake-gpt-4o", "fake-gpt-4o-mini", "fake-claude-sonnet", "fake-long-context", "fake-embedding"})
-        return JSONResponse({"object": "list", "data": [{"id": n, "object": "model", "created": 0, "owned_by": "fake"} for n in names]})
+        return JSONResponse(
+            {"object": "list", "data": [{"id": n, "object": "model", "created": 0, "owned_by": "fake"} for n in names]}
+        )
 
     async def health(request: Request) -> Response:
         return JSONResponse({"status": "ok"})
@@ -208,7 +251,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description="OpenAI-compatible fake provider")
     parser.add_argument("--host", default=os.environ.get("FAKE_PROVIDER_HOST", "127.0.0.1"))
     parser.add_argument("--port", type=int, default=int(os.environ.get("FAKE_PROVIDER_PORT", "8090")))
-    parser.add_argument("--latency-ms", type=float, default=float(os.environ.get("FAKE_PROVIDER_LATENCY_MS", "0")), help="added to every answer")
+    parser.add_argument(
+        "--latency-ms",
+        type=float,
+        default=float(os.environ.get("FAKE_PROVIDER_LATENCY_MS", "0")),
+        help="added to every answer",
+    )
     parser.add_argument("--faults", default=os.environ.get("FAKE_PROVIDER_FAULTS", ""), help="JSON: model -> fault")
     parser.add_argument("--no-record", action="store_true", help="do not keep received requests (benchmarks)")
     args = parser.parse_args()

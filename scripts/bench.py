@@ -44,19 +44,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import bench_profile
 from ruamel.yaml import YAML
 
-import bench_profile
-from litellm_bundle.render import env_example
-from litellm_bundle.checks import dashboards
-from litellm_bundle.runtime import localenv
-from litellm_bundle.runtime import processes
-from litellm_bundle.runtime import launch
-from litellm_bundle.model import sizing
 from litellm_bundle.build.generate import render_one
-from litellm_bundle.policy.policies import Policies
+from litellm_bundle.checks import dashboards
 from litellm_bundle.core.tree import BundleTree, find_root
 from litellm_bundle.core.yamlio import dump_yaml
+from litellm_bundle.model import sizing
+from litellm_bundle.policy.policies import Policies
+from litellm_bundle.render import env_example
+from litellm_bundle.runtime import launch, localenv, processes
 
 ROOT = find_root(Path(__file__).resolve().parent)
 TREE = BundleTree.at(ROOT)
@@ -64,7 +62,10 @@ KEY = env_example.GENERATED["LITELLM_MASTER_KEY"]()
 UPSTREAM_LATENCY_MS = 20
 PLAIN_DEPLOYMENT = "gpt-4o-fake"  # the deployment of dev the plain config mirrors
 POD_GOAL_OVERHEAD_MS = 20  # issue 16: the prod pod sustains its declared rate at p50 overhead <= 20 ms
-POD_STEPS = (0.6, 0.8)  # fractions of the pod rate the 2-worker proxy also runs at: the highest rate that meets the overhead goal
+POD_STEPS = (
+    0.6,
+    0.8,
+)  # fractions of the pod rate the 2-worker proxy also runs at: the highest rate that meets the overhead goal
 
 
 def group_cpu_seconds(pgid: int | None) -> float:
@@ -80,16 +81,41 @@ def load_cpu_seconds() -> float:
     return children.ru_utime + children.ru_stime + sum(processes.group_cpu_seconds(g) for g in FAKE_PGID)
 
 
-def k6(url: str, rate: int, duration: str, model: str, summary: Path, key: str = KEY, max_vus: int | None = None, pgid: int | None = None) -> dict[str, Any]:
-    env = {**os.environ, "URL": url, "KEY": key, "MODEL": model, "RATE": str(rate), "DURATION": duration, "STREAM_RATIO": "0",
-           "SUMMARY": str(summary), "P95_MS": "600000", "MAX_ERROR_RATE": "1",
-           # evenly spaced arrivals lock onto the proxy's own cycle (request, 20 ms upstream, logging after the
-           # response): at 28-36 req/s one worker's overhead header doubled; jittered, no period to lock onto
-           "ARRIVALS": "jittered"}
+def k6(
+    url: str,
+    rate: int,
+    duration: str,
+    model: str,
+    summary: Path,
+    key: str = KEY,
+    max_vus: int | None = None,
+    pgid: int | None = None,
+) -> dict[str, Any]:
+    env = {
+        **os.environ,
+        "URL": url,
+        "KEY": key,
+        "MODEL": model,
+        "RATE": str(rate),
+        "DURATION": duration,
+        "STREAM_RATIO": "0",
+        "SUMMARY": str(summary),
+        "P95_MS": "600000",
+        "MAX_ERROR_RATE": "1",
+        # evenly spaced arrivals lock onto the proxy's own cycle (request, 20 ms upstream, logging after the
+        # response): at 28-36 req/s one worker's overhead header doubled; jittered, no period to lock onto
+        "ARRIVALS": "jittered",
+    }
     if max_vus:
         env.update({"VUS": str(max_vus), "MAX_VUS": str(max_vus)})
     cpu_before, load_before = group_cpu_seconds(pgid), load_cpu_seconds()
-    subprocess.run([launch.bin_path("k6"), "run", "-q", str(ROOT / "scripts" / "load.js")], env=env, capture_output=True, text=True, cwd=summary.parent)
+    subprocess.run(
+        [launch.bin_path("k6"), "run", "-q", str(ROOT / "scripts" / "load.js")],
+        env=env,
+        capture_output=True,
+        text=True,
+        cwd=summary.parent,
+    )
     cpu = group_cpu_seconds(pgid) - cpu_before
     load = load_cpu_seconds() - load_before
     data = json.loads(summary.read_text())["metrics"]
@@ -99,11 +125,15 @@ def k6(url: str, rate: int, duration: str, model: str, summary: Path, key: str =
     return {
         "rate": rate,
         "rps": round(data["http_reqs"]["values"]["count"] / duration_s, 1),
-        "p50": round(trend["med"], 2), "p95": round(trend["p(95)"], 2), "p99": round(trend["p(99)"], 2),
+        "p50": round(trend["med"], 2),
+        "p95": round(trend["p(95)"], 2),
+        "p99": round(trend["p(99)"], 2),
         "failed": round(data["http_req_failed"]["values"]["rate"], 4),
         "overhead_p50": round(overhead["med"], 2) if overhead else None,
         # proxy CPU per request: the per-core cost, far steadier than saturation throughput on a shared machine
-        "cpu_ms_per_request": round(cpu * 1000 / data["http_reqs"]["values"]["count"], 2) if pgid and data["http_reqs"]["values"]["count"] else None,
+        "cpu_ms_per_request": round(cpu * 1000 / data["http_reqs"]["values"]["count"], 2)
+        if pgid and data["http_reqs"]["values"]["count"]
+        else None,
         # cores busy during the run: the proxy's, and the load's (k6 and the fake provider share the machine)
         "proxy_cores": round(cpu / duration_s, 2) if pgid else None,
         "load_cores": round(load / duration_s, 2),
@@ -113,8 +143,17 @@ def k6(url: str, rate: int, duration: str, model: str, summary: Path, key: str =
 def plain_config(fake: str) -> dict[str, Any]:
     """LiteLLM with a model_list only: dev's fake gpt-4o deployment and the master key, nothing else."""
     return {
-        "model_list": [{"model_name": "gpt-4o", "litellm_params": {"model": "openai/fake-gpt-4o", "api_base": f"{fake}/v1", "api_key": env_example.FAKE_PROVIDER_KEY},
-                        "model_info": {"id": PLAIN_DEPLOYMENT}}],
+        "model_list": [
+            {
+                "model_name": "gpt-4o",
+                "litellm_params": {
+                    "model": "openai/fake-gpt-4o",
+                    "api_base": f"{fake}/v1",
+                    "api_key": env_example.FAKE_PROVIDER_KEY,
+                },
+                "model_info": {"id": PLAIN_DEPLOYMENT},
+            }
+        ],
         "general_settings": {"master_key": "os.environ/LITELLM_MASTER_KEY"},
     }
 
@@ -128,7 +167,9 @@ FEATURES: dict[str, dict[str, bool]] = {
 PRICED = ("prometheus", "redis+rpm")
 
 
-def variant_config(work: Path, name: str, prometheus: bool = False, redis: bool = False, rpm: bool = False) -> dict[str, Any]:
+def variant_config(
+    work: Path, name: str, prometheus: bool = False, redis: bool = False, rpm: bool = False
+) -> dict[str, Any]:
     """The renderer's dev config.yaml for a copy of config/ with these LiteLLM features on or off."""
     sources = work / f"config-{name}"
     if sources.exists():
@@ -155,8 +196,16 @@ def variant_config(work: Path, name: str, prometheus: bool = False, redis: bool 
 def delta(before: Any, after: Any) -> Any:
     """What `after` adds to or changes in `before`: mappings key by key, lists of scalars by added items."""
     if isinstance(before, dict) and isinstance(after, dict):
-        return {k: (delta(before[k], v) if k in before else v) for k, v in after.items() if k not in before or before[k] != v}
-    if isinstance(before, list) and isinstance(after, list) and all(not isinstance(x, (dict, list)) for x in [*before, *after]):
+        return {
+            k: (delta(before[k], v) if k in before else v)
+            for k, v in after.items()
+            if k not in before or before[k] != v
+        }
+    if (
+        isinstance(before, list)
+        and isinstance(after, list)
+        and all(not isinstance(x, (dict, list)) for x in [*before, *after])
+    ):
         return [x for x in after if x not in before]
     return after
 
@@ -166,8 +215,12 @@ def feature_settings(work: Path, feature: str) -> dict[str, Any]:
     model_list: deployment id -> added litellm_params."""
     off, on = variant_config(work, "off"), variant_config(work, feature, **FEATURES[feature])
     entries = {e["model_info"]["id"]: e["litellm_params"] for e in off["model_list"]}
-    settings = delta({k: v for k, v in off.items() if k != "model_list"}, {k: v for k, v in on.items() if k != "model_list"})
-    settings["model_list"] = {e["model_info"]["id"]: delta(entries[e["model_info"]["id"]], e["litellm_params"]) for e in on["model_list"]}
+    settings = delta(
+        {k: v for k, v in off.items() if k != "model_list"}, {k: v for k, v in on.items() if k != "model_list"}
+    )
+    settings["model_list"] = {
+        e["model_info"]["id"]: delta(entries[e["model_info"]["id"]], e["litellm_params"]) for e in on["model_list"]
+    }
     return settings
 
 
@@ -198,7 +251,9 @@ def plain_env(extra: dict[str, str] | None = None) -> dict[str, str]:
 def without_hooks(config_file: Path) -> None:
     """The staged bundle config minus the gateway hooks and guardrails: the same LiteLLM features."""
     config = YAML(typ="safe").load(config_file.read_text())
-    config["litellm_settings"]["callbacks"] = [c for c in config["litellm_settings"]["callbacks"] if not c.startswith("gateway_hooks")]
+    config["litellm_settings"]["callbacks"] = [
+        c for c in config["litellm_settings"]["callbacks"] if not c.startswith("gateway_hooks")
+    ]
     config.pop("guardrails", None)
     config_file.write_text(dump_yaml(config))
 
@@ -219,19 +274,29 @@ def median_row(rows: list[dict[str, Any]]) -> dict[str, Any]:
     """The medians of a rotation arm's runs, with the spread of CPU per request."""
     cpu = [r["cpu_ms_per_request"] for r in rows if r.get("cpu_ms_per_request")]
     over = [r["overhead_p50"] for r in rows if r.get("overhead_p50") is not None]
-    return {"runs": len(rows), "rps": statistics.median(r["rps"] for r in rows), "p50": statistics.median(r["p50"] for r in rows),
-            "cpu_ms_per_request": statistics.median(cpu) if cpu else None, "cpu_min": min(cpu) if cpu else None,
-            "cpu_max": max(cpu) if cpu else None, "overhead_p50": statistics.median(over) if over else None}
+    return {
+        "runs": len(rows),
+        "rps": statistics.median(r["rps"] for r in rows),
+        "p50": statistics.median(r["p50"] for r in rows),
+        "cpu_ms_per_request": statistics.median(cpu) if cpu else None,
+        "cpu_min": min(cpu) if cpu else None,
+        "cpu_max": max(cpu) if cpu else None,
+        "overhead_p50": statistics.median(over) if over else None,
+    }
 
 
-def rotate(arms: list[Arm], rate: int, duration: str, repeats: int, tmp: Path, model: str = "gpt-4o") -> dict[str, dict[str, Any]]:
+def rotate(
+    arms: list[Arm], rate: int, duration: str, repeats: int, tmp: Path, model: str = "gpt-4o"
+) -> dict[str, dict[str, Any]]:
     """Start every arm once, then alternate runs A B C, C B A, ... `repeats` times each; medians per arm."""
     started: list[tuple[Arm, Any, str]] = []
     try:
         for arm in arms:
-            started.append((arm, *start(arm.name, arm.config, arm.env, tmp, model, workers=arm.workers, binary=arm.binary)))
+            started.append(
+                (arm, *start(arm.name, arm.config, arm.env, tmp, model, workers=arm.workers, binary=arm.binary))
+            )
         for i in range(repeats):
-            for arm, proc, url in (started if i % 2 == 0 else started[::-1]):
+            for arm, proc, url in started if i % 2 == 0 else started[::-1]:
                 arm.rows.append(k6(url, rate, duration, model, tmp / "rotation.json", pgid=proc.pid))
                 print(f"{arm.name:40s} {rate:4d} req/s run {i + 1}/{repeats} -> {arm.rows[-1]}", flush=True)
     finally:
@@ -250,7 +315,9 @@ def dashboard_metrics() -> list[str]:
 def with_metrics_config(config_file: Path, dest: Path) -> Path:
     """A staged config with prometheus_metrics_config restricted to dashboard_metrics()."""
     config = YAML(typ="safe").load(config_file.read_text())
-    config["litellm_settings"]["prometheus_metrics_config"] = [{"group": "dashboard-and-alerts", "metrics": dashboard_metrics()}]
+    config["litellm_settings"]["prometheus_metrics_config"] = [
+        {"group": "dashboard-and-alerts", "metrics": dashboard_metrics()}
+    ]
     dest.mkdir(parents=True, exist_ok=True)
     shutil.copytree(config_file.parent / "gateway_hooks", dest / "gateway_hooks", dirs_exist_ok=True)
     shutil.copy(config_file.parent / "hooks.json", dest / "hooks.json")
@@ -261,8 +328,16 @@ def python_version(binary: str | None) -> str:
     """X.Y of the interpreter next to a `litellm` console script (None: this one)."""
     if binary is None:
         return f"{sys.version_info.major}.{sys.version_info.minor}"
-    out = subprocess.run([str(Path(binary).parent / "python"), "-c", "import sys; print(f'{sys.version_info.major}.{sys.version_info.minor}')"],
-                         capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [
+            str(Path(binary).parent / "python"),
+            "-c",
+            "import sys; print(f'{sys.version_info.major}.{sys.version_info.minor}')",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return out.stdout.strip()
 
 
@@ -288,7 +363,9 @@ def cost_centres(plain: Arm, bundle: Arm, rate: int, seconds: int, tmp: Path) ->
     for arm in (plain, bundle):
         raw = tmp / f"profile-{arm.name}.txt"
         served = profile(arm, rate, seconds, tmp, raw, "raw")
-        figures[arm.name] = bench_profile.ms_per_request(bench_profile.parse_raw(raw.read_text(errors="replace")), served)
+        figures[arm.name] = bench_profile.ms_per_request(
+            bench_profile.parse_raw(raw.read_text(errors="replace")), served
+        )
     return figures
 
 
@@ -303,7 +380,11 @@ def reset_redis_stats(port: int) -> None:
 def redis_commands(port: int) -> dict[str, int]:
     """Calls per Redis command since the last reset_redis_stats (INFO commandstats)."""
     text = subprocess.run([*redis_cli(port), "info", "commandstats"], capture_output=True, text=True, check=True).stdout
-    return {m[1]: int(m[2]) for m in re.finditer(r"^cmdstat_([a-z|]+):calls=(\d+)", text, re.M) if not m[1].startswith(("config", "info"))}
+    return {
+        m[1]: int(m[2])
+        for m in re.finditer(r"^cmdstat_([a-z|]+):calls=(\d+)", text, re.M)
+        if not m[1].startswith(("config", "info"))
+    }
 
 
 def image_requirements() -> list[str]:
@@ -323,9 +404,16 @@ def main() -> int:
     parser.add_argument("--rates", default="10,30,50", help="fixed request rates (req/s)")
     parser.add_argument("--duration", default="15s", help="per fixed rate")
     parser.add_argument("--saturation-rate", type=int, default=250, help="offered rate for the saturation run")
-    parser.add_argument("--pod-rate", type=int, default=100, help="the per-pod rate the 2-worker row must sustain (issue 16: 100)")
-    parser.add_argument("--image-venv", help="venv with the pinned litellm on the official image's Python (make bench builds .tools/py313)")
-    parser.add_argument("--httptools", help="directory holding httptools for the image venv's Python (a lever: uvicorn picks it up)")
+    parser.add_argument(
+        "--pod-rate", type=int, default=100, help="the per-pod rate the 2-worker row must sustain (issue 16: 100)"
+    )
+    parser.add_argument(
+        "--image-venv",
+        help="venv with the pinned litellm on the official image's Python (make bench builds .tools/py313)",
+    )
+    parser.add_argument(
+        "--httptools", help="directory holding httptools for the image venv's Python (a lever: uvicorn picks it up)"
+    )
     parser.add_argument("--repeats", type=int, default=4, help="runs per arm in the rotations")
     parser.add_argument("--rotation-duration", default="10s", help="per run in the rotations")
     parser.add_argument("--no-features", action="store_true", help="skip the rotations (feature prices and levers)")
@@ -352,19 +440,26 @@ def main() -> int:
         tmp = Path(tmp_name)
         fake_port, redis_port = processes.free_port(), processes.free_port()
         fake_url = f"http://127.0.0.1:{fake_port}"
-        fake = launch.start_fake_provider(TREE, fake_port, tmp / "fake.log", "--no-record", "--latency-ms", str(UPSTREAM_LATENCY_MS))
+        fake = launch.start_fake_provider(
+            TREE, fake_port, tmp / "fake.log", "--no-record", "--latency-ms", str(UPSTREAM_LATENCY_MS)
+        )
         redis = launch.start_redis(redis_port, tmp / "redis.log")
         FAKE_PGID[:] = [fake.pid]
         try:
             processes.wait_healthy(f"{fake_url}/health", 30, fake)
             if redis is not None:
                 processes.wait_port(redis_port, 20, redis)
-            secrets = {**localenv.local_secrets(fake_url, redis_port if redis is not None else None), "LITELLM_MASTER_KEY": KEY}
+            secrets = {
+                **localenv.local_secrets(fake_url, redis_port if redis is not None else None),
+                "LITELLM_MASTER_KEY": KEY,
+            }
             bundle_env = launch.proxy_env({**secrets, "LITELLM_LOG": "WARNING", "GATEWAY_HOOKS_LOG_LEVEL": "WARNING"})
             plain = plain_config(fake_url)
             plain_file = write_config(tmp / "plain", plain)
             dev_files, env_ref = launch.committed_files(TREE, "dev"), Policies(TREE).env_ref
-            nohooks = launch.stage_files(TREE, dev_files, tmp / "nohooks", secrets, env_ref, with_redis=redis is not None)
+            nohooks = launch.stage_files(
+                TREE, dev_files, tmp / "nohooks", secrets, env_ref, with_redis=redis is not None
+            )
             without_hooks(nohooks.config)
             bundle = launch.stage_files(TREE, dev_files, tmp / "bundle", secrets, env_ref, with_redis=redis is not None)
             two_workers_env = {**bundle_env, "PROMETHEUS_MULTIPROC_DIR": str(tmp / "multiproc-2w")}
@@ -379,7 +474,11 @@ def main() -> int:
                 ("bundle-2w", bundle.config, "gpt-4o", two_workers_env, 2, pod_rates),
             ]
             for name, config, model, env, workers, target_rates in targets:
-                proc, url = (None, fake_url) if config is None else start(name, config, env, tmp, model, workers=workers, binary=image_bin)
+                proc, url = (
+                    (None, fake_url)
+                    if config is None
+                    else start(name, config, env, tmp, model, workers=workers, binary=image_bin)
+                )
                 rows = []
                 pgid = proc.pid if proc is not None else None
                 if name == "bundle" and redis is not None:
@@ -392,7 +491,9 @@ def main() -> int:
                     if redis is not None:
                         served = sum(r["rps"] for r in rows) * float(args.duration.rstrip("s"))
                         redis_per_request = {cmd: n / served for cmd, n in redis_commands(redis_port).items()}
-                sat = k6(url, args.saturation_rate, args.duration, model, tmp / f"{name}-sat.json", max_vus=64, pgid=pgid)
+                sat = k6(
+                    url, args.saturation_rate, args.duration, model, tmp / f"{name}-sat.json", max_vus=64, pgid=pgid
+                )
                 sat["saturation"] = True
                 rows.append(sat)
                 print(f"{name:15s} saturation ({args.saturation_rate} offered, 64 VUs) -> {sat}", flush=True)
@@ -404,16 +505,31 @@ def main() -> int:
                 feature_env = plain_env({k: secrets[k] for k in ("REDIS_HOST", "REDIS_PORT")})
                 price_arms = [Arm("plain", plain_file, feature_env, image_bin)]
                 for feature in PRICED:
-                    featured = write_config(tmp / feature.replace("+", "-"), with_feature(plain, feature_settings(tmp, feature)))
+                    featured = write_config(
+                        tmp / feature.replace("+", "-"), with_feature(plain, feature_settings(tmp, feature))
+                    )
                     price_arms.append(Arm(f"plain+{feature}", featured, feature_env, image_bin))
-                lever_arms = [Arm(f"bundle (Python {pythons['proxy']})", bundle.config, bundle_env, image_bin),
-                              Arm("bundle-nohooks", nohooks.config, bundle_env, image_bin)]  # the hooks' and guardrails' whole share
+                lever_arms = [
+                    Arm(f"bundle (Python {pythons['proxy']})", bundle.config, bundle_env, image_bin),
+                    Arm("bundle-nohooks", nohooks.config, bundle_env, image_bin),
+                ]  # the hooks' and guardrails' whole share
                 if image_bin is not None and pythons["dev"] != pythons["proxy"]:
-                    lever_arms.append(Arm(f"bundle on Python {pythons['dev']} (dev venv)", bundle.config, bundle_env, None))
-                lever_arms.append(Arm("bundle + prometheus_metrics_config", with_metrics_config(bundle.config, tmp / "metrics-config"), bundle_env, image_bin))
+                    lever_arms.append(
+                        Arm(f"bundle on Python {pythons['dev']} (dev venv)", bundle.config, bundle_env, None)
+                    )
+                lever_arms.append(
+                    Arm(
+                        "bundle + prometheus_metrics_config",
+                        with_metrics_config(bundle.config, tmp / "metrics-config"),
+                        bundle_env,
+                        image_bin,
+                    )
+                )
                 if args.httptools:
                     path = ":".join(p for p in (str(Path(args.httptools).resolve()), bundle_env.get("PYTHONPATH")) if p)
-                    lever_arms.append(Arm("bundle + httptools", bundle.config, {**bundle_env, "PYTHONPATH": path}, image_bin))
+                    lever_arms.append(
+                        Arm("bundle + httptools", bundle.config, {**bundle_env, "PYTHONPATH": path}, image_bin)
+                    )
                 # one rotation: every ratio (features against plain, levers against the bundle) from alternated runs
                 rotation = rotate(price_arms + lever_arms, mid, args.rotation_duration, args.repeats, tmp)
             if args.profile:
@@ -425,12 +541,38 @@ def main() -> int:
             if redis is not None:
                 processes.stop(redis)
     prod = YAML(typ="safe").load((TREE.config_dir / "environments" / "prod.yaml").read_text())
-    table = report(results, rates, args.saturation_rate, hook_ms.get("bundle"), rotation, args.pod_rate, pythons, sizing.declared(prod))
-    table += "\n".join(redis_lines(redis_per_request) + (bench_profile.table(centres["plain"], centres["bundle"], mid) if centres else [])) + "\n"
+    table = report(
+        results,
+        rates,
+        args.saturation_rate,
+        hook_ms.get("bundle"),
+        rotation,
+        args.pod_rate,
+        pythons,
+        sizing.declared(prod),
+    )
+    table += (
+        "\n".join(
+            redis_lines(redis_per_request)
+            + (bench_profile.table(centres["plain"], centres["bundle"], mid) if centres else [])
+        )
+        + "\n"
+    )
     (out / "bench.md").write_text(table)
-    (out / "bench.json").write_text(json.dumps({"upstream_latency_ms": UPSTREAM_LATENCY_MS, "cpus": os.cpu_count(), "pythons": pythons,
-                                                "results": results, "rotation": rotation,
-                                                "redis_commands_per_request": redis_per_request, "profile_ms_per_request": centres}, indent=2))
+    (out / "bench.json").write_text(
+        json.dumps(
+            {
+                "upstream_latency_ms": UPSTREAM_LATENCY_MS,
+                "cpus": os.cpu_count(),
+                "pythons": pythons,
+                "results": results,
+                "rotation": rotation,
+                "redis_commands_per_request": redis_per_request,
+                "profile_ms_per_request": centres,
+            },
+            indent=2,
+        )
+    )
     plot(results, out / "latency_vs_rate.png")
     print(table)
     print(f"wrote {out}/bench.md, bench.json, latency_vs_rate.png" + (", profile-bundle.svg" if args.profile else ""))
@@ -441,8 +583,11 @@ def redis_lines(per_request: dict[str, float]) -> list[str]:
     if not per_request:
         return []
     parts = ", ".join(f"{cmd.upper()} {n:.2f}" for cmd, n in sorted(per_request.items(), key=lambda kv: -kv[1]))
-    return ["", f"Redis commands per request of the bundle (fixed-rate runs, INFO commandstats; a Lua script's commands count too): "
-                f"{sum(per_request.values()):.1f} in all: {parts}."]
+    return [
+        "",
+        f"Redis commands per request of the bundle (fixed-rate runs, INFO commandstats; a Lua script's commands count too): "
+        f"{sum(per_request.values()):.1f} in all: {parts}.",
+    ]
 
 
 def write_config(directory: Path, config: dict[str, Any]) -> Path:
@@ -451,7 +596,9 @@ def write_config(directory: Path, config: dict[str, Any]) -> Path:
     return directory / "config.yaml"
 
 
-def start(name: str, config: Path, env: dict[str, str], tmp: Path, model: str, workers: int = 1, binary: str | None = None) -> tuple[Any, str]:
+def start(
+    name: str, config: Path, env: dict[str, str], tmp: Path, model: str, workers: int = 1, binary: str | None = None
+) -> tuple[Any, str]:
     """Start one proxy, wait until healthy and warm it up (imports, tokenizers, connections; every worker)."""
     port = processes.free_port()
     proc = launch.start_proxy(config, port, env, tmp / f"{name}.log", workers=workers, binary=binary)
@@ -479,9 +626,16 @@ def fixed(rows: list[dict[str, Any]], rate: int) -> dict[str, Any] | None:
     return next((r for r in rows if r["rate"] == rate and not r.get("saturation")), None)
 
 
-def report(results: dict[str, list[dict[str, Any]]], rates: list[int], sat_rate: int, hook_ms: float | None = None,
-           rotation: dict[str, dict[str, Any]] | None = None, pod_rate: int | None = None, pythons: dict[str, str] | None = None,
-           declared: tuple[float, float] | None = None) -> str:
+def report(
+    results: dict[str, list[dict[str, Any]]],
+    rates: list[int],
+    sat_rate: int,
+    hook_ms: float | None = None,
+    rotation: dict[str, dict[str, Any]] | None = None,
+    pod_rate: int | None = None,
+    pythons: dict[str, str] | None = None,
+    declared: tuple[float, float] | None = None,
+) -> str:
     direct = {r["rate"]: r for r in results["direct"] if not r.get("saturation")}
     python = f", proxies on Python {pythons['proxy']}" if pythons else ""
     lines = [
@@ -498,63 +652,98 @@ def report(results: dict[str, list[dict[str, Any]]], rates: list[int], sat_rate:
             over = f"{row['p50'] - base['p50']:.1f}" if base and name != "direct" and not row.get("saturation") else "-"
             header = "-" if row["overhead_p50"] is None else f"{row['overhead_p50']:.2f}"
             cpu = "-" if row.get("cpu_ms_per_request") is None else f"{row['cpu_ms_per_request']:.2f}"
-            lines.append(f"| {name} | {offered} | {row['rps']} | {row['p50']:.1f} | {row['p95']:.1f} | {row['p99']:.1f} | {row['failed'] * 100:.1f}% | {over} | {header} | {cpu} |")
+            lines.append(
+                f"| {name} | {offered} | {row['rps']} | {row['p50']:.1f} | {row['p95']:.1f} | {row['p99']:.1f} | {row['failed'] * 100:.1f}% | {over} | {header} | {cpu} |"
+            )
     mid = rates[len(rates) // 2]
     if "bundle" in results and "bundle-nohooks" in results:
         with_h, without = fixed(results["bundle"], mid), fixed(results["bundle-nohooks"], mid)
         if with_h and without:
-            lines += ["", f"Hooks cost at {mid} req/s: p50 {with_h['p50'] - without['p50']:+.2f} ms end to end; "
-                      f"LiteLLM overhead header p50 {((with_h['overhead_p50'] or 0) - (without['overhead_p50'] or 0)):+.2f} ms."]
+            lines += [
+                "",
+                f"Hooks cost at {mid} req/s: p50 {with_h['p50'] - without['p50']:+.2f} ms end to end; "
+                f"LiteLLM overhead header p50 {((with_h['overhead_p50'] or 0) - (without['overhead_p50'] or 0)):+.2f} ms.",
+            ]
         if hook_ms is not None:
-            lines.append(f"Time inside the hooks per request, measured in the proxy (gateway_hook_duration_seconds, all fixed-rate runs): {hook_ms:.3f} ms mean.")
+            lines.append(
+                f"Time inside the hooks per request, measured in the proxy (gateway_hook_duration_seconds, all fixed-rate runs): {hook_ms:.3f} ms mean."
+            )
     per_core = {}
     for name, rows in results.items():
         cpu = [r["cpu_ms_per_request"] for r in rows if r.get("cpu_ms_per_request") and not r.get("saturation")]
         if cpu:
             per_core[name] = 1000 / (sum(cpu) / len(cpu))
     if per_core:
-        lines.append("Throughput per core from proxy CPU per request (mean of the fixed-rate runs): "
-                     + ", ".join(f"{n} {v:.0f} req/s" for n, v in per_core.items()) + ".")
+        lines.append(
+            "Throughput per core from proxy CPU per request (mean of the fixed-rate runs): "
+            + ", ".join(f"{n} {v:.0f} req/s" for n, v in per_core.items())
+            + "."
+        )
     if "bundle" in per_core and "bundle-nohooks" in per_core:
-        lines.append(f"Per core, the bundle reaches {per_core['bundle'] / per_core['bundle-nohooks'] * 100:.0f}% of the same LiteLLM features "
-                     "without the gateway hooks and guardrails (bundle-nohooks)"
-                     + (f" and {per_core['bundle'] / per_core['plain'] * 100:.0f}% of the plain config." if "plain" in per_core else "."))
+        lines.append(
+            f"Per core, the bundle reaches {per_core['bundle'] / per_core['bundle-nohooks'] * 100:.0f}% of the same LiteLLM features "
+            "without the gateway hooks and guardrails (bundle-nohooks)"
+            + (
+                f" and {per_core['bundle'] / per_core['plain'] * 100:.0f}% of the plain config."
+                if "plain" in per_core
+                else "."
+            )
+        )
     sat = {name: next(r for r in rows if r.get("saturation"))["rps"] for name, rows in results.items()}
     if "plain" in sat and "bundle" in sat:
-        lines.append(f"Saturation throughput per worker: plain {sat['plain']} req/s, bundle {sat['bundle']} req/s ({sat['bundle'] / sat['plain'] * 100:.0f}% of plain).")
+        lines.append(
+            f"Saturation throughput per worker: plain {sat['plain']} req/s, bundle {sat['bundle']} req/s ({sat['bundle'] / sat['plain'] * 100:.0f}% of plain)."
+        )
     lines += two_workers(results, mid, sat, pod_rate)
     if declared and "bundle" in per_core:
-        lines.append(f"Sizing (config/environments/prod.yaml): declared worker_rps {declared[1]:g}, measured here {per_core['bundle']:.0f} req/s per core "
-                     f"for the bundle; {sizing.explain(*declared)}.")
+        lines.append(
+            f"Sizing (config/environments/prod.yaml): declared worker_rps {declared[1]:g}, measured here {per_core['bundle']:.0f} req/s per core "
+            f"for the bundle; {sizing.explain(*declared)}."
+        )
     lines += rotation_table(mid, rotation or {})
     return "\n".join(lines) + "\n"
 
 
-def two_workers(results: dict[str, list[dict[str, Any]]], mid: int, sat: dict[str, float], pod_rate: int | None) -> list[str]:
+def two_workers(
+    results: dict[str, list[dict[str, Any]]], mid: int, sat: dict[str, float], pod_rate: int | None
+) -> list[str]:
     """The 2-worker row against one worker, and the pod goal: `pod_rate` sustained at p50 overhead <= POD_GOAL_OVERHEAD_MS."""
     if "bundle-2w" not in results or "bundle" not in sat:
         return []
-    lines = [f"Two workers in one proxy (the prod pod's shape): saturation {sat['bundle-2w']} req/s, "
-             f"{sat['bundle-2w'] / sat['bundle']:.2f}x one worker's {sat['bundle']} req/s."]
+    lines = [
+        f"Two workers in one proxy (the prod pod's shape): saturation {sat['bundle-2w']} req/s, "
+        f"{sat['bundle-2w'] / sat['bundle']:.2f}x one worker's {sat['bundle']} req/s."
+    ]
     one, two = fixed(results["bundle"], mid), fixed(results["bundle-2w"], mid)
     if one and two and one.get("cpu_ms_per_request") and two.get("cpu_ms_per_request"):
-        lines.append(f"Proxy CPU per request at {mid} req/s: two workers {two['cpu_ms_per_request']:.2f} ms, "
-                     f"{two['cpu_ms_per_request'] / one['cpu_ms_per_request']:.2f}x one worker's {one['cpu_ms_per_request']:.2f} ms.")
-    pod, base = (fixed(results["bundle-2w"], pod_rate), fixed(results["direct"], pod_rate)) if pod_rate else (None, None)
+        lines.append(
+            f"Proxy CPU per request at {mid} req/s: two workers {two['cpu_ms_per_request']:.2f} ms, "
+            f"{two['cpu_ms_per_request'] / one['cpu_ms_per_request']:.2f}x one worker's {one['cpu_ms_per_request']:.2f} ms."
+        )
+    pod, base = (
+        (fixed(results["bundle-2w"], pod_rate), fixed(results["direct"], pod_rate)) if pod_rate else (None, None)
+    )
     if pod and base:
         overhead = pod["p50"] - base["p50"]
         met = meets_overhead_goal(pod, base)
-        lines.append(f"Pod goal ({pod_rate} req/s sustained by two workers at p50 overhead <= {POD_GOAL_OVERHEAD_MS} ms): "
-                     f"{'met' if met else 'NOT met'} on this machine: {pod['rps']} req/s achieved, p50 overhead {overhead:.1f} ms, "
-                     f"p95 {pod['p95']:.1f} ms, {pod['failed'] * 100:.1f}% failed"
-                     + (f"; the proxy used {pod['proxy_cores']:.2f} cores, k6 and the fake provider {pod['load_cores']:.2f}, of {os.cpu_count()}."
-                        if pod.get("proxy_cores") is not None and pod.get("load_cores") is not None else "."))
+        lines.append(
+            f"Pod goal ({pod_rate} req/s sustained by two workers at p50 overhead <= {POD_GOAL_OVERHEAD_MS} ms): "
+            f"{'met' if met else 'NOT met'} on this machine: {pod['rps']} req/s achieved, p50 overhead {overhead:.1f} ms, "
+            f"p95 {pod['p95']:.1f} ms, {pod['failed'] * 100:.1f}% failed"
+            + (
+                f"; the proxy used {pod['proxy_cores']:.2f} cores, k6 and the fake provider {pod['load_cores']:.2f}, of {os.cpu_count()}."
+                if pod.get("proxy_cores") is not None and pod.get("load_cores") is not None
+                else "."
+            )
+        )
     lines += latency_bound(results)
     return lines
 
 
 def meets_overhead_goal(row: dict[str, Any], base: dict[str, Any]) -> bool:
-    return row["rps"] >= 0.98 * row["rate"] and row["p50"] - base["p50"] <= POD_GOAL_OVERHEAD_MS and row["failed"] < 0.01
+    return (
+        row["rps"] >= 0.98 * row["rate"] and row["p50"] - base["p50"] <= POD_GOAL_OVERHEAD_MS and row["failed"] < 0.01
+    )
 
 
 def latency_bound(results: dict[str, list[dict[str, Any]]]) -> list[str]:
@@ -566,8 +755,10 @@ def latency_bound(results: dict[str, list[dict[str, Any]]]) -> list[str]:
     met = [row["rate"] for row, base in pairs if meets_overhead_goal(row, base)]
     steps = ", ".join(f"{row['rate']}: {row['p50'] - base['p50']:+.1f} ms" for row, base in pairs)
     bound = f"{max(met)} req/s" if met else "none of the rates run"
-    return [f"Highest offered rate at which two workers keep up at p50 overhead <= {POD_GOAL_OVERHEAD_MS} ms: {bound} "
-            f"(p50 overhead by offered rate: {steps})."]
+    return [
+        f"Highest offered rate at which two workers keep up at p50 overhead <= {POD_GOAL_OVERHEAD_MS} ms: {bound} "
+        f"(p50 overhead by offered rate: {steps})."
+    ]
 
 
 def rotation_table(mid: int, rotation: dict[str, dict[str, Any]]) -> list[str]:
@@ -578,8 +769,13 @@ def rotation_table(mid: int, rotation: dict[str, dict[str, Any]]) -> list[str]:
     bundle_name = next((n for n in rotation if n.startswith("bundle")), None)
     bundle = rotation[bundle_name]["cpu_ms_per_request"] if bundle_name else None
     runs = max(r["runs"] for r in rotation.values())
-    lines = ["", f"Alternated at {mid} req/s (every proxy started once, {runs} runs each in the order A B C …, … C B A; medians):", "",
-             "| target | proxy CPU ms/request (min–max) | vs plain | vs bundle | LiteLLM overhead header p50 ms | p50 ms |", "|---|---|---|---|---|---|"]
+    lines = [
+        "",
+        f"Alternated at {mid} req/s (every proxy started once, {runs} runs each in the order A B C …, … C B A; medians):",
+        "",
+        "| target | proxy CPU ms/request (min–max) | vs plain | vs bundle | LiteLLM overhead header p50 ms | p50 ms |",
+        "|---|---|---|---|---|---|",
+    ]
 
     def ratio(value: float | None, base: float | None) -> str:
         return f"{(value / base - 1) * 100:+.0f}%" if value and base else "-"
@@ -588,11 +784,16 @@ def rotation_table(mid: int, rotation: dict[str, dict[str, Any]]) -> list[str]:
         cpu = row.get("cpu_ms_per_request")
         spread = f"{cpu:.2f} ({row['cpu_min']:.2f}–{row['cpu_max']:.2f})" if cpu else "-"
         versus_bundle = ratio(cpu, bundle) if name.startswith("bundle") and name != bundle_name else "-"
-        lines.append(f"| {name} | {spread} | {ratio(cpu, plain) if name != 'plain' else '-'} | {versus_bundle} | "
-                     f"{row['overhead_p50'] or 0:.2f} | {row['p50']:.1f} |")
+        lines.append(
+            f"| {name} | {spread} | {ratio(cpu, plain) if name != 'plain' else '-'} | {versus_bundle} | "
+            f"{row['overhead_p50'] or 0:.2f} | {row['p50']:.1f} |"
+        )
     if plain and bundle:
-        lines += ["", f"Per core, the bundle with every dev feature costs {bundle / plain:.2f}x the plain config's CPU per request "
-                  f"({1000 / bundle:.0f} vs {1000 / plain:.0f} req/s per core; goal <= 1.00x)."]
+        lines += [
+            "",
+            f"Per core, the bundle with every dev feature costs {bundle / plain:.2f}x the plain config's CPU per request "
+            f"({1000 / bundle:.0f} vs {1000 / plain:.0f} req/s per core; goal <= 1.00x).",
+        ]
     return lines
 
 

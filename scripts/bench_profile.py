@@ -30,7 +30,10 @@ COST_CENTRES: tuple[tuple[str, str], ...] = (
     ("router usage counters (global_router tpm/rpm)", r"^_increment_deployment_usage \("),
     ("key/user/team limiter (parallel_request_limiter_v3)", r"[(/]parallel_request_limiter_v3\.py:"),
     ("every Redis command (redis-py, circuit breaker)", r"\(redis/asyncio/|^_run_under_circuit_breaker \("),
-    ("the gateway hooks and guardrails (their own frames)", r"\(gateway_hooks/(?!admin_guard\.py|body_guard\.py|asgi\.py)"),
+    (
+        "the gateway hooks and guardrails (their own frames)",
+        r"\(gateway_hooks/(?!admin_guard\.py|body_guard\.py|asgi\.py)",
+    ),
     ("OTel destinations per request (import of its logger)", r"^_seed_request_destinations \("),
 )
 
@@ -40,12 +43,29 @@ Stacks = collections.Counter[tuple[str, ...]]
 def record_command(py_spy: str, pid: int, seconds: int, output: Path, fmt: str) -> list[str]:
     """py-spy over a proxy and its workers: `raw` (collapsed stacks, by function) or `flamegraph` (SVG)."""
     extra = ["--function"] if fmt == "raw" else []
-    return [py_spy, "record", "--pid", str(pid), "--subprocesses", "--nonblocking", "--rate", str(SAMPLE_HZ),
-            "--duration", str(seconds), "--format", fmt, *extra, "--output", str(output)]
+    return [
+        py_spy,
+        "record",
+        "--pid",
+        str(pid),
+        "--subprocesses",
+        "--nonblocking",
+        "--rate",
+        str(SAMPLE_HZ),
+        "--duration",
+        str(seconds),
+        "--format",
+        fmt,
+        *extra,
+        "--output",
+        str(output),
+    ]
 
 
 def record(py_spy: str, pid: int, seconds: int, output: Path, fmt: str) -> subprocess.Popen[str]:
-    return subprocess.Popen(record_command(py_spy, pid, seconds, output, fmt), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    return subprocess.Popen(
+        record_command(py_spy, pid, seconds, output, fmt), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
 
 
 def parse_raw(text: str) -> Stacks:
@@ -75,9 +95,14 @@ def ms_per_request(stacks: Stacks, requests: int) -> dict[str, float]:
 
 def table(plain: dict[str, float], bundle: dict[str, float], rate: int) -> list[str]:
     """The cost centres side by side, with the bundle's difference."""
-    lines = ["", f"Where the CPU goes (py-spy, {SAMPLE_HZ} Hz, {rate} req/s, ms of Python per request; a centre's frames and "
-                 "everything they call, so rows overlap):", "",
-             "| cost centre | plain | bundle | bundle − plain |", "|---|---|---|---|"]
+    lines = [
+        "",
+        f"Where the CPU goes (py-spy, {SAMPLE_HZ} Hz, {rate} req/s, ms of Python per request; a centre's frames and "
+        "everything they call, so rows overlap):",
+        "",
+        "| cost centre | plain | bundle | bundle − plain |",
+        "|---|---|---|---|",
+    ]
     for label in ["total", *[label for label, _ in COST_CENTRES]]:
         name = "all sampled Python" if label == "total" else label
         lines.append(f"| {name} | {plain[label]:.2f} | {bundle[label]:.2f} | {bundle[label] - plain[label]:+.2f} |")

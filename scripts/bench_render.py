@@ -21,7 +21,9 @@ def measure(args: list[str], runs: int) -> list[float]:
     times = []
     for _ in range(runs):
         started = time.perf_counter()
-        result = subprocess.run([sys.executable, "-m", "litellm_bundle", *args], cwd=ROOT, capture_output=True, text=True)
+        result = subprocess.run(
+            [sys.executable, "-m", "litellm_bundle", *args], cwd=ROOT, capture_output=True, text=True
+        )
         times.append(time.perf_counter() - started)
         if result.returncode != 0:
             raise SystemExit(f"{' '.join(args)} failed:\n{result.stderr}")
@@ -30,7 +32,10 @@ def measure(args: list[str], runs: int) -> list[float]:
 
 def main() -> None:
     runs = int(sys.argv[1]) if len(sys.argv) > 1 else 10
-    rows = [("validate + render (3 environments)", ["render", "--check", "--skip-k8s"]), ("... plus helm template into k8s/", ["render", "--check"])]
+    rows = [
+        ("validate + render (3 environments)", ["render", "--check", "--skip-k8s"]),
+        ("... plus helm template into k8s/", ["render", "--check"]),
+    ]
     print("| step | median s | min s | max s | runs |\n|---|---|---|---|---|")
     for label, args in rows:
         t = measure(args, runs)

@@ -21,7 +21,11 @@ from litellm_bundle.cluster.crds import crd_files
 def strict(node: Any) -> Any:
     if isinstance(node, dict):
         out = {k: strict(v) for k, v in node.items()}
-        if "properties" in out and "additionalProperties" not in out and not out.get("x-kubernetes-preserve-unknown-fields"):
+        if (
+            "properties" in out
+            and "additionalProperties" not in out
+            and not out.get("x-kubernetes-preserve-unknown-fields")
+        ):
             out["additionalProperties"] = False
         return out
     if isinstance(node, list):

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from hypothesis import settings
 
-from litellm_bundle.policy.policies import Policies
 from litellm_bundle.core.tree import BundleTree
+from litellm_bundle.policy.policies import Policies
 
 from .helpers import ROOT, checkout_tree, copy_tree
 
@@ -34,7 +34,12 @@ def pytest_configure(config: pytest.Config) -> None:
 SHARED_STATE_GROUPS = {
     "cluster": ("cluster",),
     "database": ("database",),
-    "dev-stack": ("integration/test_bad_requests.py", "integration/test_hooks_in_proxy.py", "integration/test_redaction_in_proxy.py", "integration/test_surfaces.py"),
+    "dev-stack": (
+        "integration/test_bad_requests.py",
+        "integration/test_hooks_in_proxy.py",
+        "integration/test_redaction_in_proxy.py",
+        "integration/test_surfaces.py",
+    ),
 }
 
 
@@ -42,7 +47,10 @@ SHARED_STATE_GROUPS = {
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
         relative = Path(str(item.path)).resolve().relative_to(ROOT / "tests").as_posix()
-        group = next((name for name, prefixes in SHARED_STATE_GROUPS.items() if any(relative.startswith(p) for p in prefixes)), None)
+        group = next(
+            (name for name, prefixes in SHARED_STATE_GROUPS.items() if any(relative.startswith(p) for p in prefixes)),
+            None,
+        )
         if group is None and relative.startswith("integration/"):
             group = relative
         if group is not None:

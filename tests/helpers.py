@@ -8,11 +8,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
-from litellm_bundle.model.configset import ConfigSet
-from litellm_bundle.policy.policies import Policies
+from litellm_bundle.checks.validate import validate
 from litellm_bundle.core.problems import Problem
 from litellm_bundle.core.tree import BundleTree
-from litellm_bundle.checks.validate import validate
+from litellm_bundle.model.configset import ConfigSet
+from litellm_bundle.policy.policies import Policies
 
 ROOT = Path(__file__).resolve().parent.parent
 T = TypeVar("T")
@@ -37,7 +37,9 @@ def copy_tree(dest: Path) -> Path:
     return dest
 
 
-def validate_root(root: Path = ROOT, envs: list[str] | None = None, config_dir: Path | None = None) -> tuple[ConfigSet, list[Problem]]:
+def validate_root(
+    root: Path = ROOT, envs: list[str] | None = None, config_dir: Path | None = None
+) -> tuple[ConfigSet, list[Problem]]:
     return validate(Policies(BundleTree.at(root, config_dir=config_dir)), envs)
 
 

@@ -6,9 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from litellm_bundle.runtime import processes
-from litellm_bundle.runtime import launch
-
+from litellm_bundle.runtime import launch, processes
 from tests.helpers import checkout_tree
 
 TREE = checkout_tree()

@@ -21,7 +21,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--desired", type=Path, required=True, help="the rendered access.json")
     parser.add_argument("--prune", action="store_true", help="delete managed teams and keys no longer declared")
     parser.add_argument("--rotate", action="append", default=[], help="give this key alias a new value (repeatable)")
-    parser.add_argument("--keys-to", default="stdout", help="where new key values go: stdout, env-file:PATH, k8s-secret:NAME")
+    parser.add_argument(
+        "--keys-to", default="stdout", help="where new key values go: stdout, env-file:PATH, k8s-secret:NAME"
+    )
     parser.add_argument("--wait", type=float, default=0, help="seconds to wait for the proxy to be ready first")
     args = parser.parse_args(argv)
     master_key = os.environ.get(MASTER_KEY_ENV)
@@ -37,7 +39,9 @@ def main(argv: list[str] | None = None) -> int:
         api = Management(args.url, master_key)
         if args.wait:
             api.wait_ready(args.wait)
-        plan = planning.make_plan(document, api.teams(), api.keys(), os.environ, prune=args.prune, rotate=frozenset(args.rotate))
+        plan = planning.make_plan(
+            document, api.teams(), api.keys(), os.environ, prune=args.prune, rotate=frozenset(args.rotate)
+        )
         print(plan.report(), file=sys.stderr)
         if args.action == "plan":
             return 2 if plan.drift else 0

@@ -14,7 +14,9 @@ class ApiError(Exception):
 
 class Management:
     def __init__(self, url: str, master_key: str, timeout: float = 30.0):
-        self.client = httpx.Client(base_url=url.rstrip("/"), headers={"Authorization": f"Bearer {master_key}"}, timeout=timeout)
+        self.client = httpx.Client(
+            base_url=url.rstrip("/"), headers={"Authorization": f"Bearer {master_key}"}, timeout=timeout
+        )
 
     def _call(self, method: str, path: str, **kwargs: Any) -> Any:
         try:

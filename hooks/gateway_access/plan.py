@@ -75,8 +75,14 @@ def token_of(value: str) -> str:
     return hashlib.sha256(value.encode()).hexdigest()
 
 
-def make_plan(document: dict[str, Any], live_teams: list[dict[str, Any]], live_keys: list[dict[str, Any]], environ: Mapping[str, str],
-              prune: bool = False, rotate: frozenset[str] = frozenset()) -> Plan:
+def make_plan(
+    document: dict[str, Any],
+    live_teams: list[dict[str, Any]],
+    live_keys: list[dict[str, Any]],
+    environ: Mapping[str, str],
+    prune: bool = False,
+    rotate: frozenset[str] = frozenset(),
+) -> Plan:
     changes: list[Change] = []
     ignored: list[str] = []
     teams_by_alias = {t.get("team_alias"): t for t in live_teams if t.get("team_alias")}
@@ -88,9 +94,13 @@ def make_plan(document: dict[str, Any], live_teams: list[dict[str, Any]], live_k
         if live is None:
             changes.append(Change("create", "team", alias, body={"team_alias": alias, **desired}))
         elif not is_managed(document, live):
-            raise PlanError(f"team '{alias}' exists but is not managed by the bundle (created by hand?); rename one of them")
+            raise PlanError(
+                f"team '{alias}' exists but is not managed by the bundle (created by hand?); rename one of them"
+            )
         elif diff := _diff(TEAM_FIELDS, live, desired):
-            changes.append(Change("update", "team", alias, body={k: desired[k] for k in diff}, diff=diff, live_id=live["team_id"]))
+            changes.append(
+                Change("update", "team", alias, body={k: desired[k] for k in diff}, diff=diff, live_id=live["team_id"])
+            )
 
     keys_by_alias = {k.get("key_alias"): k for k in live_keys if k.get("key_alias")}
     for alias, key in sorted(document["keys"].items()):
@@ -106,7 +116,9 @@ def make_plan(document: dict[str, Any], live_teams: list[dict[str, Any]], live_k
             changes.append(Change("create", "key", alias, body=body, value_env=value_env))
             continue
         if not is_managed(document, live):
-            raise PlanError(f"key '{alias}' exists but is not managed by the bundle (created by hand?); rename one of them")
+            raise PlanError(
+                f"key '{alias}' exists but is not managed by the bundle (created by hand?); rename one of them"
+            )
         wrong_value = bool(value_env) and live.get("token") != token_of(environ[value_env])
         if alias in rotate or wrong_value:
             changes.append(Change("rotate", "key", alias, body=body, live_id=live["token"], value_env=value_env))
@@ -115,10 +127,14 @@ def make_plan(document: dict[str, Any], live_teams: list[dict[str, Any]], live_k
         if team_alias_of.get(live.get("team_id")) != key["team"]:
             diff["team"] = (team_alias_of.get(live.get("team_id")), key["team"])
         if diff:
-            changes.append(Change("update", "key", alias, body={k: body[k] for k in diff}, diff=diff, live_id=live["token"]))
+            changes.append(
+                Change("update", "key", alias, body={k: body[k] for k in diff}, diff=diff, live_id=live["token"])
+            )
 
-    for kind, live_objects, declared, id_field, alias_field in (("key", live_keys, document["keys"], "token", "key_alias"),
-                                                                ("team", live_teams, document["teams"], "team_id", "team_alias")):
+    for kind, live_objects, declared, id_field, alias_field in (
+        ("key", live_keys, document["keys"], "token", "key_alias"),
+        ("team", live_teams, document["teams"], "team_id", "team_alias"),
+    ):
         for live in live_objects:
             alias = live.get(alias_field)
             if is_managed(document, live) and alias not in declared:

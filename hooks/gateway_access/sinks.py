@@ -54,8 +54,12 @@ def to_kubernetes_secret(name: str, account: Path = SERVICE_ACCOUNT) -> Callable
     base = f"https://{host}:{port}/api/v1/namespaces/{namespace}/secrets"
 
     def request(method: str, url: str, body: dict[str, object], content_type: str) -> None:
-        req = urllib.request.Request(url, method=method, data=json.dumps(body).encode(),
-                                     headers={"Authorization": f"Bearer {token}", "Content-Type": content_type})
+        req = urllib.request.Request(
+            url,
+            method=method,
+            data=json.dumps(body).encode(),
+            headers={"Authorization": f"Bearer {token}", "Content-Type": content_type},
+        )
         with urllib.request.urlopen(req, context=context, timeout=30):
             pass
 
@@ -66,7 +70,12 @@ def to_kubernetes_secret(name: str, account: Path = SERVICE_ACCOUNT) -> Callable
         except urllib.error.HTTPError as exc:
             if exc.code != 404:
                 raise
-            request("POST", base, {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": name}, "type": "Opaque", "data": data}, "application/json")
+            request(
+                "POST",
+                base,
+                {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": name}, "type": "Opaque", "data": data},
+                "application/json",
+            )
 
     return write
 

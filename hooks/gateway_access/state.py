@@ -24,7 +24,10 @@ def check(document: Any, source: str = "access.json") -> dict[str, Any]:
     schema = json.loads(SCHEMA_FILE.read_text(encoding="utf-8"))
     error = best_match(Draft202012Validator(schema).iter_errors(document))
     if error is not None:
-        where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path).lstrip(".") or "(top level)"
+        where = (
+            "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path).lstrip(".")
+            or "(top level)"
+        )
         raise ValueError(f"{source}: {where}: {error.message}; re-render it with `make render`")
     return document
 

@@ -17,13 +17,26 @@ from gateway_hooks.asgi import App, Receive, Send, answer, mount, proxy_app
 # the admin UI's pages and assets, and the logins that hand out a UI session
 PREFIXES = ("/ui", "/_next", "/litellm-asset-prefix", "/sso", "/login", "/v2/login", "/fallback/login", "/onboarding")
 _MARK = "_gateway_admin_guard"
-_PAYLOAD = json.dumps({"error": {"message": "The admin UI is turned off in this environment.", "type": "invalid_request_error",
-                                 "param": None, "code": "404"}}).encode()
+_PAYLOAD = json.dumps(
+    {
+        "error": {
+            "message": "The admin UI is turned off in this environment.",
+            "type": "invalid_request_error",
+            "param": None,
+            "code": "404",
+        }
+    }
+).encode()
 
 
 def disabled(environ: MutableMapping[str, str] | None = None) -> bool:
     """DISABLE_ADMIN_UI as LiteLLM reads it (true, 1, yes...)."""
-    return (environ if environ is not None else os.environ).get("DISABLE_ADMIN_UI", "").strip().lower() in ("true", "1", "yes", "on")
+    return (environ if environ is not None else os.environ).get("DISABLE_ADMIN_UI", "").strip().lower() in (
+        "true",
+        "1",
+        "yes",
+        "on",
+    )
 
 
 def is_admin_path(path: str) -> bool:

@@ -40,7 +40,9 @@ def not_an_object(body: bytes) -> str | None:
 
 def _error(kind: str) -> bytes:
     message = f"The request body must be a JSON object (got {kind})."
-    return json.dumps({"error": {"message": message, "type": "invalid_request_error", "param": None, "code": "400"}}).encode()
+    return json.dumps(
+        {"error": {"message": message, "type": "invalid_request_error", "param": None, "code": "400"}}
+    ).encode()
 
 
 class JsonObjectGuard:
@@ -48,7 +50,11 @@ class JsonObjectGuard:
         self.app = app
 
     async def __call__(self, scope: MutableMapping[str, Any], receive: Receive, send: Send) -> None:
-        if scope.get("type") != "http" or scope.get("method") not in ("POST", "PUT", "PATCH") or not _json_content(scope):
+        if (
+            scope.get("type") != "http"
+            or scope.get("method") not in ("POST", "PUT", "PATCH")
+            or not _json_content(scope)
+        ):
             await self.app(scope, receive, send)
             return
         chunks: list[bytes] = []
@@ -71,7 +77,9 @@ class JsonObjectGuard:
 
 def _replay(body: bytes, receive: Receive, first: Message | None = None) -> Receive:
     """A receive() that hands out the buffered body once, then defers to the real one (disconnects)."""
-    pending: list[Message] = [first] if first is not None else [{"type": "http.request", "body": body, "more_body": False}]
+    pending: list[Message] = (
+        [first] if first is not None else [{"type": "http.request", "body": body, "more_body": False}]
+    )
 
     async def replayed() -> Message:
         return pending.pop() if pending else await receive()

@@ -16,9 +16,9 @@ if _CONFIG_DIR not in sys.path:
     sys.path.append(_CONFIG_DIR)
 
 from gateway_hooks import admin_guard, body_guard  # noqa: E402
+from gateway_hooks import instance as _instance  # noqa: E402
 from gateway_hooks.guardrails import BannedKeywordsGuardrail, SecretRedactionGuardrail  # noqa: E402
 from gateway_hooks.proxy import GatewayHooks  # noqa: E402
-from gateway_hooks import instance as _instance  # noqa: E402
 
 proxy_hooks: GatewayHooks = _instance.proxy_hooks()
 body_guard.install_in_proxy()  # 400, not 500, for JSON bodies that are not objects

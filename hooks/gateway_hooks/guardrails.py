@@ -29,9 +29,12 @@ class SecretScanner:
         self.detectors = [(name, re.compile(pattern)) for name, pattern in detectors.items()]
 
     def spans(self, text: str) -> list[tuple[int, int, str]]:
-        found = [(m.start(), m.end(), index, name)
-                 for index, (name, pattern) in enumerate(self.detectors)
-                 for m in pattern.finditer(text) if m.end() > m.start()]
+        found = [
+            (m.start(), m.end(), index, name)
+            for index, (name, pattern) in enumerate(self.detectors)
+            for m in pattern.finditer(text)
+            if m.end() > m.start()
+        ]
         kept: list[tuple[int, int, str]] = []
         end = -1
         for start, stop, _, name in sorted(found, key=lambda f: (f[0], f[0] - f[1], f[2])):
@@ -57,7 +60,10 @@ class SecretScanner:
 
 
 def _blocked(guardrail: str, reason: str) -> HTTPException:
-    return HTTPException(status_code=400, detail={"error": f"Request blocked by guardrail '{guardrail}': {reason}", "guardrail": guardrail})
+    return HTTPException(
+        status_code=400,
+        detail={"error": f"Request blocked by guardrail '{guardrail}': {reason}", "guardrail": guardrail},
+    )
 
 
 class _ConfiguredGuardrail(CustomGuardrail):
@@ -90,7 +96,7 @@ class _ConfiguredGuardrail(CustomGuardrail):
     def _should_run(self, data: dict[str, Any]) -> bool:
         try:
             return bool(self.should_run_guardrail(data=data, event_type=GuardrailEventHooks.pre_call))
-        except Exception:  # noqa: BLE001 - an odd request shape must not crash the proxy
+        except Exception:
             return True
 
 
@@ -110,7 +116,9 @@ class SecretRedactionGuardrail(_ConfiguredGuardrail):
                 for name in found:
                     obs.GUARDRAIL_ACTIONS.labels(self.guardrail_name, "blocked", name).inc()
                 obs.event("guardrail_blocked", guardrail=self.guardrail_name, detectors=found)
-                raise _blocked(str(self.guardrail_name), f"the prompt contains a secret ({', '.join(found)}); remove it and retry")
+                raise _blocked(
+                    str(self.guardrail_name), f"the prompt contains a secret ({', '.join(found)}); remove it and retry"
+                )
             return data
         hits: dict[str, int] = {}
         messages.rewrite_texts(data, lambda text: self.scanner.redact(text, hits))

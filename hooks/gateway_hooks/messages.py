@@ -43,7 +43,9 @@ def _text_slots(data: dict[str, Any]) -> Iterator[tuple[Any, Any]]:
         if isinstance(value, str):
             yield data, key
         elif isinstance(value, list):
-            yield from ((part, "text") for part in value if isinstance(part, dict) and isinstance(part.get("text"), str))
+            yield from (
+                (part, "text") for part in value if isinstance(part, dict) and isinstance(part.get("text"), str)
+            )
 
 
 def iter_texts(data: dict[str, Any]) -> Iterator[str]:

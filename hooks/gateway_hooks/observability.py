@@ -44,7 +44,7 @@ def event(name: str, level: int = logging.INFO, **fields: Any) -> None:
 
 
 class _NoMetric:
-    def labels(self, *args: Any, **kwargs: Any) -> "_NoMetric":
+    def labels(self, *args: Any, **kwargs: Any) -> _NoMetric:
         return self
 
     def inc(self, amount: float = 1) -> None:
@@ -65,19 +65,38 @@ def _metric(kind: str, name: str, doc: str, labels: list[str], **kwargs: Any) ->
     return getattr(prometheus_client, kind)(name, doc, labels, **kwargs)
 
 
-ROUTE_DECISIONS = _metric("Counter", "gateway_route_decisions", "Routing decisions of the gateway hooks by label and rule.", ["label", "rule"])
+ROUTE_DECISIONS = _metric(
+    "Counter", "gateway_route_decisions", "Routing decisions of the gateway hooks by label and rule.", ["label", "rule"]
+)
 TRANSFORM_SECONDS = _metric(
-    "Histogram", "gateway_transform_duration_seconds", "Time spent in each request transform.", ["transform"],
+    "Histogram",
+    "gateway_transform_duration_seconds",
+    "Time spent in each request transform.",
+    ["transform"],
     buckets=(0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5),
 )
-TRANSFORM_FAILURES = _metric("Counter", "gateway_transform_failures", "Request transforms that raised, by policy.", ["transform", "policy"])
-TRANSFORM_SLOW = _metric("Counter", "gateway_transform_slow", "Request transforms slower than the configured threshold.", ["transform"])
-GUARDRAIL_ACTIONS = _metric("Counter", "gateway_guardrail_actions", "Guardrail actions (redacted, blocked) by guardrail and detector.", ["guardrail", "action", "detector"])
+TRANSFORM_FAILURES = _metric(
+    "Counter", "gateway_transform_failures", "Request transforms that raised, by policy.", ["transform", "policy"]
+)
+TRANSFORM_SLOW = _metric(
+    "Counter", "gateway_transform_slow", "Request transforms slower than the configured threshold.", ["transform"]
+)
+GUARDRAIL_ACTIONS = _metric(
+    "Counter",
+    "gateway_guardrail_actions",
+    "Guardrail actions (redacted, blocked) by guardrail and detector.",
+    ["guardrail", "action", "detector"],
+)
 HOOK_SECONDS = _metric(
-    "Histogram", "gateway_hook_duration_seconds", "Time spent inside the gateway hooks per request, by stage.", ["stage"],
+    "Histogram",
+    "gateway_hook_duration_seconds",
+    "Time spent inside the gateway hooks per request, by stage.",
+    ["stage"],
     buckets=(0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05),
 )
-HOOK_ERRORS = _metric("Counter", "gateway_hook_errors", "Unexpected errors inside the hooks (the request continued).", ["stage"])
+HOOK_ERRORS = _metric(
+    "Counter", "gateway_hook_errors", "Unexpected errors inside the hooks (the request continued).", ["stage"]
+)
 
 
 def monotonic() -> float:

@@ -8,8 +8,8 @@ from typing import Any
 from fastapi import HTTPException
 from litellm.integrations.custom_logger import CustomLogger
 
-from gateway_hooks import settings
 from gateway_hooks import observability as obs
+from gateway_hooks import settings
 from gateway_hooks.routing import Decision, Router
 from gateway_hooks.transforms import Pipeline, TransformFailed
 
@@ -26,7 +26,7 @@ class GatewayHooks(CustomLogger):
         self.modes = {name: spec["mode"] for name, spec in config["routing"]["model_groups"].items()}
 
     @classmethod
-    def from_default_location(cls) -> "GatewayHooks":
+    def from_default_location(cls) -> GatewayHooks:
         return cls(settings.load())
 
     def route(self, data: dict[str, Any]) -> Decision:
@@ -51,7 +51,7 @@ class GatewayHooks(CustomLogger):
             return data
         try:
             decision = self.route(data)
-        except Exception as exc:  # noqa: BLE001 - a routing bug must not lose the request
+        except Exception as exc:
             obs.HOOK_ERRORS.labels("routing").inc()
             obs.event("route_error", logging.WARNING, error=type(exc).__name__, model=data.get("model"))
             return data
@@ -59,18 +59,39 @@ class GatewayHooks(CustomLogger):
             data["model"] = decision.target
         label = decision.label or "none"
         obs.ROUTE_DECISIONS.labels(label, decision.rule).inc()
-        obs.event("route", rule=decision.rule, label=label, requested=decision.requested, target=decision.target,
-                  call_id=data.get("litellm_call_id"), failed_transforms=failed or None)
+        obs.event(
+            "route",
+            rule=decision.rule,
+            label=label,
+            requested=decision.requested,
+            target=decision.target,
+            call_id=data.get("litellm_call_id"),
+            failed_transforms=failed or None,
+        )
         metadata = data.get("metadata")
         if not isinstance(metadata, dict):
             metadata = data["metadata"] = {}
-        metadata[ROUTE_KEY] = {"label": label, "rule": decision.rule, "requested": decision.requested, "target": decision.target}
+        metadata[ROUTE_KEY] = {
+            "label": label,
+            "rule": decision.rule,
+            "requested": decision.requested,
+            "target": decision.target,
+        }
         return data
 
-    async def async_post_call_response_headers_hook(self, data: dict, user_api_key_dict: Any, response: Any,
-                                                    request_headers: dict[str, str] | None = None,
-                                                    litellm_call_info: dict[str, object] | None = None) -> dict[str, str] | None:
+    async def async_post_call_response_headers_hook(
+        self,
+        data: dict,
+        user_api_key_dict: Any,
+        response: Any,
+        request_headers: dict[str, str] | None = None,
+        litellm_call_info: dict[str, object] | None = None,
+    ) -> dict[str, str] | None:
         route = ((data or {}).get("metadata") or {}).get(ROUTE_KEY)
         if not isinstance(route, dict):
             return None
-        return {"x-route-label": str(route["label"]), "x-route-rule": str(route["rule"]), "x-route-requested-model": str(route["requested"])}
+        return {
+            "x-route-label": str(route["label"]),
+            "x-route-rule": str(route["rule"]),
+            "x-route-requested-model": str(route["requested"]),
+        }

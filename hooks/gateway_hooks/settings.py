@@ -40,8 +40,13 @@ def checked(raw: Any, source: str = "hooks.json") -> dict[str, Any]:
     """`raw` when it matches hooks.schema.json, else RuntimeError naming the first problem."""
     error = best_match(_validator().iter_errors(raw))
     if error is not None:
-        where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path).lstrip(".") or "(top level)"
-        raise RuntimeError(f"gateway hooks: {source}: {where}: {error.message}; re-render it with `make render` (policies/schemas/hooks.schema.json)")
+        where = (
+            "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path).lstrip(".")
+            or "(top level)"
+        )
+        raise RuntimeError(
+            f"gateway hooks: {source}: {where}: {error.message}; re-render it with `make render` (policies/schemas/hooks.schema.json)"
+        )
     return raw
 
 

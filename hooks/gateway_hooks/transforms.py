@@ -94,7 +94,16 @@ def _broken(path: str, error: BaseException) -> Transform:
 
 
 # keys the proxy adds to the request dict; transforms must not change them, so a snapshot keeps references
-_PROXY_KEYS = frozenset({"metadata", "litellm_metadata", "proxy_server_request", "secret_fields", "user_api_key_dict", "litellm_logging_obj"})
+_PROXY_KEYS = frozenset(
+    {
+        "metadata",
+        "litellm_metadata",
+        "proxy_server_request",
+        "secret_fields",
+        "user_api_key_dict",
+        "litellm_logging_obj",
+    }
+)
 
 
 def _snapshot(data: dict[str, Any]) -> dict[str, Any]:
@@ -106,7 +115,7 @@ def _snapshot(data: dict[str, Any]) -> dict[str, Any]:
             continue
         try:
             copied[key] = copy.deepcopy(value)
-        except Exception:  # noqa: BLE001 - an uncopyable object is not request content
+        except Exception:
             copied[key] = value
     return copied
 
@@ -134,8 +143,10 @@ class Pipeline:
             if kind == "custom":
                 try:
                     fn = _import(entry["path"])
-                except Exception as exc:  # noqa: BLE001 - reported on every request by the policy below
-                    obs.event("transform_load_failed", transform=entry["name"], path=entry["path"], error=type(exc).__name__)
+                except Exception as exc:
+                    obs.event(
+                        "transform_load_failed", transform=entry["name"], path=entry["path"], error=type(exc).__name__
+                    )
                     fn = _broken(entry["path"], exc)
             else:
                 fn = BUILTINS[kind]
@@ -151,9 +162,15 @@ class Pipeline:
                 result = step.fn(data, step.params)
                 if isinstance(result, dict):
                     data = result
-            except Exception as exc:  # noqa: BLE001 - the policy decides
+            except Exception as exc:
                 obs.TRANSFORM_FAILURES.labels(step.name, "fail_closed" if step.fail_closed else "fail_open").inc()
-                obs.event("transform_failed", transform=step.name, policy="fail_closed" if step.fail_closed else "fail_open", error=type(exc).__name__, detail=str(exc)[:200])
+                obs.event(
+                    "transform_failed",
+                    transform=step.name,
+                    policy="fail_closed" if step.fail_closed else "fail_open",
+                    error=type(exc).__name__,
+                    detail=str(exc)[:200],
+                )
                 if step.fail_closed:
                     raise TransformFailed(step.name, exc) from exc
                 data = _restore(data, snapshot)  # type: ignore[arg-type]  # as before the failed step
@@ -163,5 +180,7 @@ class Pipeline:
                 obs.TRANSFORM_SECONDS.labels(step.name).observe(elapsed)
                 if elapsed * 1000 > self.slow_ms:
                     obs.TRANSFORM_SLOW.labels(step.name).inc()
-                    obs.event("transform_slow", transform=step.name, ms=round(elapsed * 1000, 3), threshold_ms=self.slow_ms)
+                    obs.event(
+                        "transform_slow", transform=step.name, ms=round(elapsed * 1000, 3), threshold_ms=self.slow_ms
+                    )
         return data, failed

@@ -9,16 +9,15 @@ from dataclasses import dataclass
 
 from ruamel.yaml import YAML
 
-from litellm_bundle.render import env_example
-from litellm_bundle.render import compose
+from litellm_bundle.checks.validate import validate
+from litellm_bundle.core.problems import ValidationFailed
+from litellm_bundle.core.tree import BundleTree
 from litellm_bundle.external import kube
 from litellm_bundle.model.configset import ConfigSet
-from litellm_bundle.render.reference import config_reference
 from litellm_bundle.policy.policies import Policies
-from litellm_bundle.core.problems import ValidationFailed
+from litellm_bundle.render import compose, env_example
 from litellm_bundle.render.environment import render_all, render_environment
-from litellm_bundle.core.tree import BundleTree
-from litellm_bundle.checks.validate import validate
+from litellm_bundle.render.reference import config_reference
 
 CONFIG_REFERENCE = "docs/config-reference.md"
 K8S_AREA = "k8s/"
@@ -45,7 +44,9 @@ def generate(tree: BundleTree, with_k8s: bool = True) -> Generated:
         texts.update({f"rendered/{env}/{name}": text for name, text in env_files.items()})
         if with_k8s:
             texts[f"{K8S_AREA}{env}/manifests.yaml"] = kube.manifests(tree, env, env_files["values.yaml"])
-    dev_values = YAML(typ="safe").load(rendered[compose.STACK_ENV]["values.yaml"]) if compose.STACK_ENV in rendered else None
+    dev_values = (
+        YAML(typ="safe").load(rendered[compose.STACK_ENV]["values.yaml"]) if compose.STACK_ENV in rendered else None
+    )
     texts.update({f"compose/{name}": text for name, text in compose.compose_files(tree, cs, dev_values).items()})
     texts[env_example.ENV_EXAMPLE] = env_example.env_example(cs)
     texts[CONFIG_REFERENCE] = config_reference(policies)

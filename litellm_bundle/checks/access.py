@@ -24,25 +24,43 @@ def check_environment(eff: EffectiveConfig) -> list[Problem]:
         for alias, item in items.items():
             for index, model in enumerate(strings(item.get("models"))):
                 if model not in enabled:
-                    found.add(eff, ("access", kind, alias, "models", index), value=True, because=groups,
-                              message=f"{kind[:-1]} '{alias}' may call '{model}', which is not a model group enabled in {env} (enabled: {', '.join(sorted(enabled)) or 'none'})")
+                    found.add(
+                        eff,
+                        ("access", kind, alias, "models", index),
+                        value=True,
+                        because=groups,
+                        message=f"{kind[:-1]} '{alias}' may call '{model}', which is not a model group enabled in {env} (enabled: {', '.join(sorted(enabled)) or 'none'})",
+                    )
     for alias, key in keys.items():
         team_alias = key.get("team")
         if not isinstance(team_alias, str):
             continue  # the schema reports it
         team = teams.get(team_alias)
         if team is None:
-            found.add(eff, ("access", "keys", alias, "team"), value=True,
-                      message=f"key '{alias}' belongs to team '{team_alias}', which is not declared for {env} (teams there: {', '.join(sorted(teams)) or 'none'})")
+            found.add(
+                eff,
+                ("access", "keys", alias, "team"),
+                value=True,
+                message=f"key '{alias}' belongs to team '{team_alias}', which is not declared for {env} (teams there: {', '.join(sorted(teams)) or 'none'})",
+            )
             continue
         outside = [m for m in strings(key.get("models")) if m not in strings(team.get("models"))]
         if outside:
-            found.add(eff, ("access", "keys", alias, "models"), because=eff.because(("access", "teams", team_alias)),
-                      message=f"key '{alias}' may call {', '.join(outside)}, which its team '{team_alias}' may not (team models: {', '.join(strings(team.get('models')))}); LiteLLM refuses such a key")
+            found.add(
+                eff,
+                ("access", "keys", alias, "models"),
+                because=eff.because(("access", "teams", team_alias)),
+                message=f"key '{alias}' may call {', '.join(outside)}, which its team '{team_alias}' may not (team models: {', '.join(strings(team.get('models')))}); LiteLLM refuses such a key",
+            )
         for limit in ("max_budget", "rpm_limit", "tpm_limit"):
             if number(key.get(limit)) and number(team.get(limit)) and key[limit] > team[limit]:
-                found.add(eff, ("access", "keys", alias, limit), value=True, severity="warning",
-                          message=f"key '{alias}' {limit} {key[limit]} is above its team's ({team[limit]}): the team's limit binds first")
+                found.add(
+                    eff,
+                    ("access", "keys", alias, limit),
+                    value=True,
+                    severity="warning",
+                    message=f"key '{alias}' {limit} {key[limit]} is above its team's ({team[limit]}): the team's limit binds first",
+                )
     return found.problems
 
 
@@ -50,10 +68,13 @@ def check_metrics_scraper(eff: EffectiveConfig, env_ref: re.Pattern[str]) -> lis
     """With /metrics/ behind a key, the ServiceMonitor needs one it can send (LiteLLM answers it 401 otherwise)."""
     found = Found(eff.env)
     if scrapes_with_a_key(eff.data["environment"]) and metrics_scraper(eff.data.get("access"), env_ref) is None:
-        found.add(eff, ("environment", "kubernetes", "service_monitor"),
-                  message=f"{eff.env} keeps /metrics/ behind a key (require_auth_for_metrics_endpoint) and its ServiceMonitor has none to send: "
-                          "declare a key in config/access.yaml with `allowed_routes: [/metrics]` and `value: os.environ/NAME` "
-                          "(a declared secret reference) for this environment, or set require_auth_for_metrics_endpoint: false")
+        found.add(
+            eff,
+            ("environment", "kubernetes", "service_monitor"),
+            message=f"{eff.env} keeps /metrics/ behind a key (require_auth_for_metrics_endpoint) and its ServiceMonitor has none to send: "
+            "declare a key in config/access.yaml with `allowed_routes: [/metrics]` and `value: os.environ/NAME` "
+            "(a declared secret reference) for this environment, or set require_auth_for_metrics_endpoint: false",
+        )
     return found.problems
 
 
@@ -62,17 +83,26 @@ def check_connection_budget(eff: EffectiveConfig) -> list[Problem]:
     env = eff.data["environment"]
     database = env.get("database")
     autoscaling = env.get("autoscaling")
-    numbers = [database.get("connection_pool_limit"), env.get("workers"), database.get("max_connections"),
-               autoscaling.get("max_replicas") if isinstance(autoscaling, dict) else env.get("replicas")] if isinstance(database, dict) else []
+    numbers = (
+        [
+            database.get("connection_pool_limit"),
+            env.get("workers"),
+            database.get("max_connections"),
+            autoscaling.get("max_replicas") if isinstance(autoscaling, dict) else env.get("replicas"),
+        ]
+        if isinstance(database, dict)
+        else []
+    )
     if not numbers or not all(isinstance(n, int) and not isinstance(n, bool) for n in numbers):
         return []  # missing or malformed: the schema reports it (defaults are filled only on valid sources)
     pool, workers, limit, pods = numbers
     needed = pool * workers * pods
     found = Found(eff.env)
     if needed > limit:
-        found.add(eff, ("environment", "database", "connection_pool_limit"),
-                  message=f"the database pools need up to {needed} connections (connection_pool_limit {pool} x workers {workers} x {pods} pods at most) "
-                          f"but database.max_connections is {limit}; lower the pool or the replicas, or raise max_connections")
+        found.add(
+            eff,
+            ("environment", "database", "connection_pool_limit"),
+            message=f"the database pools need up to {needed} connections (connection_pool_limit {pool} x workers {workers} x {pods} pods at most) "
+            f"but database.max_connections is {limit}; lower the pool or the replicas, or raise max_connections",
+        )
     return found.problems
-
-

@@ -62,13 +62,25 @@ def queries(tree: BundleTree) -> list[Query]:
         dashboard = load(path)
         for panel in panels(dashboard):
             for target in panel.get("targets", []):
-                out.append(Query(path.name, panel.get("title", ""), target.get("refId", ""), target.get("expr", ""), target.get("legendFormat", "")))
+                out.append(
+                    Query(
+                        path.name,
+                        panel.get("title", ""),
+                        target.get("refId", ""),
+                        target.get("expr", ""),
+                        target.get("legendFormat", ""),
+                    )
+                )
     return out
 
 
 def concrete(expr: str, job: str, window: str) -> str:
     """A dashboard query as Grafana sends it with `job` selected, every instance and a rate interval of `window`."""
-    return expr.replace('job=~"$job"', f'job=~"{job}"').replace('instance=~"$instance"', 'instance=~".+"').replace(RATE_INTERVAL, window)
+    return (
+        expr.replace('job=~"$job"', f'job=~"{job}"')
+        .replace('instance=~"$instance"', 'instance=~".+"')
+        .replace(RATE_INTERVAL, window)
+    )
 
 
 def _lint_templating(name: str, dashboard: dict[str, Any]) -> list[str]:
@@ -76,7 +88,9 @@ def _lint_templating(name: str, dashboard: dict[str, Any]) -> list[str]:
     variables = {v.get("name"): v for v in dashboard.get("templating", {}).get("list", [])}
     source = variables.get("datasource")
     if not source or source.get("type") != "datasource" or source.get("query") != "prometheus":
-        problems.append(f"{name}: needs a `datasource` variable of type datasource for Prometheus [template-datasource-rule]")
+        problems.append(
+            f"{name}: needs a `datasource` variable of type datasource for Prometheus [template-datasource-rule]"
+        )
     for var in ("job", "instance"):
         entry = variables.get(var)
         if not entry or entry.get("type") != "query":
@@ -100,14 +114,18 @@ def _lint_expr(where: str, expr: str, legend: str) -> list[str]:
                 rule = "target-job-rule" if "job" in required else "target-instance-rule"
                 problems.append(f"{where}: {metric} lacks the matcher {required} [{rule}]")
         if metric.endswith(COUNTER_SUFFIXES) and not re.search(rf"\b(rate|increase)\(\s*{re.escape(metric)}\{{", expr):
-            problems.append(f"{where}: counter {metric} must be read through rate() or increase() [target-counter-agg-rule]")
+            problems.append(
+                f"{where}: counter {metric} must be read through rate() or increase() [target-counter-agg-rule]"
+            )
     for window in _RANGE.findall(expr):
         if window != RATE_INTERVAL:
             problems.append(f"{where}: range [{window}] should be [{RATE_INTERVAL}] [target-rate-interval-rule]")
     grouped = {label.strip() for clause in _BY.findall(expr) for label in clause.split(",")}
     for label in _LEGEND_LABEL.findall(legend):
         if label not in grouped:
-            problems.append(f"{where}: legend names {{{{{label}}}}}, which the query does not keep (by ({', '.join(sorted(grouped))}))")
+            problems.append(
+                f"{where}: legend names {{{{{label}}}}}, which the query does not keep (by ({', '.join(sorted(grouped))}))"
+            )
     return problems
 
 
@@ -144,6 +162,10 @@ def lint(path: Path) -> list[str]:
             problems.append(f"{where}: has no query [panel-no-targets-rule]")
         for target in targets:
             if (target.get("datasource") or {}).get("uid") not in DATASOURCE_UIDS:
-                problems.append(f"{where} query {target.get('refId')}: must use the ${{datasource}} variable [panel-datasource-rule]")
-            problems += _lint_expr(f"{where} query {target.get('refId')}", target.get("expr", ""), target.get("legendFormat", ""))
+                problems.append(
+                    f"{where} query {target.get('refId')}: must use the ${{datasource}} variable [panel-datasource-rule]"
+                )
+            problems += _lint_expr(
+                f"{where} query {target.get('refId')}", target.get("expr", ""), target.get("legendFormat", "")
+            )
     return problems

@@ -11,14 +11,13 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+from litellm_bundle.checks.hooks_index import HooksIndex
+from litellm_bundle.checks.references import known, model_groups, ref
 from litellm_bundle.core.facts import CALLBACK_KEYS
+from litellm_bundle.core.problems import Found, Location, PathKey, Problem, names
 from litellm_bundle.model.configset import ConfigSet, as_list, as_map
 from litellm_bundle.model.effective import EffectiveConfig
-from litellm_bundle.checks.hooks_index import HooksIndex
 from litellm_bundle.policy.policies import Policies
-from litellm_bundle.core.problems import Location, PathKey, Problem, names
-from litellm_bundle.checks.references import known, model_groups, ref
-from litellm_bundle.core.problems import Found
 
 DOTTED = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+$")
 
@@ -70,7 +69,12 @@ def check_callbacks(cs: ConfigSet, policies: Policies, hooks: HooksIndex) -> lis
                     if why:
                         found.add(doc, path, f"callback {name} does not resolve: {why}", value=True)
                 else:
-                    found.add(doc, path, f"unknown callback '{name}'{_guess(name, shipped)} (allowed: a callback LiteLLM ships, see names.schema.json in policies/litellm/{policies.tree.pinned_version()}/, or gateway_hooks.<module>.<name>)", value=True)
+                    found.add(
+                        doc,
+                        path,
+                        f"unknown callback '{name}'{_guess(name, shipped)} (allowed: a callback LiteLLM ships, see names.schema.json in policies/litellm/{policies.tree.pinned_version()}/, or gateway_hooks.<module>.<name>)",
+                        value=True,
+                    )
     return found.problems
 
 
@@ -80,7 +84,11 @@ def check_guardrails(cs: ConfigSet, policies: Policies, hooks: HooksIndex) -> li
     doc = cs.docs["litellm"]
     found = Found()
     integrations = _names_schema(policies, "guardrail")
-    hooks_names = {g["name"] for g in as_list(cs.data("guardrails").get("guardrails")) if isinstance(g, dict) and isinstance(g.get("name"), str)}
+    hooks_names = {
+        g["name"]
+        for g in as_list(cs.data("guardrails").get("guardrails"))
+        if isinstance(g, dict) and isinstance(g.get("name"), str)
+    }
     seen: dict[str, int] = {}
     for index, guardrail in enumerate(as_list(cs.data("litellm").get("guardrails"))):
         if not isinstance(guardrail, dict):
@@ -88,10 +96,18 @@ def check_guardrails(cs: ConfigSet, policies: Policies, hooks: HooksIndex) -> li
         name = guardrail.get("guardrail_name")
         if isinstance(name, str):
             if name in seen:
-                found.add(doc, ("guardrails", index, "guardrail_name"), f"duplicate guardrail_name '{name}' (also guardrails[{seen[name]}])")
+                found.add(
+                    doc,
+                    ("guardrails", index, "guardrail_name"),
+                    f"duplicate guardrail_name '{name}' (also guardrails[{seen[name]}])",
+                )
             elif name in hooks_names:
-                found.add(doc, ("guardrails", index, "guardrail_name"), f"guardrail_name '{name}' is also a guardrail of config/guardrails.yaml; environments enable guardrails by name, so each name may exist once",
-                          because=(names(ref(cs, "guardrails", ("guardrails",))),))
+                found.add(
+                    doc,
+                    ("guardrails", index, "guardrail_name"),
+                    f"guardrail_name '{name}' is also a guardrail of config/guardrails.yaml; environments enable guardrails by name, so each name may exist once",
+                    because=(names(ref(cs, "guardrails", ("guardrails",))),),
+                )
             seen.setdefault(name, index)
         kind = as_map(guardrail.get("litellm_params")).get("guardrail")
         path = ("guardrails", index, "litellm_params", "guardrail")
@@ -102,7 +118,12 @@ def check_guardrails(cs: ConfigSet, policies: Policies, hooks: HooksIndex) -> li
             if why:
                 found.add(doc, path, f"guardrail class {kind} does not resolve: {why}", value=True)
         else:
-            found.add(doc, path, f"unknown guardrail integration '{kind}'{_guess(kind, integrations)} (allowed: an integration of litellm.types.guardrails, see names.schema.json in policies/litellm/{policies.tree.pinned_version()}/, or gateway_hooks.<module>.<Class>)", value=True)
+            found.add(
+                doc,
+                path,
+                f"unknown guardrail integration '{kind}'{_guess(kind, integrations)} (allowed: an integration of litellm.types.guardrails, see names.schema.json in policies/litellm/{policies.tree.pinned_version()}/, or gateway_hooks.<module>.<Class>)",
+                value=True,
+            )
     return found.problems
 
 
@@ -115,7 +136,11 @@ def check_credentials(cs: ConfigSet) -> list[Problem]:
         name = as_map(credential).get("credential_name")
         if isinstance(name, str):
             if name in credentials:
-                found.add(doc, ("credential_list", index, "credential_name"), f"duplicate credential_name '{name}' (also credential_list[{credentials[name]}])")
+                found.add(
+                    doc,
+                    ("credential_list", index, "credential_name"),
+                    f"duplicate credential_name '{name}' (also credential_list[{credentials[name]}])",
+                )
             credentials.setdefault(name, index)
     if "models" not in cs.docs or cs.usable("models") is False:
         return found.problems
@@ -124,9 +149,13 @@ def check_credentials(cs: ConfigSet) -> list[Problem]:
         for index, dep in enumerate(as_list(as_map(body).get("deployments"))):
             name = as_map(dep).get("litellm_credential_name")
             if isinstance(name, str) and name not in credentials:
-                found.add(models, ("model_groups", group, "deployments", index, "litellm_credential_name"),
-                          f"credential '{name}' is not in credential_list of config/litellm.yaml (known: {known(credentials)})", value=True,
-                          because=(names(ref(cs, "litellm", ("credential_list",))),))
+                found.add(
+                    models,
+                    ("model_groups", group, "deployments", index, "litellm_credential_name"),
+                    f"credential '{name}' is not in credential_list of config/litellm.yaml (known: {known(credentials)})",
+                    value=True,
+                    because=(names(ref(cs, "litellm", ("credential_list",))),),
+                )
     return found.problems
 
 
@@ -140,11 +169,21 @@ def check_secret_names(cs: ConfigSet, policies: Policies) -> list[Problem]:
         doc = cs.docs[key]
         for name, value in as_map(settings.get("environment_variables")).items():
             if sensitive(str(name), rule) and not (isinstance(value, str) and policies.env_ref.match(value)):
-                found.add(doc, base + ("environment_variables", name), f"environment variable {name} carries a secret by LiteLLM's rule (a name with key, secret, token, password, ...): write os.environ/NAME and declare NAME in config/secrets.yaml", value=True)
+                found.add(
+                    doc,
+                    base + ("environment_variables", name),
+                    f"environment variable {name} carries a secret by LiteLLM's rule (a name with key, secret, token, password, ...): write os.environ/NAME and declare NAME in config/secrets.yaml",
+                    value=True,
+                )
         for callback, body in as_map(settings.get("callback_settings")).items():
             for name, value in as_map(body).items():
                 if sensitive(str(name), rule) and isinstance(value, str) and not policies.env_ref.match(value):
-                    found.add(doc, base + ("callback_settings", callback, name), f"callback_settings.{callback}.{name} carries a secret by LiteLLM's rule: write os.environ/NAME and declare NAME in config/secrets.yaml", value=True)
+                    found.add(
+                        doc,
+                        base + ("callback_settings", callback, name),
+                        f"callback_settings.{callback}.{name} carries a secret by LiteLLM's rule: write os.environ/NAME and declare NAME in config/secrets.yaml",
+                        value=True,
+                    )
     return found.problems
 
 
@@ -152,13 +191,23 @@ def check_usage(cs: ConfigSet, policies: Policies) -> list[Problem]:
     """A LiteLLM-native guardrail no environment enables is never rendered (a warning: dead config)."""
     found = Found()
     doc = cs.docs["litellm"]
-    enabled = {g for env in policies.environments for g in as_list(cs.data(f"env:{env}").get("guardrails")) if isinstance(g, str)}
+    enabled = {
+        g
+        for env in policies.environments
+        for g in as_list(cs.data(f"env:{env}").get("guardrails"))
+        if isinstance(g, str)
+    }
     overlays = ", ".join(f"config/environments/{e}.yaml" for e in policies.environments)
     for index, guardrail in enumerate(as_list(cs.data("litellm").get("guardrails"))):
         name = as_map(guardrail).get("guardrail_name")
         if isinstance(name, str) and name not in enabled:
-            found.add(doc, ("guardrails", index), f"guardrail '{name}' is not enabled in any environment; add it to guardrails in {overlays}, or remove it", severity="warning",
-                      because=tuple(ref(cs, f"env:{e}", ("guardrails",)) for e in policies.environments))
+            found.add(
+                doc,
+                ("guardrails", index),
+                f"guardrail '{name}' is not enabled in any environment; add it to guardrails in {overlays}, or remove it",
+                severity="warning",
+                because=tuple(ref(cs, f"env:{e}", ("guardrails",)) for e in policies.environments),
+            )
     return found.problems
 
 
@@ -175,14 +224,25 @@ def check_environment(cs: ConfigSet, eff: EffectiveConfig) -> list[Problem]:
         if not isinstance(group, str):
             continue
         if group not in groups:
-            found.add(eff, path, f"model_group_alias '{alias}' points to '{group}', which is not a model group (known: {known(groups)})", value=True,
-                      because=(names(ref(cs, "models", ("model_groups",))),))
+            found.add(
+                eff,
+                path,
+                f"model_group_alias '{alias}' points to '{group}', which is not a model group (known: {known(groups)})",
+                value=True,
+                because=(names(ref(cs, "models", ("model_groups",))),),
+            )
         elif group not in enabled:
-            found.add(eff, path, f"model_group_alias '{alias}' points to '{group}', which is not enabled in {eff.env} (enabled: {known(enabled)})", value=True)
+            found.add(
+                eff,
+                path,
+                f"model_group_alias '{alias}' points to '{group}', which is not enabled in {eff.env} (enabled: {known(enabled)})",
+                value=True,
+            )
         elif alias in groups:
-            found.add(eff, path, f"model_group_alias '{alias}' is also a model group; the alias would hide it", value=True)
+            found.add(
+                eff, path, f"model_group_alias '{alias}' is also a model group; the alias would hide it", value=True
+            )
     return found.problems
-
 
 
 def check_version(policies: Policies) -> list[Problem]:
@@ -194,4 +254,10 @@ def check_version(policies: Policies) -> list[Problem]:
     if used == pinned:
         return []
     where = Location(policies.tree.shown(policies.tree.root / "LITELLM_VERSION"), 1, 1)
-    return [Problem(where, f"policies/litellm/{pinned}/ does not exist: the sources were checked against LiteLLM {used}'s configuration surface; run `make litellm-schema` and commit it", severity="warning")]
+    return [
+        Problem(
+            where,
+            f"policies/litellm/{pinned}/ does not exist: the sources were checked against LiteLLM {used}'s configuration surface; run `make litellm-schema` and commit it",
+            severity="warning",
+        )
+    ]

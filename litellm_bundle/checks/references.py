@@ -11,14 +11,26 @@ from collections.abc import Iterator
 from typing import Any
 
 from litellm_bundle.core.facts import FALLBACK_KINDS
+from litellm_bundle.core.problems import Found, PathKey, Problem, Ref, names, whole
 from litellm_bundle.model import sizing
 from litellm_bundle.model.configset import ConfigSet, as_list, as_map
 from litellm_bundle.model.effective import EffectiveConfig
 from litellm_bundle.policy.policies import Policies
-from litellm_bundle.core.problems import Found, PathKey, Problem, Ref, names, whole
 
 # deployment keys that do not change where a request goes (two deployments differing only here are one)
-NOT_TARGET = {"id", "environments", "order", "weight", "rpm", "tpm", "timeout", "stream_timeout", "max_retries", "tags", "model_info"}
+NOT_TARGET = {
+    "id",
+    "environments",
+    "order",
+    "weight",
+    "rpm",
+    "tpm",
+    "timeout",
+    "stream_timeout",
+    "max_retries",
+    "tags",
+    "model_info",
+}
 
 
 def known(names: Any) -> str:
@@ -40,7 +52,7 @@ def find_cycle(graph: dict[str, list[str]]) -> list[str] | None:
         stack.append(node)
         for nxt in graph.get(node, []):
             if state.get(nxt) == 1:
-                return stack[stack.index(nxt):] + [nxt]
+                return stack[stack.index(nxt) :] + [nxt]
             if state.get(nxt) is None:
                 found = visit(nxt)
                 if found:
@@ -76,7 +88,11 @@ def check_models(cs: ConfigSet, policies: Policies) -> list[Problem]:
             if isinstance(dep_id, str):
                 if dep_id in seen_ids:
                     first = doc.locate(seen_ids[dep_id])
-                    found.add(doc, path + ("id",), f"duplicate deployment id '{dep_id}' (first used at line {first.line}); ids must be unique across all groups")
+                    found.add(
+                        doc,
+                        path + ("id",),
+                        f"duplicate deployment id '{dep_id}' (first used at line {first.line}); ids must be unique across all groups",
+                    )
                 else:
                     seen_ids[dep_id] = path + ("id",)
             envs = {e for e in as_list(dep.get("environments")) if isinstance(e, str)} or set(policies.environments)
@@ -84,7 +100,11 @@ def check_models(cs: ConfigSet, policies: Policies) -> list[Problem]:
             target = tuple(sorted((k, repr(v)) for k, v in dep.items() if k not in NOT_TARGET))
             for other, other_envs, other_target in seen:
                 if other_target == target and envs & other_envs:
-                    found.add(doc, path, f"duplicate deployment in group '{group}': same provider/model/api_base as deployments[{other}] in {', '.join(sorted(envs & other_envs))}; remove one or change its target")
+                    found.add(
+                        doc,
+                        path,
+                        f"duplicate deployment in group '{group}': same provider/model/api_base as deployments[{other}] in {', '.join(sorted(envs & other_envs))}; remove one or change its target",
+                    )
                     break
             seen.append((index, envs, target))
     return found.problems
@@ -101,14 +121,30 @@ def check_routing(cs: ConfigSet, policies: Policies) -> list[Problem]:
         mapping = as_map(routing.get(kind))
         for source, targets in mapping.items():
             if source not in groups:
-                found.add(doc, (kind, source), f"{kind} source '{source}' is not a model group (known: {known(groups)})", because=groups_ref)
+                found.add(
+                    doc,
+                    (kind, source),
+                    f"{kind} source '{source}' is not a model group (known: {known(groups)})",
+                    because=groups_ref,
+                )
             for index, target in enumerate(as_list(targets)):
                 if not isinstance(target, str):
                     continue
                 if target not in groups:
-                    found.add(doc, (kind, source, index), f"fallback target '{target}' is not a model group (known: {known(groups)})", value=True, because=groups_ref)
+                    found.add(
+                        doc,
+                        (kind, source, index),
+                        f"fallback target '{target}' is not a model group (known: {known(groups)})",
+                        value=True,
+                        because=groups_ref,
+                    )
                 elif target == source:
-                    found.add(doc, (kind, source, index), f"'{source}' falls back to itself; a fallback must be another group", value=True)
+                    found.add(
+                        doc,
+                        (kind, source, index),
+                        f"'{source}' falls back to itself; a fallback must be another group",
+                        value=True,
+                    )
         graph = {s: [t for t in as_list(ts) if isinstance(t, str) and t != s] for s, ts in mapping.items()}
         cycle = find_cycle(graph)
         if cycle:
@@ -116,7 +152,13 @@ def check_routing(cs: ConfigSet, policies: Policies) -> list[Problem]:
     labels = as_map(routing.get("labels"))
     for label, group in labels.items():
         if isinstance(group, str) and group not in groups:
-            found.add(doc, ("labels", label), f"label '{label}' maps to '{group}', which is not a model group (known: {known(groups)})", value=True, because=groups_ref)
+            found.add(
+                doc,
+                ("labels", label),
+                f"label '{label}' maps to '{group}', which is not a model group (known: {known(groups)})",
+                value=True,
+                because=groups_ref,
+            )
     rules = as_list(routing.get("rules"))
     seen_rules: dict[str, int] = {}
     for index, rule in enumerate(rules):
@@ -129,13 +171,25 @@ def check_routing(cs: ConfigSet, policies: Policies) -> list[Problem]:
             seen_rules[name] = index
         rule_label = rule.get("label")
         if isinstance(rule_label, str) and rule_label not in labels:
-            found.add(doc, ("rules", index, "label"), f"rule '{name}' yields label '{rule_label}', which is not declared in labels (known: {known(labels)})")
+            found.add(
+                doc,
+                ("rules", index, "label"),
+                f"rule '{name}' yields label '{rule_label}', which is not declared in labels (known: {known(labels)})",
+            )
         for m_index, model in enumerate(as_list(as_map(rule.get("when")).get("models"))):
             if isinstance(model, str) and not any(c in model for c in "*?[") and model not in groups:
-                found.add(doc, ("rules", index, "when", "models", m_index), f"rule '{name}' matches model '{model}', which is not a model group (known: {known(groups)})", value=True, because=groups_ref)
+                found.add(
+                    doc,
+                    ("rules", index, "when", "models", m_index),
+                    f"rule '{name}' matches model '{model}', which is not a model group (known: {known(groups)})",
+                    value=True,
+                    because=groups_ref,
+                )
     default = routing.get("default_label")
     if isinstance(default, str) and default not in labels:
-        found.add(doc, ("default_label",), f"default_label '{default}' is not declared in labels (known: {known(labels)})")
+        found.add(
+            doc, ("default_label",), f"default_label '{default}' is not declared in labels (known: {known(labels)})"
+        )
     # route loops: a rule for explicit models routes them to a group; a chain of such rules must not come back
     routes: dict[str, list[str]] = {}
     first_rule: dict[str, int] = {}
@@ -150,7 +204,11 @@ def check_routing(cs: ConfigSet, policies: Policies) -> list[Problem]:
                 first_rule.setdefault(model, index)
     cycle = find_cycle(routes)
     if cycle:
-        found.add(doc, ("rules", first_rule[cycle[0]], "label"), f"routing rules form a loop: {' -> '.join(cycle)}; a rule may not route to a label that routes back")
+        found.add(
+            doc,
+            ("rules", first_rule[cycle[0]], "label"),
+            f"routing rules form a loop: {' -> '.join(cycle)}; a rule may not route to a label that routes back",
+        )
     return found.problems
 
 
@@ -196,17 +254,39 @@ def check_environment(cs: ConfigSet, eff: EffectiveConfig, pinned_version: str, 
         path: PathKey = ("environment", "model_groups", index)
         because = (whole(ref(cs, "models", ("model_groups", name))),)
         if name not in models:
-            found.add(eff, path, f"model group '{name}' does not exist (known: {known(models)})", because=(names(ref(cs, "models", ("model_groups",))),))
+            found.add(
+                eff,
+                path,
+                f"model group '{name}' does not exist (known: {known(models)})",
+                because=(names(ref(cs, "models", ("model_groups",))),),
+            )
         elif name in eff.data["model_groups"] and not eff.data["model_groups"][name]["deployments"]:
-            found.add(eff, path, f"model group '{name}' has no deployment for environment '{env}'; add one or list '{env}' in a deployment's environments", because=because)
+            found.add(
+                eff,
+                path,
+                f"model group '{name}' has no deployment for environment '{env}'; add one or list '{env}' in a deployment's environments",
+                because=because,
+            )
 
-    guardrail_names = {g.get("name") for g in as_list(cs.data("guardrails").get("guardrails")) if isinstance(g, dict) and isinstance(g.get("name"), str)}
+    guardrail_names = {
+        g.get("name")
+        for g in as_list(cs.data("guardrails").get("guardrails"))
+        if isinstance(g, dict) and isinstance(g.get("name"), str)
+    }
     # LiteLLM-native guardrails (config/litellm.yaml) are enabled by name too
-    guardrail_names |= {g.get("guardrail_name") for g in as_list(cs.data("litellm").get("guardrails")) if isinstance(g, dict) and isinstance(g.get("guardrail_name"), str)}
+    guardrail_names |= {
+        g.get("guardrail_name")
+        for g in as_list(cs.data("litellm").get("guardrails"))
+        if isinstance(g, dict) and isinstance(g.get("guardrail_name"), str)
+    }
     for index, name in enumerate(as_list(overlay.get("guardrails"))):
         if isinstance(name, str) and name not in guardrail_names:
-            found.add(eff, ("environment", "guardrails", index), f"guardrail '{name}' is not defined in config/guardrails.yaml or config/litellm.yaml (known: {known(guardrail_names)})",
-                      because=(names(ref(cs, "guardrails", ("guardrails",))), names(ref(cs, "litellm", ("guardrails",)))))
+            found.add(
+                eff,
+                ("environment", "guardrails", index),
+                f"guardrail '{name}' is not defined in config/guardrails.yaml or config/litellm.yaml (known: {known(guardrail_names)})",
+                because=(names(ref(cs, "guardrails", ("guardrails",))), names(ref(cs, "litellm", ("guardrails",)))),
+            )
 
     for kind in FALLBACK_KINDS:
         for source, targets in as_map(routing.get(kind)).items():
@@ -214,20 +294,38 @@ def check_environment(cs: ConfigSet, eff: EffectiveConfig, pinned_version: str, 
                 continue
             for index, target in enumerate(as_list(targets)):
                 if isinstance(target, str) and target in models and target not in enabled:
-                    found.add(eff, ("routing", kind, source, index), f"fallback target '{target}' is not enabled in {env} (enabled: {known(enabled)})", value=True,
-                              because=(ref(cs, "models", ("model_groups", target)),) + enabled_ref)
+                    found.add(
+                        eff,
+                        ("routing", kind, source, index),
+                        f"fallback target '{target}' is not enabled in {env} (enabled: {known(enabled)})",
+                        value=True,
+                        because=(ref(cs, "models", ("model_groups", target)),) + enabled_ref,
+                    )
     for label, group in as_map(routing.get("labels")).items():
         if isinstance(group, str) and group in models and group not in enabled:
-            found.add(eff, ("routing", "labels", label), f"label '{label}' routes to '{group}', which is not enabled in {env} (enabled: {known(enabled)})", value=True,
-                      because=(ref(cs, "models", ("model_groups", group)),) + enabled_ref)
+            found.add(
+                eff,
+                ("routing", "labels", label),
+                f"label '{label}' routes to '{group}', which is not enabled in {env} (enabled: {known(enabled)})",
+                value=True,
+                because=(ref(cs, "models", ("model_groups", group)),) + enabled_ref,
+            )
 
     for path in sizing.conflicts(cs.env_doc(env).data):
-        found.add(eff, ("environment", *path), f"`{'.'.join(path)}` is derived from `sizing` (pod_rps / worker_rps, litellm_bundle/model/sizing.py); "
-                  "remove it here or remove `sizing`")
+        found.add(
+            eff,
+            ("environment", *path),
+            f"`{'.'.join(path)}` is derived from `sizing` (pod_rps / worker_rps, litellm_bundle/model/sizing.py); "
+            "remove it here or remove `sizing`",
+        )
 
     tag = as_map(overlay.get("image")).get("tag")
     if isinstance(tag, str) and tag.lstrip("v") != pinned_version:
-        found.add(eff, ("environment", "image", "tag"), f"image tag '{tag}' drifts from the pinned LiteLLM version {pinned_version} (LITELLM_VERSION); remove the tag or set it to {pinned_version}")
+        found.add(
+            eff,
+            ("environment", "image", "tag"),
+            f"image tag '{tag}' drifts from the pinned LiteLLM version {pinned_version} (LITELLM_VERSION); remove the tag or set it to {pinned_version}",
+        )
     return found.problems
 
 
@@ -243,9 +341,22 @@ def check_secret_references(cs: ConfigSet, eff: EffectiveConfig, policies: Polic
         name = match.group(1)
         sources = as_map(as_map(declared.get(name)).get("sources"))
         if name not in declared:
-            found.add(eff, path, f"secret reference {name} is not declared in config/secrets.yaml (declared: {known(declared)})", value=True,
-                      because=(names(ref(cs, "secrets", ("references",))),))
+            found.add(
+                eff,
+                path,
+                f"secret reference {name} is not declared in config/secrets.yaml (declared: {known(declared)})",
+                value=True,
+                because=(names(ref(cs, "secrets", ("references",))),),
+            )
         elif env not in sources:
-            found.add(eff, path, f"secret reference {name} has no source for environment '{env}' (sources for: {known(sources)}); add sources.{env} in config/secrets.yaml", value=True,
-                      because=(ref(cs, "secrets", ("references", name)), names(ref(cs, "secrets", ("references", name, "sources")))))
+            found.add(
+                eff,
+                path,
+                f"secret reference {name} has no source for environment '{env}' (sources for: {known(sources)}); add sources.{env} in config/secrets.yaml",
+                value=True,
+                because=(
+                    ref(cs, "secrets", ("references", name)),
+                    names(ref(cs, "secrets", ("references", name, "sources"))),
+                ),
+            )
     return found.problems

@@ -12,16 +12,15 @@ import fnmatch
 import re
 from typing import Any
 
+from litellm_bundle.checks.hooks_index import HooksIndex
+from litellm_bundle.checks.references import model_groups, ref
 from litellm_bundle.core import facts
+from litellm_bundle.core.facts import FALLBACK_KINDS
+from litellm_bundle.core.problems import CHECKS, Found, Location, Problem, whole
+from litellm_bundle.core.yamlio import load_yaml
 from litellm_bundle.model.configset import ConfigSet, as_list, as_map
 from litellm_bundle.model.effective import EffectiveConfig
-from litellm_bundle.checks.hooks_index import HooksIndex
 from litellm_bundle.policy.policies import Policies
-from litellm_bundle.core.problems import CHECKS, Location, Problem, whole
-from litellm_bundle.checks.references import model_groups, ref
-from litellm_bundle.core.facts import FALLBACK_KINDS
-from litellm_bundle.core.problems import Found
-from litellm_bundle.core.yamlio import load_yaml
 
 
 def hooks_index(policies: Policies) -> HooksIndex:
@@ -41,14 +40,24 @@ def check_guardrails(cs: ConfigSet, policies: Policies, hooks: HooksIndex) -> li
             target = facts.GUARDRAIL_CLASSES.get(kind)
             why = hooks.why_not(target) if target else "the renderer has no guardrail class for it"
             if why:
-                found.add(doc, ("guardrails", index, "type"), f"guardrail type '{kind}' does not resolve in the hooks package ({target or 'no class'}): {why}", value=True)
+                found.add(
+                    doc,
+                    ("guardrails", index, "type"),
+                    f"guardrail type '{kind}' does not resolve in the hooks package ({target or 'no class'}): {why}",
+                    value=True,
+                )
         if kind != "secret_redaction":
             continue
         for d_index, name in enumerate(as_list(guardrail.get("detectors"))):
             if isinstance(name, str) and name not in policies.detectors:
                 hint = difflib.get_close_matches(name, detectors, n=1)
                 guess = f"; did you mean '{hint[0]}'?" if hint else ""
-                found.add(doc, ("guardrails", index, "detectors", d_index), f"unknown detector '{name}'{guess} (known: {', '.join(detectors)}; policies/secret_patterns.json)", value=True)
+                found.add(
+                    doc,
+                    ("guardrails", index, "detectors", d_index),
+                    f"unknown detector '{name}'{guess} (known: {', '.join(detectors)}; policies/secret_patterns.json)",
+                    value=True,
+                )
     return found.problems
 
 
@@ -57,11 +66,20 @@ def check_transforms(cs: ConfigSet, hooks: HooksIndex) -> list[Problem]:
     doc = cs.docs["transforms"]
     found = Found()
     for index, transform in enumerate(as_list(cs.data("transforms").get("transforms"))):
-        if not isinstance(transform, dict) or transform.get("type") != "custom" or not isinstance(transform.get("path"), str):
+        if (
+            not isinstance(transform, dict)
+            or transform.get("type") != "custom"
+            or not isinstance(transform.get("path"), str)
+        ):
             continue
         why = hooks.why_not(transform["path"])
         if why:
-            found.add(doc, ("transforms", index, "path"), f"custom transform '{transform.get('name')}' names {transform['path']}, which does not resolve: {why}", value=True)
+            found.add(
+                doc,
+                ("transforms", index, "path"),
+                f"custom transform '{transform.get('name')}' names {transform['path']}, which does not resolve: {why}",
+                value=True,
+            )
     return found.problems
 
 
@@ -71,7 +89,13 @@ def check_callbacks(policies: Policies, hooks: HooksIndex) -> list[Problem]:
     if why is None:
         return []
     entry = policies.tree.shown(policies.tree.hooks_package / "entry.py")
-    return [Problem(Location(entry, 1, 1), f"the rendered config names {facts.HOOKS_CALLBACK}, which does not resolve: {why}", stage=CHECKS)]
+    return [
+        Problem(
+            Location(entry, 1, 1),
+            f"the rendered config names {facts.HOOKS_CALLBACK}, which does not resolve: {why}",
+            stage=CHECKS,
+        )
+    ]
 
 
 def _an(word: str) -> str:
@@ -133,10 +157,18 @@ def covers(first: Any, later: Any) -> bool:
         elif key == "min_prompt_tokens":
             ok = isinstance(value, int) and isinstance(other, int) and other >= value
         elif key == "metadata":
-            ok = isinstance(value, dict) and isinstance(other, dict) and all(k in other and other[k] == v for k, v in value.items())
+            ok = (
+                isinstance(value, dict)
+                and isinstance(other, dict)
+                and all(k in other and other[k] == v for k, v in value.items())
+            )
         elif key == "header":
-            ok = (isinstance(value, dict) and isinstance(other, dict) and str(value.get("name", "")).lower() == str(other.get("name", "")).lower()
-                  and value.get("equals") == other.get("equals"))
+            ok = (
+                isinstance(value, dict)
+                and isinstance(other, dict)
+                and str(value.get("name", "")).lower() == str(other.get("name", "")).lower()
+                and value.get("equals") == other.get("equals")
+            )
         elif key == "has_tools" and value is True and "tool_name" in later:
             ok = True  # a request offering a named tool has tools
         else:
@@ -165,16 +197,37 @@ def check_routing(cs: ConfigSet, policies: Policies) -> list[Problem]:
                 because = (ref(cs, "models", ("model_groups", source)), ref(cs, "models", ("model_groups", target)))
                 source_mode, target_mode = _mode(groups[source], default_mode), _mode(groups[target], default_mode)
                 if source_mode != target_mode:
-                    found.add(doc, path, f"fallback target '{target}' serves {target_mode} calls, '{source}' serves {source_mode}; a fallback must serve the same kind of calls", value=True, because=because)
+                    found.add(
+                        doc,
+                        path,
+                        f"fallback target '{target}' serves {target_mode} calls, '{source}' serves {source_mode}; a fallback must serve the same kind of calls",
+                        value=True,
+                        because=because,
+                    )
                     continue
                 if kind != "context_window_fallbacks":
                     continue
                 source_window, target_window = _window(groups[source]), _window(groups[target])
                 if source_window is None or target_window is None:
-                    missing = " and ".join(f"'{g}'" for g, w in ((source, source_window), (target, target_window)) if w is None)
-                    found.add(doc, path, f"cannot check the context-window fallback '{source}' -> '{target}': {missing} declares no max_input_tokens in config/models.yaml", value=True, severity="warning", because=because)
+                    missing = " and ".join(
+                        f"'{g}'" for g, w in ((source, source_window), (target, target_window)) if w is None
+                    )
+                    found.add(
+                        doc,
+                        path,
+                        f"cannot check the context-window fallback '{source}' -> '{target}': {missing} declares no max_input_tokens in config/models.yaml",
+                        value=True,
+                        severity="warning",
+                        because=because,
+                    )
                 elif target_window <= source_window:
-                    found.add(doc, path, f"context-window fallback '{source}' -> '{target}' cannot help: '{target}' accepts {target_window} input tokens, no more than '{source}' ({source_window}); a fallback for long prompts needs a larger max_input_tokens", value=True, because=because)
+                    found.add(
+                        doc,
+                        path,
+                        f"context-window fallback '{source}' -> '{target}' cannot help: '{target}' accepts {target_window} input tokens, no more than '{source}' ({source_window}); a fallback for long prompts needs a larger max_input_tokens",
+                        value=True,
+                        because=because,
+                    )
 
     labels = as_map(routing.get("labels"))
     rules = as_list(routing.get("rules"))
@@ -185,7 +238,12 @@ def check_routing(cs: ConfigSet, policies: Policies) -> list[Problem]:
         when = rule.get("when")
         for earlier_index, earlier in enumerate(rules[:index]):
             if isinstance(earlier, dict) and covers(earlier.get("when"), when):
-                found.add(doc, ("rules", index), f"rule '{name}' can never match: rule '{earlier.get('name')}' (rules[{earlier_index}]) comes first and matches every request it matches (first match wins); move it up or narrow the earlier rule", severity="warning")
+                found.add(
+                    doc,
+                    ("rules", index),
+                    f"rule '{name}' can never match: rule '{earlier.get('name')}' (rules[{earlier_index}]) comes first and matches every request it matches (first match wins); move it up or narrow the earlier rule",
+                    severity="warning",
+                )
                 break
         label = rule.get("label")
         group_name = labels.get(label) if isinstance(label, str) else None
@@ -193,7 +251,13 @@ def check_routing(cs: ConfigSet, policies: Policies) -> list[Problem]:
             continue
         to_group = (ref(cs, "models", ("model_groups", group_name)),)
         if _mode(groups[group_name], default_mode) != "chat":
-            found.add(doc, ("rules", index, "label"), f"rule '{name}' routes to '{group_name}', {_an(_mode(groups[group_name], default_mode))} group; rules route chat calls only and the hooks refuse a reroute to another kind of group, so this rule never changes a request", severity="warning", because=to_group)
+            found.add(
+                doc,
+                ("rules", index, "label"),
+                f"rule '{name}' routes to '{group_name}', {_an(_mode(groups[group_name], default_mode))} group; rules route chat calls only and the hooks refuse a reroute to another kind of group, so this rule never changes a request",
+                severity="warning",
+                because=to_group,
+            )
             continue
         tokens = as_map(when).get("min_prompt_tokens")
         if isinstance(tokens, int) and not isinstance(tokens, bool):
@@ -201,11 +265,22 @@ def check_routing(cs: ConfigSet, policies: Policies) -> list[Problem]:
             windows = [w for _, w in reach]
             if all(w is not None for w in windows) and max(w for w in windows if w is not None) < tokens:
                 chain = ", ".join(f"'{g}' {w}" for g, w in reach)
-                found.add(doc, ("rules", index, "when", "min_prompt_tokens"), f"rule '{name}' sends prompts of at least {tokens} tokens to '{group_name}', and no group it can reach accepts that many (max_input_tokens: {chain}); every request it matches would fail", value=True, because=to_group)
+                found.add(
+                    doc,
+                    ("rules", index, "when", "min_prompt_tokens"),
+                    f"rule '{name}' sends prompts of at least {tokens} tokens to '{group_name}', and no group it can reach accepts that many (max_input_tokens: {chain}); every request it matches would fail",
+                    value=True,
+                    because=to_group,
+                )
     default = routing.get("default_label")
     target = labels.get(default) if isinstance(default, str) else None
     if isinstance(target, str) and target in groups and _mode(groups[target], default_mode) != "chat":
-        found.add(doc, ("default_label",), f"default_label '{default}' routes to '{target}', {_an(_mode(groups[target], default_mode))} group; the hooks refuse to reroute chat calls there, so the default never applies", severity="warning")
+        found.add(
+            doc,
+            ("default_label",),
+            f"default_label '{default}' routes to '{target}', {_an(_mode(groups[target], default_mode))} group; the hooks refuse to reroute chat calls there, so the default never applies",
+            severity="warning",
+        )
     return found.problems
 
 
@@ -227,19 +302,37 @@ def check_usage(cs: ConfigSet, policies: Policies) -> list[Problem]:
     guardrails_from = tuple(whole(ref(cs, f"env:{e}", ("guardrails",))) for e in policies.environments)
     for group, body in model_groups(cs).items():
         if group not in enabled:
-            found.add(doc, ("model_groups", group), f"model group '{group}' is not enabled in any environment; add it to model_groups in {overlays}, or remove it", severity="warning", because=groups_from)
+            found.add(
+                doc,
+                ("model_groups", group),
+                f"model group '{group}' is not enabled in any environment; add it to model_groups in {overlays}, or remove it",
+                severity="warning",
+                because=groups_from,
+            )
             continue
         for index, dep in enumerate(as_list(as_map(body).get("deployments"))):
             if not isinstance(dep, dict):
                 continue
             envs = [e for e in as_list(dep.get("environments")) if isinstance(e, str)] or list(policies.environments)
             if not set(envs) & set(enabled[group]):
-                found.add(doc, ("model_groups", group, "deployments", index), f"deployment '{dep.get('id')}' runs nowhere: its environments ({', '.join(envs)}) do not enable group '{group}' (enabled in: {', '.join(enabled[group])})", severity="warning", because=groups_from)
+                found.add(
+                    doc,
+                    ("model_groups", group, "deployments", index),
+                    f"deployment '{dep.get('id')}' runs nowhere: its environments ({', '.join(envs)}) do not enable group '{group}' (enabled in: {', '.join(enabled[group])})",
+                    severity="warning",
+                    because=groups_from,
+                )
     guardrails_doc = cs.docs["guardrails"]
     for index, guardrail in enumerate(as_list(cs.data("guardrails").get("guardrails"))):
         name = guardrail.get("name") if isinstance(guardrail, dict) else None
         if isinstance(name, str) and name not in guardrails_on:
-            found.add(guardrails_doc, ("guardrails", index), f"guardrail '{name}' is not enabled in any environment; add it to guardrails in {overlays}, or remove it", severity="warning", because=guardrails_from)
+            found.add(
+                guardrails_doc,
+                ("guardrails", index),
+                f"guardrail '{name}' is not enabled in any environment; add it to guardrails in {overlays}, or remove it",
+                severity="warning",
+                because=guardrails_from,
+            )
     return found.problems
 
 
@@ -277,12 +370,27 @@ def check_scaling(eff: EffectiveConfig, chart_defaults: dict[str, Any]) -> list[
     found = Found(eff.env)
     overlay = eff.data["environment"]
     autoscaling = as_map(overlay.get("autoscaling"))
-    low, high, replicas = (_count(autoscaling.get("min_replicas")), _count(autoscaling.get("max_replicas")), _count(overlay.get("replicas")))
+    low, high, replicas = (
+        _count(autoscaling.get("min_replicas")),
+        _count(autoscaling.get("max_replicas")),
+        _count(overlay.get("replicas")),
+    )
     if low is not None and high is not None:
         if low > high:
-            found.add(eff, ("environment", "autoscaling", "min_replicas"), "autoscaling.min_replicas is larger than max_replicas", value=True)
+            found.add(
+                eff,
+                ("environment", "autoscaling", "min_replicas"),
+                "autoscaling.min_replicas is larger than max_replicas",
+                value=True,
+            )
         elif replicas is not None and not low <= replicas <= high:
-            found.add(eff, ("environment", "replicas"), f"replicas {replicas} is outside the autoscaling range {low}–{high} and has no effect: with autoscaling the autoscaler owns the pod count; set replicas between {low} and {high} so the file says what runs", value=True, severity="warning")
+            found.add(
+                eff,
+                ("environment", "replicas"),
+                f"replicas {replicas} is outside the autoscaling range {low}–{high} and has no effect: with autoscaling the autoscaler owns the pod count; set replicas between {low} and {high} so the file says what runs",
+                value=True,
+                severity="warning",
+            )
     resources = as_map(overlay.get("resources"))
     for resource in ("cpu", "memory"):
         requests, limits = as_map(resources.get("requests")), as_map(resources.get("limits"))
@@ -293,8 +401,15 @@ def check_scaling(eff: EffectiveConfig, chart_defaults: dict[str, Any]) -> list[
         wanted, allowed = _quantity(resource, request), _quantity(resource, limit)
         if wanted is not None and allowed is not None and wanted > allowed:
             side = "requests" if resource in requests else "limits"
-            origin = "" if resource in requests and resource in limits else " (the other one is the chart's default in helm/litellm-gateway/values.yaml)"
-            found.add(eff, ("environment", "resources", side, resource), f"resources.requests.{resource} {request} is more than resources.limits.{resource} {limit}{origin}; Kubernetes rejects a container whose request exceeds its limit", value=True)
+            origin = (
+                ""
+                if resource in requests and resource in limits
+                else " (the other one is the chart's default in helm/litellm-gateway/values.yaml)"
+            )
+            found.add(
+                eff,
+                ("environment", "resources", side, resource),
+                f"resources.requests.{resource} {request} is more than resources.limits.{resource} {limit}{origin}; Kubernetes rejects a container whose request exceeds its limit",
+                value=True,
+            )
     return found.problems
-
-

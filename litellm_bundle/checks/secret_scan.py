@@ -20,9 +20,12 @@ ADVICE = "declare a reference in config/secrets.yaml and write os.environ/NAME i
 def matches(text: str, detectors: list[Detector]) -> list[Match]:
     """Every secret in `text`, without overlaps: the earliest start wins, then the longest match,
     then the detector listed first (a more specific detector comes before a general one)."""
-    found = [(m.start(), m.end(), index, name, description)
-             for index, (name, description, pattern) in enumerate(detectors)
-             for m in pattern.finditer(text) if m.end() > m.start()]
+    found = [
+        (m.start(), m.end(), index, name, description)
+        for index, (name, description, pattern) in enumerate(detectors)
+        for m in pattern.finditer(text)
+        if m.end() > m.start()
+    ]
     out: list[Match] = []
     end = -1
     for start, stop, _, name, description in sorted(found, key=lambda f: (f[0], f[0] - f[1], f[2])):
@@ -67,8 +70,12 @@ def scan(file: str, text: str | None, doc: YamlDocument | None, detectors: list[
                 continue
             _, _, name, description = hits[0]
             location = doc.locate(path) if is_key else doc.locate_value(path)
-            problems.append(Problem(location, _message(description, name, "in config"), stage=SECRETS, subject=(file, path)))
-            covered.append((location.line, location.line) if is_key else (doc.span(path) or (location.line, location.line)))
+            problems.append(
+                Problem(location, _message(description, name, "in config"), stage=SECRETS, subject=(file, path))
+            )
+            covered.append(
+                (location.line, location.line) if is_key else (doc.span(path) or (location.line, location.line))
+            )
     if text is not None:
         lines = text.splitlines()
         for start, stop, name, description in matches(text, detectors):
@@ -76,7 +83,11 @@ def scan(file: str, text: str | None, doc: YamlDocument | None, detectors: list[
             if any(first <= line <= last for first, last in covered):
                 continue
             before = lines[line - 1][: col - 1] if line <= len(lines) else ""
-            where = "in a comment (comments are committed like values)" if doc is not None and "#" in before else "in config"
+            where = (
+                "in a comment (comments are committed like values)"
+                if doc is not None and "#" in before
+                else "in config"
+            )
             problems.append(Problem(Location(file, line, col), _message(description, name, where), stage=SECRETS))
             covered.append((line, _line_col(text, stop)[0]))
     return problems

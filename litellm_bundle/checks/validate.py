@@ -9,16 +9,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from litellm_bundle.checks import access
-from litellm_bundle.checks import litellm_settings
-from litellm_bundle.checks import runnable
-from litellm_bundle.policy import schemas
-from litellm_bundle.checks import secret_scan
-from litellm_bundle.checks import references
+from litellm_bundle.checks import access, litellm_settings, references, runnable, secret_scan
+from litellm_bundle.core.problems import LOAD, POLICY, SCHEMA, Problem, errors, settle, warnings
 from litellm_bundle.model.configset import ConfigSet, load_config_set, schema_name
 from litellm_bundle.model.effective import effective_config
+from litellm_bundle.policy import schemas
 from litellm_bundle.policy.policies import Policies
-from litellm_bundle.core.problems import LOAD, POLICY, SCHEMA, Problem, errors, settle, warnings
 
 Check = Callable[[], list[Problem]]
 
@@ -43,7 +39,14 @@ def _schema_problems(cs: ConfigSet, policies: Policies, context: dict[str, str])
         validator = policies.validator(policies.source_schema(schema_name(key)))
         found = schemas.check(validator, doc.data, doc, context=context)
         if not found and not isinstance(doc.data, dict):
-            found = [Problem(doc.locate(()), "the file must hold a mapping at the top level", stage=SCHEMA, subject=(doc.file, ()))]
+            found = [
+                Problem(
+                    doc.locate(()),
+                    "the file must hold a mapping at the top level",
+                    stage=SCHEMA,
+                    subject=(doc.file, ()),
+                )
+            ]
         problems += found
     return problems
 
@@ -82,9 +85,13 @@ def run(policies: Policies, envs: list[str] | None = None, debug: bool = False) 
     problems += guarded(("models",), lambda: references.check_models(cs, policies))
     problems += guarded(("routing", "models"), lambda: references.check_routing(cs, policies))
     problems += guarded(("routing", "models"), lambda: runnable.check_routing(cs, policies))
-    problems += guarded(("guardrails",), lambda: references.check_unique_names(cs, "guardrails", "guardrails", "guardrail"))
+    problems += guarded(
+        ("guardrails",), lambda: references.check_unique_names(cs, "guardrails", "guardrails", "guardrail")
+    )
     problems += guarded(("guardrails",), lambda: runnable.check_guardrails(cs, policies, hooks))
-    problems += guarded(("transforms",), lambda: references.check_unique_names(cs, "transforms", "transforms", "transform"))
+    problems += guarded(
+        ("transforms",), lambda: references.check_unique_names(cs, "transforms", "transforms", "transform")
+    )
     problems += guarded(("transforms",), lambda: runnable.check_transforms(cs, hooks))
     problems += guarded(("models", "guardrails", *every_env), lambda: runnable.check_usage(cs, policies))
     # LiteLLM's own settings (config/litellm.yaml and the overlays' `litellm:`)
@@ -112,7 +119,9 @@ def run(policies: Policies, envs: list[str] | None = None, debug: bool = False) 
         problems += guarded((*needs, "litellm"), lambda: litellm_settings.check_environment(cs, eff))
         for policy_file in policies.environment_policies(env):
             validator = policies.validator(policy_file)
-            problems += guarded(needs, lambda: schemas.check(validator, eff.data, eff, env, stage=POLICY, context=context))
+            problems += guarded(
+                needs, lambda: schemas.check(validator, eff.data, eff, env, stage=POLICY, context=context)
+            )
     return Result(cs, settle(problems, policies.environments))
 
 

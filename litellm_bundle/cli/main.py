@@ -10,17 +10,17 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from litellm_bundle.core import facts
-from litellm_bundle.external import kube
-from litellm_bundle.cli import report
-from litellm_bundle.runtime import stack
-from litellm_bundle.checks import validate as validation
 from litellm_bundle.build.diff import DiffError, default_ref, diff_generated, generate_at_ref
 from litellm_bundle.build.generate import generate, rendered_values
 from litellm_bundle.build.output import stale, write_areas
-from litellm_bundle.policy.policies import Policies, PolicyError
+from litellm_bundle.checks import validate as validation
+from litellm_bundle.cli import report
+from litellm_bundle.core import facts
 from litellm_bundle.core.problems import ValidationFailed
 from litellm_bundle.core.tree import BundleTree, TreeError, find_root
+from litellm_bundle.external import kube
+from litellm_bundle.policy.policies import Policies, PolicyError
+from litellm_bundle.runtime import stack
 
 
 class UsageError(Exception):
@@ -62,7 +62,10 @@ def _render(args: argparse.Namespace) -> int:
     if args.check:
         changed = stale(tree.out_dir, generated.files, generated.areas)
         if changed:
-            print(f"generated files in {shown} are stale; run `make render` and commit:\n  " + "\n  ".join(changed), file=sys.stderr)
+            print(
+                f"generated files in {shown} are stale; run `make render` and commit:\n  " + "\n  ".join(changed),
+                file=sys.stderr,
+            )
             return 1
         print(f"generated files in {shown} are up to date")
         return 0
@@ -110,8 +113,7 @@ def _lint_k8s(args: argparse.Namespace) -> int:
 
 def _server_validate(tree: BundleTree, values: dict[str, str], envs: list[str]) -> list[str]:
     """Every scenario through a real API server: a temporary local control plane with the pinned CRDs."""
-    from litellm_bundle.cluster import control_plane
-    from litellm_bundle.cluster import crds
+    from litellm_bundle.cluster import control_plane, crds
 
     with tempfile.TemporaryDirectory(prefix="lint-k8s-") as state:
         plane = control_plane.ControlPlane.start(Path(state), control_plane.DEFAULT_VERSION, tree.tools_dir / "kube")
@@ -145,10 +147,18 @@ def _import(args: argparse.Namespace) -> int:
     convert.write(args.into, imported)
     for note in imported.notes:
         print(f"note: {note}")
-    literal = f", {len(imported.literal)} of them literal secrets now references ({', '.join(sorted(imported.literal))})" if imported.literal else ""
-    print(f"imported {args.config_file} as environment {args.env} into {args.into}: {len(imported.references)} references declared in secrets.yaml{literal}")
-    print("next: set their values (every source is `env: NAME`; use kubernetes_secret or external for the clusters), then\n"
-          f"  python -m litellm_bundle validate --config {args.into}\n  python -m litellm_bundle render --config {args.into} --out OUT")
+    literal = (
+        f", {len(imported.literal)} of them literal secrets now references ({', '.join(sorted(imported.literal))})"
+        if imported.literal
+        else ""
+    )
+    print(
+        f"imported {args.config_file} as environment {args.env} into {args.into}: {len(imported.references)} references declared in secrets.yaml{literal}"
+    )
+    print(
+        "next: set their values (every source is `env: NAME`; use kubernetes_secret or external for the clusters), then\n"
+        f"  python -m litellm_bundle validate --config {args.into}\n  python -m litellm_bundle render --config {args.into} --out OUT"
+    )
     return 0
 
 
@@ -161,7 +171,10 @@ def _scan(args: argparse.Namespace) -> int:
     for finding in findings:
         print(finding, file=sys.stderr)
     if findings:
-        print(f"scan failed: {len(findings)} finding(s) (allowlist: .gitleaks.toml, waivers: policies/checkov-waivers.yaml)", file=sys.stderr)
+        print(
+            f"scan failed: {len(findings)} finding(s) (allowlist: .gitleaks.toml, waivers: policies/checkov-waivers.yaml)",
+            file=sys.stderr,
+        )
         return 1
     print(f"scan: no leak in the history or the files, no unwaived checkov finding in k8s/ ({', '.join(envs)})")
     return 0
@@ -169,8 +182,8 @@ def _scan(args: argparse.Namespace) -> int:
 
 def _access(args: argparse.Namespace) -> int:
     """Render the environment's access.json in memory and run gateway_access (the Job's code) with it."""
-    from litellm_bundle.runtime import access
     from litellm_bundle.build.generate import render_one
+    from litellm_bundle.runtime import access
 
     tree = _tree(args)
     try:
@@ -189,57 +202,97 @@ def _access(args: argparse.Namespace) -> int:
 
 def _stack_paths(args: argparse.Namespace) -> stack.StackPaths:
     tree = _tree(args)
-    return stack.StackPaths(tree, state=args.state_dir or tree.root / ".run", env_file=args.env_file or tree.root / ".env")
+    return stack.StackPaths(
+        tree, state=args.state_dir or tree.root / ".run", env_file=args.env_file or tree.root / ".env"
+    )
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="litellm-bundle", description=__doc__)
-    parser.add_argument("--root", type=Path, help="bundle root: policies, chart, hooks (default: the nearest one at or above the working directory)")
+    parser.add_argument(
+        "--root",
+        type=Path,
+        help="bundle root: policies, chart, hooks (default: the nearest one at or above the working directory)",
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     def with_config(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--config", type=Path, help="read the YAML sources from DIR (default: ROOT/config); policies and chart stay the root's")
+        p.add_argument(
+            "--config",
+            type=Path,
+            help="read the YAML sources from DIR (default: ROOT/config); policies and chart stay the root's",
+        )
 
     p = sub.add_parser("validate", help="validate the sources for every environment (docs/validation.md)")
     with_config(p)
     p.add_argument("--env", action="append", help="only this environment (repeatable)")
-    p.add_argument("--format", choices=report.FORMATS, default="text",
-                   help="text (default), json (one document on stdout) or github (workflow annotations)")
+    p.add_argument(
+        "--format",
+        choices=report.FORMATS,
+        default="text",
+        help="text (default), json (one document on stdout) or github (workflow annotations)",
+    )
     p.add_argument("--strict", action="store_true", help="warnings fail too (CI)")
     p.set_defaults(func=_validate)
-    p = sub.add_parser("render", help="validate, then write every generated file (rendered/, k8s/, compose/, .env.example, docs/config-reference.md)")
+    p = sub.add_parser(
+        "render",
+        help="validate, then write every generated file (rendered/, k8s/, compose/, .env.example, docs/config-reference.md)",
+    )
     with_config(p)
     p.add_argument("--out", type=Path, help="write the generated tree under DIR (default: ROOT)")
-    p.add_argument("--check", action="store_true", help="write nothing; fail when a generated file differs from the one on disk")
+    p.add_argument(
+        "--check", action="store_true", help="write nothing; fail when a generated file differs from the one on disk"
+    )
     p.add_argument("--skip-k8s", action="store_true", help="leave k8s/ alone (no helm template)")
     p.set_defaults(func=_render)
     p = sub.add_parser("diff", help="what the working tree changes in every generated file, against a git ref")
     with_config(p)
     p.add_argument("--ref", help="git ref to compare with (default: merge base with main)")
     p.set_defaults(func=_diff)
-    p = sub.add_parser("lint-k8s", help="helm lint, helm template and kubeconform for every environment, chart CI scenario and Kubernetes version")
+    p = sub.add_parser(
+        "lint-k8s",
+        help="helm lint, helm template and kubeconform for every environment, chart CI scenario and Kubernetes version",
+    )
     p.add_argument("--env", action="append")
-    p.add_argument("--server", action="store_true", help="also `kubectl apply --dry-run=server` each of them against a local control plane (make cluster-build)")
+    p.add_argument(
+        "--server",
+        action="store_true",
+        help="also `kubectl apply --dry-run=server` each of them against a local control plane (make cluster-build)",
+    )
     p.set_defaults(func=_lint_k8s)
-    p = sub.add_parser("access", help="teams and keys of config/access.yaml against a live proxy: plan (exit 2 on drift) or apply")
+    p = sub.add_parser(
+        "access", help="teams and keys of config/access.yaml against a live proxy: plan (exit 2 on drift) or apply"
+    )
     with_config(p)
     p.add_argument("action", choices=("plan", "apply"))
     p.add_argument("--url", required=True, help="the proxy (its master key in $LITELLM_MASTER_KEY)")
     p.add_argument("--env", default="dev", help="environment whose access to reconcile (default: dev)")
     p.add_argument("--prune", action="store_true", help="delete managed teams and keys no longer declared")
     p.add_argument("--rotate", action="append", default=[], help="give this key alias a new value (repeatable)")
-    p.add_argument("--keys-to", default="stdout", help="where new key values go: stdout, env-file:PATH, k8s-secret:NAME")
+    p.add_argument(
+        "--keys-to", default="stdout", help="where new key values go: stdout, env-file:PATH, k8s-secret:NAME"
+    )
     p.set_defaults(func=_access)
-    p = sub.add_parser("import", help="turn a LiteLLM config.yaml into bundle sources in a new directory (docs/litellm-surface.md)")
+    p = sub.add_parser(
+        "import", help="turn a LiteLLM config.yaml into bundle sources in a new directory (docs/litellm-surface.md)"
+    )
     p.add_argument("config_file", type=Path, metavar="CONFIG.yaml")
     p.add_argument("--into", type=Path, required=True, help="the new config directory (must not exist or be empty)")
-    p.add_argument("--env", default="dev", help="the environment the config is (default: dev); the others start as copies")
+    p.add_argument(
+        "--env", default="dev", help="the environment the config is (default: dev); the others start as copies"
+    )
     p.set_defaults(func=_import)
-    p = sub.add_parser("scan", help="gitleaks over the history and the files, checkov over k8s/<env>/ (waivers: policies/checkov-waivers.yaml)")
+    p = sub.add_parser(
+        "scan",
+        help="gitleaks over the history and the files, checkov over k8s/<env>/ (waivers: policies/checkov-waivers.yaml)",
+    )
     p.add_argument("--env", action="append")
     p.set_defaults(func=_scan)
     actions: dict[str, tuple[str, Callable[[argparse.Namespace], int]]] = {
-        "up": ("start the local gateway (compose, or native without a Docker engine)", lambda a: stack.up(_stack_paths(a), native=a.native)),
+        "up": (
+            "start the local gateway (compose, or native without a Docker engine)",
+            lambda a: stack.up(_stack_paths(a), native=a.native),
+        ),
         "down": ("stop what `up` started", lambda a: stack.down(_stack_paths(a))),
         "logs": ("show the local stack's logs", lambda a: stack.logs(_stack_paths(a), follow=not a.no_follow)),
     }

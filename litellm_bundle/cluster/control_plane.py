@@ -74,10 +74,14 @@ class Tools:
         if self.version not in VERSIONS:
             raise RuntimeError(f"Kubernetes {self.version} is not pinned (pinned: {', '.join(VERSIONS)})")
         wanted = [self.binary(name) for name in (*COMPONENTS, "kubectl")]
-        missing = [str(path) for path in wanted if not path.is_file()] + ([] if self.stages else [str(self.root / "stages")])
+        missing = [str(path) for path in wanted if not path.is_file()] + (
+            [] if self.stages else [str(self.root / "stages")]
+        )
         if missing:
             more = f" and {len(missing) - 1} more" if len(missing) > 1 else ""
-            raise RuntimeError(f"local Kubernetes {self.version} is not built ({missing[0]}{more} missing): {BUILD_HINT}")
+            raise RuntimeError(
+                f"local Kubernetes {self.version} is not built ({missing[0]}{more} missing): {BUILD_HINT}"
+            )
 
 
 @dataclass(frozen=True)
@@ -151,9 +155,26 @@ def sign(pki: Pki, name: str, subject: str, extensions: str) -> None:
     ext.write_text(extensions)
     csr = pki.dir / f"{name}.csr"
     openssl("req", "-new", "-key", str(pki.key(name)), "-subj", subject, "-out", str(csr), cwd=pki.dir)
-    issuer = ["-signkey", str(pki.key("ca"))] if name == "ca" else ["-CA", str(pki.crt("ca")), "-CAkey", str(pki.key("ca"))]
-    openssl("x509", "-req", "-in", str(csr), *issuer, "-set_serial", str(int.from_bytes(os.urandom(8), "big")),
-            "-days", "3650", "-sha256", "-extfile", str(ext), "-out", str(pki.crt(name)), cwd=pki.dir)
+    issuer = (
+        ["-signkey", str(pki.key("ca"))] if name == "ca" else ["-CA", str(pki.crt("ca")), "-CAkey", str(pki.key("ca"))]
+    )
+    openssl(
+        "x509",
+        "-req",
+        "-in",
+        str(csr),
+        *issuer,
+        "-set_serial",
+        str(int.from_bytes(os.urandom(8), "big")),
+        "-days",
+        "3650",
+        "-sha256",
+        "-extfile",
+        str(ext),
+        "-out",
+        str(pki.crt(name)),
+        cwd=pki.dir,
+    )
     csr.unlink()
     ext.unlink()
 
@@ -166,7 +187,13 @@ def generate_pki(pki_dir: Path) -> Pki:
         return pki
     pki_dir.mkdir(parents=True, exist_ok=True)
     sign(pki, "ca", "/CN=local-kubernetes-ca", CA_EXT)
-    names = ["kubernetes", "kubernetes.default", "kubernetes.default.svc", "kubernetes.default.svc.cluster.local", "localhost"]
+    names = [
+        "kubernetes",
+        "kubernetes.default",
+        "kubernetes.default.svc",
+        "kubernetes.default.svc.cluster.local",
+        "localhost",
+    ]
     san = ",".join(["IP:127.0.0.1", f"IP:{SERVICE_IP}", *(f"DNS:{n}" for n in names)])
     sign(pki, "apiserver", "/CN=kube-apiserver", SERVER_EXT + f"subjectAltName={san}\n")
     for name, subject in CLIENT_CERTS.items():
@@ -186,8 +213,15 @@ def write_kubeconfig(path: Path, server: str, pki: Pki, user: str) -> Path:
     config = {
         "apiVersion": "v1",
         "kind": "Config",
-        "clusters": [{"name": "local", "cluster": {"server": server, "certificate-authority-data": data(pki.crt("ca"))}}],
-        "users": [{"name": user, "user": {"client-certificate-data": data(pki.crt(user)), "client-key-data": data(pki.key(user))}}],
+        "clusters": [
+            {"name": "local", "cluster": {"server": server, "certificate-authority-data": data(pki.crt("ca"))}}
+        ],
+        "users": [
+            {
+                "name": user,
+                "user": {"client-certificate-data": data(pki.crt(user)), "client-key-data": data(pki.key(user))},
+            }
+        ],
         "contexts": [{"name": "local", "context": {"cluster": "local", "user": user, "namespace": "default"}}],
         "current-context": "local",
     }
@@ -206,7 +240,9 @@ def pid_file(state_dir: Path, name: str) -> Path:
     return state_dir / "pids" / f"{name}.pid"
 
 
-def start_component(state_dir: Path, name: str, cmd: Sequence[str | Path], env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
+def start_component(
+    state_dir: Path, name: str, cmd: Sequence[str | Path], env: dict[str, str] | None = None
+) -> subprocess.Popen[bytes]:
     """Start one component in its own session, log to <state>/logs/<name>.log, record its pid."""
     log = state_dir / "logs" / f"{name}.log"
     log.parent.mkdir(parents=True, exist_ok=True)
@@ -248,42 +284,122 @@ def log_tail(log: Path, lines: int = 15) -> str:
 
 def etcd_cmd(tools: Tools, state_dir: Path, ports: Ports) -> list[str | Path]:
     client, peer = f"http://127.0.0.1:{ports.etcd_client}", f"http://127.0.0.1:{ports.etcd_peer}"
-    return [tools.binary("etcd"), "--name", "local", "--data-dir", state_dir / "etcd",
-            "--listen-client-urls", client, "--advertise-client-urls", client,
-            "--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer,
-            "--initial-cluster", f"local={peer}", "--unsafe-no-fsync", "--log-level", "warn"]
+    return [
+        tools.binary("etcd"),
+        "--name",
+        "local",
+        "--data-dir",
+        state_dir / "etcd",
+        "--listen-client-urls",
+        client,
+        "--advertise-client-urls",
+        client,
+        "--listen-peer-urls",
+        peer,
+        "--initial-advertise-peer-urls",
+        peer,
+        "--initial-cluster",
+        f"local={peer}",
+        "--unsafe-no-fsync",
+        "--log-level",
+        "warn",
+    ]
 
 
 def apiserver_cmd(tools: Tools, state_dir: Path, ports: Ports, pki: Pki) -> list[str | Path]:
-    return [tools.binary("kube-apiserver"),
-            "--etcd-servers", f"http://127.0.0.1:{ports.etcd_client}",
-            "--bind-address", "127.0.0.1", "--advertise-address", "127.0.0.1", "--secure-port", str(ports.apiserver),
-            "--tls-cert-file", pki.crt("apiserver"), "--tls-private-key-file", pki.key("apiserver"),
-            "--client-ca-file", pki.crt("ca"), "--cert-dir", pki.dir / "apiserver",
-            "--authorization-mode", "Node,RBAC", "--allow-privileged=true",
-            "--service-cluster-ip-range", SERVICE_CIDR, "--endpoint-reconciler-type", "none",
-            "--service-account-issuer", "https://kubernetes.default.svc.cluster.local",
-            "--service-account-key-file", pki.sa_public, "--service-account-signing-key-file", pki.key("sa"),
-            "--profiling=false", "--v=1"]
+    return [
+        tools.binary("kube-apiserver"),
+        "--etcd-servers",
+        f"http://127.0.0.1:{ports.etcd_client}",
+        "--bind-address",
+        "127.0.0.1",
+        "--advertise-address",
+        "127.0.0.1",
+        "--secure-port",
+        str(ports.apiserver),
+        "--tls-cert-file",
+        pki.crt("apiserver"),
+        "--tls-private-key-file",
+        pki.key("apiserver"),
+        "--client-ca-file",
+        pki.crt("ca"),
+        "--cert-dir",
+        pki.dir / "apiserver",
+        "--authorization-mode",
+        "Node,RBAC",
+        "--allow-privileged=true",
+        "--service-cluster-ip-range",
+        SERVICE_CIDR,
+        "--endpoint-reconciler-type",
+        "none",
+        "--service-account-issuer",
+        "https://kubernetes.default.svc.cluster.local",
+        "--service-account-key-file",
+        pki.sa_public,
+        "--service-account-signing-key-file",
+        pki.key("sa"),
+        "--profiling=false",
+        "--v=1",
+    ]
 
 
 def controller_manager_cmd(tools: Tools, state_dir: Path, ports: Ports, pki: Pki) -> list[str | Path]:
     kubeconfig = state_dir / "kubeconfigs" / "kube-controller-manager"
-    return [tools.binary("kube-controller-manager"),
-            "--kubeconfig", kubeconfig, "--authentication-kubeconfig", kubeconfig, "--authorization-kubeconfig", kubeconfig,
-            "--bind-address", "127.0.0.1", "--secure-port", str(ports.controller_manager), "--cert-dir", pki.dir / "kube-controller-manager",
-            "--controllers", "*", "--use-service-account-credentials", "--leader-elect=false",
-            "--service-account-private-key-file", pki.key("sa"), "--root-ca-file", pki.crt("ca"),
-            "--cluster-signing-cert-file", pki.crt("ca"), "--cluster-signing-key-file", pki.key("ca"),
-            "--service-cluster-ip-range", SERVICE_CIDR, "--cluster-name", "local", "--profiling=false", "--v=1"]
+    return [
+        tools.binary("kube-controller-manager"),
+        "--kubeconfig",
+        kubeconfig,
+        "--authentication-kubeconfig",
+        kubeconfig,
+        "--authorization-kubeconfig",
+        kubeconfig,
+        "--bind-address",
+        "127.0.0.1",
+        "--secure-port",
+        str(ports.controller_manager),
+        "--cert-dir",
+        pki.dir / "kube-controller-manager",
+        "--controllers",
+        "*",
+        "--use-service-account-credentials",
+        "--leader-elect=false",
+        "--service-account-private-key-file",
+        pki.key("sa"),
+        "--root-ca-file",
+        pki.crt("ca"),
+        "--cluster-signing-cert-file",
+        pki.crt("ca"),
+        "--cluster-signing-key-file",
+        pki.key("ca"),
+        "--service-cluster-ip-range",
+        SERVICE_CIDR,
+        "--cluster-name",
+        "local",
+        "--profiling=false",
+        "--v=1",
+    ]
 
 
 def scheduler_cmd(tools: Tools, state_dir: Path, ports: Ports, pki: Pki) -> list[str | Path]:
     kubeconfig = state_dir / "kubeconfigs" / "kube-scheduler"
-    return [tools.binary("kube-scheduler"),
-            "--kubeconfig", kubeconfig, "--authentication-kubeconfig", kubeconfig, "--authorization-kubeconfig", kubeconfig,
-            "--bind-address", "127.0.0.1", "--secure-port", str(ports.scheduler), "--cert-dir", pki.dir / "kube-scheduler",
-            "--leader-elect=false", "--profiling=false", "--v=1"]
+    return [
+        tools.binary("kube-scheduler"),
+        "--kubeconfig",
+        kubeconfig,
+        "--authentication-kubeconfig",
+        kubeconfig,
+        "--authorization-kubeconfig",
+        kubeconfig,
+        "--bind-address",
+        "127.0.0.1",
+        "--secure-port",
+        str(ports.scheduler),
+        "--cert-dir",
+        pki.dir / "kube-scheduler",
+        "--leader-elect=false",
+        "--profiling=false",
+        "--v=1",
+    ]
 
 
 def kwok_config(path: Path) -> Path:
@@ -298,7 +414,12 @@ def kwok_config(path: Path) -> Path:
         "enablePodsOnNodeSyncListPager": True,
         "enablePodsOnNodeSyncStreamWatch": False,
     }
-    config = {"apiVersion": "config.kwok.x-k8s.io/v1alpha1", "kind": "KwokConfiguration", "metadata": {"name": "local"}, "options": options}
+    config = {
+        "apiVersion": "config.kwok.x-k8s.io/v1alpha1",
+        "kind": "KwokConfiguration",
+        "metadata": {"name": "local"},
+        "options": options,
+    }
     path.write_text(json.dumps(config, indent=2) + "\n")
     return path
 
@@ -308,9 +429,16 @@ def kwok_cmd(tools: Tools, state_dir: Path) -> list[str | Path]:
     for file in [kwok_config(state_dir / "kwok" / "kwok.yaml"), *tools.stages]:
         configs += ["--config", file]
     key, value = NODE_ANNOTATION
-    return [tools.binary("kwok"), "--kubeconfig", state_dir / "kubeconfig", *configs,
-            "--manage-all-nodes=false", f"--manage-nodes-with-annotation-selector={key}={value}",
-            "--node-lease-duration-seconds", "40"]
+    return [
+        tools.binary("kwok"),
+        "--kubeconfig",
+        state_dir / "kubeconfig",
+        *configs,
+        "--manage-all-nodes=false",
+        f"--manage-nodes-with-annotation-selector={key}={value}",
+        "--node-lease-duration-seconds",
+        "40",
+    ]
 
 
 # --- talking to the API server ---------------------------------------------------------------
@@ -326,7 +454,9 @@ class Api:
 
     def request(self, method: str, path: str, body: dict[str, Any] | None = None) -> tuple[int, Any]:
         data = json.dumps(body).encode() if body is not None else None
-        req = urllib.request.Request(self.server + path, data=data, method=method, headers={"Content-Type": "application/json"})
+        req = urllib.request.Request(
+            self.server + path, data=data, method=method, headers={"Content-Type": "application/json"}
+        )
         try:
             with urllib.request.urlopen(req, context=self.context, timeout=5) as response:
                 status, text = response.status, response.read().decode()
@@ -369,8 +499,14 @@ def fake_node(zone: str) -> dict[str, Any]:
         "metadata": {
             "name": name,
             "annotations": {key: value, "node.alpha.kubernetes.io/ttl": "0"},
-            "labels": {"kubernetes.io/hostname": name, "kubernetes.io/os": "linux", "kubernetes.io/arch": "amd64",
-                       "topology.kubernetes.io/zone": zone, "topology.kubernetes.io/region": "local", "type": "kwok"},
+            "labels": {
+                "kubernetes.io/hostname": name,
+                "kubernetes.io/os": "linux",
+                "kubernetes.io/arch": "amd64",
+                "topology.kubernetes.io/zone": zone,
+                "topology.kubernetes.io/region": "local",
+                "type": "kwok",
+            },
         },
         "spec": {},
         "status": {"allocatable": NODE_ALLOCATABLE, "capacity": NODE_ALLOCATABLE},
@@ -389,7 +525,11 @@ def nodes_ready(api: Api) -> bool:
     if status != 200:
         return False
     items = body["items"]
-    ready = [n for n in items if any(c["type"] == "Ready" and c["status"] == "True" for c in n.get("status", {}).get("conditions", []))]
+    ready = [
+        n
+        for n in items
+        if any(c["type"] == "Ready" and c["status"] == "True" for c in n.get("status", {}).get("conditions", []))
+    ]
     return len(ready) >= len(ZONES)
 
 
@@ -419,7 +559,9 @@ class ControlPlane:
         state_dir = state_dir.resolve()
         running = [name for name, pid in recorded_pids(state_dir).items() if group_alive(pid) and ours(pid, state_dir)]
         if running:
-            raise RuntimeError(f"a control plane is already running in {state_dir} ({', '.join(running)}): stop it first")
+            raise RuntimeError(
+                f"a control plane is already running in {state_dir} ({', '.join(running)}): stop it first"
+            )
         plane = cls(state_dir, version, tools.kubectl)
         began = time.monotonic()
         try:
@@ -451,7 +593,9 @@ class ControlPlane:
         create_nodes(api)
         wait_until("the fake nodes to be Ready (kwok)", lambda: nodes_ready(api), timeout, self._exited)
         sa = "/api/v1/namespaces/default/serviceaccounts/default"
-        wait_until("the default ServiceAccount (kube-controller-manager)", lambda: api.status(sa) == 200, timeout, self._exited)
+        wait_until(
+            "the default ServiceAccount (kube-controller-manager)", lambda: api.status(sa) == 200, timeout, self._exited
+        )
         wait_port(ports.scheduler, timeout, self.processes["kube-scheduler"])
 
     def _spawn(self, name: str, cmd: Sequence[str | Path], env: dict[str, str] | None = None) -> None:
@@ -496,7 +640,9 @@ class ControlPlane:
         self.processes.clear()
         self.pids.clear()
 
-    def kubectl(self, *args: str, input: str | None = None, check: bool = True, timeout: float = 120.0) -> subprocess.CompletedProcess[str]:
+    def kubectl(
+        self, *args: str, input: str | None = None, check: bool = True, timeout: float = 120.0
+    ) -> subprocess.CompletedProcess[str]:
         """Run the pinned kubectl against this control plane."""
         cmd = [str(self.kubectl_path), "--kubeconfig", str(self.kubeconfig), *args]
         result = subprocess.run(cmd, check=False, input=input, capture_output=True, text=True, timeout=timeout)
@@ -533,8 +679,12 @@ def cmd_up(args: argparse.Namespace, repo_root: Path) -> int:
         print(f"export KUBECONFIG={existing.kubeconfig}")
         return 0
     plane = ControlPlane.start(state_dir, args.version, repo_root / ".tools" / "kube", args.timeout)
-    print(f"local Kubernetes {args.version} is up in {plane.started_in:.1f}s: {plane.server}, {len(ZONES)} kwok nodes (zones {', '.join(ZONES)})")
-    print(f"logs: {state_dir / 'logs'}; stop with: python -m litellm_bundle.cluster.control_plane down --state-dir {state_dir}")
+    print(
+        f"local Kubernetes {args.version} is up in {plane.started_in:.1f}s: {plane.server}, {len(ZONES)} kwok nodes (zones {', '.join(ZONES)})"
+    )
+    print(
+        f"logs: {state_dir / 'logs'}; stop with: python -m litellm_bundle.cluster.control_plane down --state-dir {state_dir}"
+    )
     print(f"export KUBECONFIG={plane.kubeconfig}")
     return 0
 
@@ -557,7 +707,10 @@ def cmd_build(args: argparse.Namespace, repo_root: Path) -> int:
 
 
 def parser(repo_root: Path) -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m litellm_bundle.cluster.control_plane", description="A local Kubernetes control plane (kwok nodes).")
+    p = argparse.ArgumentParser(
+        prog="python -m litellm_bundle.cluster.control_plane",
+        description="A local Kubernetes control plane (kwok nodes).",
+    )
     sub = p.add_subparsers(dest="command", required=True)
     default_state = repo_root / ".run" / "cluster"
     up = sub.add_parser("up", help="start it detached; prints the KUBECONFIG line")

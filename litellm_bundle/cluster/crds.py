@@ -24,13 +24,19 @@ class CrdSource:
 
 
 SOURCES = (
-    CrdSource("github.com/prometheus-operator/prometheus-operator", "v0.85.0", (
-        "example/prometheus-operator-crd/monitoring.coreos.com_servicemonitors.yaml",
-        "example/prometheus-operator-crd/monitoring.coreos.com_prometheusrules.yaml",
-    )),
-    CrdSource("github.com/external-secrets/external-secrets", "v0.18.2", (
-        "config/crds/bases/external-secrets.io_externalsecrets.yaml",
-    )),
+    CrdSource(
+        "github.com/prometheus-operator/prometheus-operator",
+        "v0.85.0",
+        (
+            "example/prometheus-operator-crd/monitoring.coreos.com_servicemonitors.yaml",
+            "example/prometheus-operator-crd/monitoring.coreos.com_prometheusrules.yaml",
+        ),
+    ),
+    CrdSource(
+        "github.com/external-secrets/external-secrets",
+        "v0.18.2",
+        ("config/crds/bases/external-secrets.io_externalsecrets.yaml",),
+    ),
 )
 
 
@@ -39,11 +45,15 @@ def crd_files() -> list[Path]:
     go = shutil.which("go") or "/usr/local/go/bin/go"
     found = []
     for source in SOURCES:
-        result = subprocess.run([go, "mod", "download", "-json", f"{source.module}@{source.version}"], capture_output=True, text=True)
+        result = subprocess.run(
+            [go, "mod", "download", "-json", f"{source.module}@{source.version}"], capture_output=True, text=True
+        )
         try:
             directory = Path(json.loads(result.stdout)["Dir"])
         except (json.JSONDecodeError, KeyError) as exc:
-            raise RuntimeError(f"cannot download {source.module}@{source.version} through the Go module proxy: {result.stderr.strip() or result.stdout.strip()}") from exc
+            raise RuntimeError(
+                f"cannot download {source.module}@{source.version} through the Go module proxy: {result.stderr.strip() or result.stdout.strip()}"
+            ) from exc
         found += [directory / file for file in source.files]
     return found
 

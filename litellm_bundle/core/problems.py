@@ -79,11 +79,28 @@ class Found:
     env: str | None = None
     problems: list[Problem] = field(default_factory=list)
 
-    def add(self, where: Place, path: PathKey, message: str, *, value: bool = False, severity: Severity = "error",
-            because: tuple[Ref, ...] = ()) -> None:
+    def add(
+        self,
+        where: Place,
+        path: PathKey,
+        message: str,
+        *,
+        value: bool = False,
+        severity: Severity = "error",
+        because: tuple[Ref, ...] = (),
+    ) -> None:
         location = where.locate_value(path) if value else where.locate(path)
-        self.problems.append(Problem(location, message, self.env, severity=severity, stage=CHECKS,
-                                     subject=where.subject(path), because=because + where.because(path)))
+        self.problems.append(
+            Problem(
+                location,
+                message,
+                self.env,
+                severity=severity,
+                stage=CHECKS,
+                subject=where.subject(path),
+                because=because + where.because(path),
+            )
+        )
 
 
 def errors(problems: Iterable[Problem]) -> list[Problem]:

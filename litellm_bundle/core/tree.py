@@ -26,7 +26,9 @@ class BundleTree:
     tools_dir: Path = field(default=Path())
 
     @classmethod
-    def at(cls, root: Path, config_dir: Path | None = None, out_dir: Path | None = None, tools_dir: Path | None = None) -> BundleTree:
+    def at(
+        cls, root: Path, config_dir: Path | None = None, out_dir: Path | None = None, tools_dir: Path | None = None
+    ) -> BundleTree:
         root = root.resolve()
         if not (root / VERSION_FILE).is_file() or not (root / "policies").is_dir():
             raise TreeError(f"{root} is not a bundle tree (needs {VERSION_FILE} and policies/); pass --root DIR")

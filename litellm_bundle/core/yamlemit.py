@@ -34,7 +34,7 @@ def _end_comment(line: str, start: int) -> str | None:
     found = line.find(" #", index)
     if found < 0 and line[start:].startswith("#"):
         found = start - 1
-    return line[found + 2:].strip() if found >= 0 else None
+    return line[found + 2 :].strip() if found >= 0 else None
 
 
 def comments_of(doc: YamlDocument) -> tuple[list[str], dict[PathKey, Comment]]:
@@ -43,7 +43,7 @@ def comments_of(doc: YamlDocument) -> tuple[list[str], dict[PathKey, Comment]]:
     lines = doc.text.splitlines()
     out: dict[PathKey, Comment] = {}
     taken: set[int] = set()
-    ordered = sorted(doc._keys.items(), key=lambda item: item[1])  # noqa: SLF001 - positions of this document
+    ordered = sorted(doc._keys.items(), key=lambda item: item[1])
     last_on_line = {line: tuple(path) for path, (line, _) in ordered}  # a line's end comment is its last key's
     for path, (line, col) in ordered:
         comment = Comment()
@@ -52,7 +52,7 @@ def comments_of(doc: YamlDocument) -> tuple[list[str], dict[PathKey, Comment]]:
             comment.before.insert(0, lines[above].strip()[1:].strip())
             taken.add(above)
             above -= 1
-        value = doc._values.get(path)  # noqa: SLF001
+        value = doc._values.get(path)
         if last_on_line[line] != tuple(path):
             pass
         elif value is not None and value[0] == line and 0 < line <= len(lines):
@@ -62,7 +62,7 @@ def comments_of(doc: YamlDocument) -> tuple[list[str], dict[PathKey, Comment]]:
         if comment:
             out[tuple(path)] = comment
     header: list[str] = []
-    first = min((pos[0] for pos in doc._keys.values()), default=len(lines) + 1)  # noqa: SLF001
+    first = min((pos[0] for pos in doc._keys.values()), default=len(lines) + 1)
     top = next((path for path, pos in ordered if pos[0] == first), None)
     if top is not None and top in out:  # the comments above the first key are the file's
         taken -= set(range(first - 1 - len(out[top].before), first - 1))
@@ -110,8 +110,11 @@ def _mapping(data: dict[str, Any], path: PathKey, depth: int, comments: dict[Pat
             out.append(f"{indent}{scalar(key)}: {scalar(value)}{_eol(comment)}")
             continue
         out.append(f"{indent}{scalar(key)}:{_eol(comment)}")
-        out += (_mapping(value, path + (key,), depth + 1, comments) if isinstance(value, dict)
-                else _sequence(value, path + (key,), depth + 1, comments))
+        out += (
+            _mapping(value, path + (key,), depth + 1, comments)
+            if isinstance(value, dict)
+            else _sequence(value, path + (key,), depth + 1, comments)
+        )
     return out
 
 
@@ -126,7 +129,7 @@ def _sequence(data: list[Any], path: PathKey, depth: int, comments: dict[PathKey
             first = next(i for i, line in enumerate(body) if not line.lstrip().startswith("#"))
             out += body[:first]  # the first key's own comments go above the item
             out.append(f"{indent}- {body[first].lstrip()}{_eol(comment)}")
-            out += body[first + 1:]
+            out += body[first + 1 :]
         elif isinstance(item, list) and item:
             out.append(f"{indent}- {json.dumps(item, ensure_ascii=False)}{_eol(comment)}")
         else:

@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from ruamel.yaml import YAML
-from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.composer import ComposerError
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.events import CollectionEndEvent, CollectionStartEvent
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from ruamel.yaml.reader import ReaderError
@@ -30,8 +30,14 @@ MAX_NODES = 200_000  # values after expanding aliases (guards against alias bomb
 
 _TAG = "tag:yaml.org,2002:"
 STR, INT, FLOAT, BOOL, NULL, MERGE = (_TAG + t for t in ("str", "int", "float", "bool", "null", "merge"))
-_KINDS = {_TAG + "timestamp": "a date", _TAG + "binary": "binary data", _TAG + "set": "a set",
-          _TAG + "omap": "an ordered map", _TAG + "pairs": "a list of pairs", _TAG + "value": "a value key"}
+_KINDS = {
+    _TAG + "timestamp": "a date",
+    _TAG + "binary": "binary data",
+    _TAG + "set": "a set",
+    _TAG + "omap": "an ordered map",
+    _TAG + "pairs": "a list of pairs",
+    _TAG + "value": "a value key",
+}
 _BOMS = {b"\x00\x00\xfe\xff": "UTF-32", b"\xff\xfe\x00\x00": "UTF-32", b"\xfe\xff": "UTF-16", b"\xff\xfe": "UTF-16"}
 
 Pos = tuple[int, int]  # 1-based line, column
@@ -40,8 +46,15 @@ Pos = tuple[int, int]  # 1-based line, column
 class YamlDocument:
     """A loaded YAML file: plain data and where each key and value sits in the file."""
 
-    def __init__(self, file: str, data: Any, keys: dict[PathKey, Pos] | None = None,
-                 values: dict[PathKey, Pos] | None = None, spans: dict[PathKey, tuple[int, int]] | None = None, text: str = ""):
+    def __init__(
+        self,
+        file: str,
+        data: Any,
+        keys: dict[PathKey, Pos] | None = None,
+        values: dict[PathKey, Pos] | None = None,
+        spans: dict[PathKey, tuple[int, int]] | None = None,
+        text: str = "",
+    ):
         self.file = file
         self.data = data
         self.text = text
@@ -53,9 +66,7 @@ class YamlDocument:
         """The longest prefix of `path` that exists in the data."""
         node = self.data
         for index, part in enumerate(path):
-            if isinstance(node, dict) and isinstance(part, str) and part in node:
-                node = node[part]
-            elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            if (isinstance(node, dict) and isinstance(part, str) and part in node) or (isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)):
                 node = node[part]
             else:
                 return path[:index]
@@ -134,15 +145,22 @@ class _Builder:
     def build(self, node: Node, path: PathKey, depth: int = 0) -> Any:
         self.count += 1
         if self.count > MAX_NODES:
-            raise _Fatal(_pos(node.start_mark), f"the document expands to more than {MAX_NODES} values (aliases); a config file is far smaller")
+            raise _Fatal(
+                _pos(node.start_mark),
+                f"the document expands to more than {MAX_NODES} values (aliases); a config file is far smaller",
+            )
         if depth > MAX_DEPTH:
-            raise _Fatal(_pos(node.start_mark), f"nesting deeper than {MAX_DEPTH} levels; config files nest a few levels")
+            raise _Fatal(
+                _pos(node.start_mark), f"nesting deeper than {MAX_DEPTH} levels; config files nest a few levels"
+            )
         self.values[path] = _pos(node.start_mark)
         self.spans[path] = _span(node)
         if isinstance(node, ScalarNode):
             return self.scalar(node, path)
         if id(node) in self.active:
-            raise _Fatal(_pos(node.start_mark), "an alias refers to the mapping or list that contains it (a recursive alias)")
+            raise _Fatal(
+                _pos(node.start_mark), "an alias refers to the mapping or list that contains it (a recursive alias)"
+            )
         self.active.add(id(node))
         try:
             if isinstance(node, SequenceNode):
@@ -162,10 +180,17 @@ class _Builder:
             return None
         if tag in (INT, FLOAT, BOOL):
             try:
-                value = {INT: self.construct.construct_yaml_int, FLOAT: self.construct.construct_yaml_float,
-                         BOOL: self.construct.construct_yaml_bool}[tag](node)
+                value = {
+                    INT: self.construct.construct_yaml_int,
+                    FLOAT: self.construct.construct_yaml_float,
+                    BOOL: self.construct.construct_yaml_bool,
+                }[tag](node)
             except (ValueError, KeyError, OverflowError):
-                self.problem(_pos(node.start_mark), f"{text[:20]}... is too large a number to read ({len(text)} characters); quote it if it is text", path)
+                self.problem(
+                    _pos(node.start_mark),
+                    f"{text[:20]}... is too large a number to read ({len(text)} characters); quote it if it is text",
+                    path,
+                )
                 return text
             if isinstance(value, float) and not math.isfinite(value):
                 self.problem(_pos(node.start_mark), f"{text} is not a finite number; config numbers are finite", path)
@@ -173,7 +198,11 @@ class _Builder:
             return value
         kind = _KINDS.get(tag, f"a value tagged {tag}")
         shown = text if len(text) <= 40 else text[:37] + "..."
-        hint = f"; quote it to mean the text: \"{shown}\"" if tag == _TAG + "timestamp" else "; remove the tag (config values are text, numbers, booleans, lists and mappings)"
+        hint = (
+            f'; quote it to mean the text: "{shown}"'
+            if tag == _TAG + "timestamp"
+            else "; remove the tag (config values are text, numbers, booleans, lists and mappings)"
+        )
         self.problem(_pos(node.start_mark), f"{shown} is read as {kind}{hint}", path)
         return text
 
@@ -205,11 +234,14 @@ class _Builder:
             key = str(key_node.value)
             if key in first:
                 line, _ = first[key]
-                self.duplicates.append(Problem(
-                    Location(self.file, *_pos(key_node.start_mark)),
-                    f"duplicate key '{key}' (first defined at line {line}); each key may appear once in a mapping",
-                    stage=LOAD, subject=(self.file, ()),
-                ))
+                self.duplicates.append(
+                    Problem(
+                        Location(self.file, *_pos(key_node.start_mark)),
+                        f"duplicate key '{key}' (first defined at line {line}); each key may appear once in a mapping",
+                        stage=LOAD,
+                        subject=(self.file, ()),
+                    )
+                )
                 continue
             first[key] = _pos(key_node.start_mark)
             entries.append((key, key_node, value_node))
@@ -229,7 +261,9 @@ class _Builder:
             return [value]
         if isinstance(value, SequenceNode) and all(isinstance(v, MappingNode) for v in value.value):
             return list(value.value)
-        self.problem(_pos(value.start_mark), "a merge key `<<` takes a mapping or a list of mappings (e.g. <<: *defaults)", path)
+        self.problem(
+            _pos(value.start_mark), "a merge key `<<` takes a mapping or a list of mappings (e.g. <<: *defaults)", path
+        )
         return []
 
 
@@ -247,7 +281,13 @@ def read_source(path: Path, shown_as: str) -> tuple[str | None, list[Problem]]:
     try:
         size = path.stat().st_size
         if size > MAX_BYTES:
-            return None, [_fatal(shown_as, (1, 1), f"file is {size / 1e6:.1f} MB; a config file may be at most {MAX_BYTES // 1024} KB")]
+            return None, [
+                _fatal(
+                    shown_as,
+                    (1, 1),
+                    f"file is {size / 1e6:.1f} MB; a config file may be at most {MAX_BYTES // 1024} KB",
+                )
+            ]
         raw = path.read_bytes()
     except OSError as exc:
         return None, [_fatal(shown_as, (1, 1), f"cannot read file: {exc.strerror or exc}")]
@@ -257,7 +297,13 @@ def read_source(path: Path, shown_as: str) -> tuple[str | None, list[Problem]]:
     nul = raw.find(b"\x00")
     if nul >= 0:
         line = raw.count(b"\n", 0, nul) + 1
-        return None, [_fatal(shown_as, (line, nul - (raw.rfind(b"\n", 0, nul) + 1) + 1), "file is binary (it contains a NUL byte); config files are UTF-8 YAML text")]
+        return None, [
+            _fatal(
+                shown_as,
+                (line, nul - (raw.rfind(b"\n", 0, nul) + 1) + 1),
+                "file is binary (it contains a NUL byte); config files are UTF-8 YAML text",
+            )
+        ]
     try:
         return raw.decode("utf-8-sig"), []
     except UnicodeDecodeError as exc:
@@ -265,7 +311,13 @@ def read_source(path: Path, shown_as: str) -> tuple[str | None, list[Problem]]:
         line = raw.count(b"\n", 0, start) + 1
         line_start = raw.rfind(b"\n", 0, start) + 1
         col = len(raw[line_start:start].decode("utf-8", errors="replace")) + 1
-        return None, [_fatal(shown_as, (line, col), f"file is not UTF-8 text (byte 0x{raw[start]:02x} is not valid UTF-8 here); save it as UTF-8")]
+        return None, [
+            _fatal(
+                shown_as,
+                (line, col),
+                f"file is not UTF-8 text (byte 0x{raw[start]:02x} is not valid UTF-8 here); save it as UTF-8",
+            )
+        ]
 
 
 def _parser() -> YAML:
@@ -283,7 +335,11 @@ def _too_deep(text: str, shown_as: str) -> Problem:
         if isinstance(event, CollectionStartEvent):
             depth += 1
             if depth > MAX_DEPTH:
-                return _fatal(shown_as, _pos(event.start_mark), f"nesting deeper than {MAX_DEPTH} levels; config files nest a few levels")
+                return _fatal(
+                    shown_as,
+                    _pos(event.start_mark),
+                    f"nesting deeper than {MAX_DEPTH} levels; config files nest a few levels",
+                )
         elif isinstance(event, CollectionEndEvent):
             depth -= 1
     return _fatal(shown_as, (1, 1), f"nesting deeper than {MAX_DEPTH} levels; config files nest a few levels")
@@ -312,7 +368,11 @@ def parse_yaml(text: str, shown_as: str) -> tuple[YamlDocument | None, list[Prob
         return None, [_too_deep(text, shown_as)]
     except ReaderError as exc:
         char = f"#x{exc.character:04x}" if isinstance(exc.character, int) else repr(exc.character)
-        return None, [_fatal(shown_as, _line_col(text, int(exc.position)), f"character {char} is not allowed in YAML ({exc.reason})")]
+        return None, [
+            _fatal(
+                shown_as, _line_col(text, int(exc.position)), f"character {char} is not allowed in YAML ({exc.reason})"
+            )
+        ]
     except MarkedYAMLError as exc:
         return None, [_syntax_problem(exc, shown_as)]
     except (YAMLError, ValueError) as exc:

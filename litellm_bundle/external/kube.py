@@ -13,7 +13,7 @@ import shutil
 import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -48,10 +48,26 @@ def _values_args(extra_files: list[Path]) -> list[str]:
     return args
 
 
-def helm_template(tree: BundleTree, values: str, extra_files: list[Path] | None = None, kube_version: str = DEFAULT_KUBE_VERSION,
-                  sets: list[str] | None = None, skip_tests: bool = False) -> str:
+def helm_template(
+    tree: BundleTree,
+    values: str,
+    extra_files: list[Path] | None = None,
+    kube_version: str = DEFAULT_KUBE_VERSION,
+    sets: list[str] | None = None,
+    skip_tests: bool = False,
+) -> str:
     """`helm template` of the tree's chart with `values` (a values.yaml text, fed on stdin) and extra files on top."""
-    cmd = [tool(tree, "helm"), "template", RELEASE, str(tree.chart_dir), "--namespace", NAMESPACE, "--kube-version", kube_version, *_values_args(extra_files or [])]
+    cmd = [
+        tool(tree, "helm"),
+        "template",
+        RELEASE,
+        str(tree.chart_dir),
+        "--namespace",
+        NAMESPACE,
+        "--kube-version",
+        kube_version,
+        *_values_args(extra_files or []),
+    ]
     if skip_tests:
         cmd.append("--skip-tests")
     for item in sets or []:
@@ -62,8 +78,18 @@ def helm_template(tree: BundleTree, values: str, extra_files: list[Path] | None 
     return result.stdout
 
 
-def helm_lint(tree: BundleTree, values: str, extra_files: list[Path] | None = None, kube_version: str = DEFAULT_KUBE_VERSION) -> subprocess.CompletedProcess[str]:
-    cmd = [tool(tree, "helm"), "lint", str(tree.chart_dir), "--strict", "--kube-version", kube_version, *_values_args(extra_files or [])]
+def helm_lint(
+    tree: BundleTree, values: str, extra_files: list[Path] | None = None, kube_version: str = DEFAULT_KUBE_VERSION
+) -> subprocess.CompletedProcess[str]:
+    cmd = [
+        tool(tree, "helm"),
+        "lint",
+        str(tree.chart_dir),
+        "--strict",
+        "--kube-version",
+        kube_version,
+        *_values_args(extra_files or []),
+    ]
     return subprocess.run(cmd, input=values, capture_output=True, text=True)
 
 
@@ -79,7 +105,7 @@ def documents(text: str) -> list[dict[str, Any]]:
     return [d for d in YAML(typ="safe").load_all(text) if d]
 
 
-@lru_cache(maxsize=None)
+@cache
 def _definitions(version: str) -> dict[str, Any]:
     return json.loads((_source_dir(version) / "_definitions.json").read_text())["$defs"]
 
@@ -146,9 +172,17 @@ def kubeconform(tree: BundleTree, text: str, version: str) -> ConformResult:
     docs = documents(text)
     schema_dir = ensure_schemas(tree, docs, version)
     cmd = [
-        tool(tree, "kubeconform"), "-strict", "-summary", "-output", "json", "-kubernetes-version", version,
-        "-schema-location", f"{schema_dir}/{{{{ .ResourceKind }}}}{{{{ .KindSuffix }}}}.json",
-        "-schema-location", f"{tree.crd_schemas_dir}/{{{{ .Group }}}}/{{{{ .ResourceKind }}}}_{{{{ .ResourceAPIVersion }}}}.json",
+        tool(tree, "kubeconform"),
+        "-strict",
+        "-summary",
+        "-output",
+        "json",
+        "-kubernetes-version",
+        version,
+        "-schema-location",
+        f"{schema_dir}/{{{{ .ResourceKind }}}}{{{{ .KindSuffix }}}}.json",
+        "-schema-location",
+        f"{tree.crd_schemas_dir}/{{{{ .Group }}}}/{{{{ .ResourceKind }}}}_{{{{ .ResourceAPIVersion }}}}.json",
         "-",
     ]
     result = subprocess.run(cmd, input=text, capture_output=True, text=True)
@@ -157,7 +191,9 @@ def kubeconform(tree: BundleTree, text: str, version: str) -> ConformResult:
     except (json.JSONDecodeError, KeyError):
         return ConformResult(False, 0, 0, 1, 0, result.stdout + result.stderr)
     ok = result.returncode == 0 and summary["invalid"] == 0 and summary["errors"] == 0 and summary["skipped"] == 0
-    return ConformResult(ok, summary["valid"], summary["invalid"], summary["errors"], summary["skipped"], result.stdout + result.stderr)
+    return ConformResult(
+        ok, summary["valid"], summary["invalid"], summary["errors"], summary["skipped"], result.stdout + result.stderr
+    )
 
 
 def scenarios(tree: BundleTree, values: dict[str, str], envs: list[str]) -> list[tuple[str, str, list[Path]]]:
@@ -169,13 +205,23 @@ def scenarios(tree: BundleTree, values: dict[str, str], envs: list[str]) -> list
     return found
 
 
-def server_validate(tree: BundleTree, values: dict[str, str], envs: list[str], kubectl: Callable[..., subprocess.CompletedProcess[str]]) -> list[str]:
+def server_validate(
+    tree: BundleTree, values: dict[str, str], envs: list[str], kubectl: Callable[..., subprocess.CompletedProcess[str]]
+) -> list[str]:
     """`kubectl apply --dry-run=server --validate=strict` of every environment and chart CI scenario
     (the `helm test` pod included) against a real API server; the namespace NAMESPACE must exist.
     `kubectl(*args, input=..., check=...)` runs the pinned kubectl against it. Returns failure lines."""
     failures = []
     for name, text, extra in scenarios(tree, values, envs):
-        result = kubectl("apply", "--dry-run=server", "--validate=strict", "-f", "-", input=helm_template(tree, text, extra), check=False)
+        result = kubectl(
+            "apply",
+            "--dry-run=server",
+            "--validate=strict",
+            "-f",
+            "-",
+            input=helm_template(tree, text, extra),
+            check=False,
+        )
         status = "ok  " if result.returncode == 0 else "FAIL"
         print(f"{status} {name}: kubectl apply --dry-run=server --validate=strict")
         if result.returncode != 0:
@@ -183,7 +229,9 @@ def server_validate(tree: BundleTree, values: dict[str, str], envs: list[str], k
     return failures
 
 
-def lint(tree: BundleTree, values: dict[str, str], envs: list[str], versions: tuple[str, ...] = KUBE_VERSIONS) -> list[str]:
+def lint(
+    tree: BundleTree, values: dict[str, str], envs: list[str], versions: tuple[str, ...] = KUBE_VERSIONS
+) -> list[str]:
     """helm lint + helm template + kubeconform -strict for every environment, CI scenario and version.
 
     `values`: environment -> rendered values.yaml text. Returns failure lines (empty: all passed);
@@ -203,7 +251,9 @@ def lint(tree: BundleTree, values: dict[str, str], envs: list[str], versions: tu
                 print(f"FAIL {name} k8s {version}: {exc}")
                 continue
             status = "ok  " if result.ok else "FAIL"
-            print(f"{status} {name} k8s {version}: valid {result.valid}, invalid {result.invalid}, errors {result.errors}, skipped {result.skipped}")
+            print(
+                f"{status} {name} k8s {version}: valid {result.valid}, invalid {result.invalid}, errors {result.errors}, skipped {result.skipped}"
+            )
             if not result.ok:
                 failures.append(f"{name} on {version}:\n{result.output}")
     return failures

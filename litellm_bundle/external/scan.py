@@ -11,8 +11,8 @@ from pathlib import Path
 
 from ruamel.yaml import YAML
 
-from litellm_bundle.external.kube import tool
 from litellm_bundle.core.tree import BundleTree
+from litellm_bundle.external.kube import tool
 
 GITLEAKS_CONFIG = ".gitleaks.toml"
 WAIVERS = "checkov-waivers.yaml"
@@ -37,12 +37,30 @@ def gitleaks(tree: BundleTree) -> list[Finding]:
     runs = [["git", str(tree.root)]] + [["dir", str(tree.root / p)] for p in SCANNED if (tree.root / p).exists()]
     for args in runs:
         with tempfile.NamedTemporaryFile(suffix=".json") as report:
-            result = subprocess.run([binary, *args, "--no-banner", "--no-color", "-c", config, "--report-format", "json",
-                                     "--report-path", report.name, "--exit-code", "3"], capture_output=True, text=True)
+            result = subprocess.run(
+                [
+                    binary,
+                    *args,
+                    "--no-banner",
+                    "--no-color",
+                    "-c",
+                    config,
+                    "--report-format",
+                    "json",
+                    "--report-path",
+                    report.name,
+                    "--exit-code",
+                    "3",
+                ],
+                capture_output=True,
+                text=True,
+            )
             if result.returncode not in (0, 3):
                 raise RuntimeError(f"gitleaks {args[0]} failed: {result.stderr.strip()[-500:]}")
             for leak in json.loads(Path(report.name).read_text() or "[]"):
-                where = f"{leak['File']}:{leak['StartLine']}" + (f" (commit {leak['Commit'][:10]})" if leak.get("Commit") else "")
+                where = f"{leak['File']}:{leak['StartLine']}" + (
+                    f" (commit {leak['Commit'][:10]})" if leak.get("Commit") else ""
+                )
                 findings.append(Finding("gitleaks", where, f"{leak['RuleID']}: {leak['Description']}"))
     return findings
 
@@ -61,8 +79,11 @@ def checkov(tree: BundleTree, envs: list[str]) -> list[Finding]:
     used: set[tuple[str, str]] = set()
     findings: list[Finding] = []
     for env in envs:
-        result = subprocess.run([binary, "-d", str(tree.out_dir / "k8s" / env), "--framework", "kubernetes", "--quiet", "-o", "json"],
-                                capture_output=True, text=True)
+        result = subprocess.run(
+            [binary, "-d", str(tree.out_dir / "k8s" / env), "--framework", "kubernetes", "--quiet", "-o", "json"],
+            capture_output=True,
+            text=True,
+        )
         try:
             report = json.loads(result.stdout)
         except json.JSONDecodeError as exc:
@@ -73,7 +94,11 @@ def checkov(tree: BundleTree, envs: list[str]) -> list[Finding]:
             if key in waivers:
                 used.add(key)
             else:
-                findings.append(Finding("checkov", f"k8s/{env}: {kind}/{name}", f"{check['check_id']} {check['check_name']}"))
-    findings += [Finding("checkov", f"{WAIVERS}: {resource}", f"waiver of {check} matches no finding; remove it")
-                 for check, resource in sorted(set(waivers) - used)]
+                findings.append(
+                    Finding("checkov", f"k8s/{env}: {kind}/{name}", f"{check['check_id']} {check['check_name']}")
+                )
+    findings += [
+        Finding("checkov", f"{WAIVERS}: {resource}", f"waiver of {check} matches no finding; remove it")
+        for check, resource in sorted(set(waivers) - used)
+    ]
     return findings

@@ -19,22 +19,28 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from litellm_bundle.importer import roundtrip
 from litellm_bundle.checks import validate
-from litellm_bundle.model.configset import as_list, as_map
-from litellm_bundle.model.effective import effective_config
 from litellm_bundle.checks.litellm_settings import sensitive
-from litellm_bundle.policy.policies import Policies
-from litellm_bundle.core.problems import LOAD, SCHEMA, Location, PathKey, Problem
-from litellm_bundle.core.facts import HOOKS_CALLBACK
-from litellm_bundle.render.environment import DEPLOYMENT_KEYS, litellm_config
-from litellm_bundle.policy.schemas import check
 from litellm_bundle.checks.secret_scan import matches
+from litellm_bundle.core.facts import HOOKS_CALLBACK
+from litellm_bundle.core.problems import LOAD, SCHEMA, Location, PathKey, Problem
 from litellm_bundle.core.tree import BundleTree
 from litellm_bundle.core.yamlemit import Comment, comments_of, emit
 from litellm_bundle.core.yamlio import YamlDocument, load_yaml, parse_yaml, read_source
+from litellm_bundle.importer import roundtrip
+from litellm_bundle.model.configset import as_list, as_map
+from litellm_bundle.model.effective import effective_config
+from litellm_bundle.policy.policies import Policies
+from litellm_bundle.policy.schemas import check
+from litellm_bundle.render.environment import DEPLOYMENT_KEYS, litellm_config
 
-ROUTING_KEYS = {"routing_strategy": "strategy", "num_retries": "num_retries", "timeout": "timeout", "allowed_fails": "allowed_fails", "cooldown_time": "cooldown_time"}
+ROUTING_KEYS = {
+    "routing_strategy": "strategy",
+    "num_retries": "num_retries",
+    "timeout": "timeout",
+    "allowed_fails": "allowed_fails",
+    "cooldown_time": "cooldown_time",
+}
 FALLBACKS = ("fallbacks", "context_window_fallbacks", "content_policy_fallbacks")
 REDIS_KEYS = {"redis_host": "host", "redis_port": "port", "redis_password": "password"}
 TYPO_CUTOFF = 0.85  # an unnamed litellm_params key this close to a named one is a typo, not a provider parameter
@@ -95,7 +101,7 @@ class _Import:
         best: tuple[int, PathKey] | None = None
         for source, placed_file, prefix in self.places:
             if placed_file == file and tuple(dest[: len(prefix)]) == prefix and (best is None or len(prefix) > best[0]):
-                best = (len(prefix), source + tuple(dest[len(prefix):]))
+                best = (len(prefix), source + tuple(dest[len(prefix) :]))
         return best[1] if best else None
 
     # --- secrets -----------------------------------------------------------------------------
@@ -115,13 +121,21 @@ class _Import:
         if isinstance(value, str) and (match := self.policies.env_ref.match(value)):
             return self.reference(match.group(1), where, secret)
         if isinstance(value, str) and value.startswith("os.environ/"):
-            self.problem(path, f"reference {value} is not one the bundle can declare: names are upper-case letters, digits and _ (e.g. os.environ/{_slug(value[11:])})", value=True)
+            self.problem(
+                path,
+                f"reference {value} is not one the bundle can declare: names are upper-case letters, digits and _ (e.g. os.environ/{_slug(value[11:])})",
+                value=True,
+            )
             return value
         detected = isinstance(value, str) and bool(matches(value, self.policies.compiled_detectors))
         if not (secret or detected) or value in (None, "", True, False):
             return value
         if not isinstance(value, str):
-            self.problem(path, f"{where} holds a secret written inline ({type(value).__name__}); put it in a secret and write os.environ/NAME", value=True)
+            self.problem(
+                path,
+                f"{where} holds a secret written inline ({type(value).__name__}); put it in a secret and write os.environ/NAME",
+                value=True,
+            )
             return value
         if value not in self.values:
             base, number = _slug(name), 1
@@ -133,8 +147,15 @@ class _Import:
             self.literal[candidate] = where
         return self.reference(self.values[value], where, True)
 
-    def secure_map(self, data: Any, path: PathKey, prefix: str, secret_keys: list[str] | None, rule: bool = False,
-                   names: dict[str, str] | None = None) -> Any:
+    def secure_map(
+        self,
+        data: Any,
+        path: PathKey,
+        prefix: str,
+        secret_keys: list[str] | None,
+        rule: bool = False,
+        names: dict[str, str] | None = None,
+    ) -> Any:
         """Every value of a mapping secured: keys named secret (or, with `rule`, sensitive by
         LiteLLM's rule) by their place, the rest by the detectors. A new reference is named
         PREFIX_KEY, or as `names` says."""
@@ -147,7 +168,9 @@ class _Import:
             if isinstance(value, (dict, list)) and not secret:
                 out[key] = self.scan(value, path + (key,))
             else:
-                out[key] = self.secure(value, path + (key,), (names or {}).get(key) or (f"{prefix}_{key}" if prefix else str(key)), secret)
+                out[key] = self.secure(
+                    value, path + (key,), (names or {}).get(key) or (f"{prefix}_{key}" if prefix else str(key)), secret
+                )
         return out
 
     def scan(self, data: Any, path: PathKey) -> Any:
@@ -172,8 +195,15 @@ class _Import:
                     entry = dict(as_map(entry)) if isinstance(entry, dict) else entry
                     if isinstance(entry, dict):
                         group = str(entry.get("model_name", f"model {i}"))
-                        entry["litellm_params"] = self.secure_map(entry.get("litellm_params"), path + (i, "litellm_params"), group, params.get("litellm_params"))
-                        entry = {k: (v if k == "litellm_params" else self.scan(v, path + (i, k))) for k, v in entry.items()}
+                        entry["litellm_params"] = self.secure_map(
+                            entry.get("litellm_params"),
+                            path + (i, "litellm_params"),
+                            group,
+                            params.get("litellm_params"),
+                        )
+                        entry = {
+                            k: (v if k == "litellm_params" else self.scan(v, path + (i, k))) for k, v in entry.items()
+                        }
                     out[key].append(entry)
             elif key == "credential_list":
                 out[key] = []
@@ -181,8 +211,15 @@ class _Import:
                     item = dict(item) if isinstance(item, dict) else item
                     if isinstance(item, dict):
                         name = str(item.get("credential_name", f"credential {i}"))
-                        item["credential_values"] = self.secure_map(item.get("credential_values"), path + (i, "credential_values"), name, params.get("credential_values"))
-                        item = {k: (v if k == "credential_values" else self.scan(v, path + (i, k))) for k, v in item.items()}
+                        item["credential_values"] = self.secure_map(
+                            item.get("credential_values"),
+                            path + (i, "credential_values"),
+                            name,
+                            params.get("credential_values"),
+                        )
+                        item = {
+                            k: (v if k == "credential_values" else self.scan(v, path + (i, k))) for k, v in item.items()
+                        }
                     out[key].append(item)
             elif key == "guardrails":
                 out[key] = []
@@ -190,19 +227,41 @@ class _Import:
                     item = dict(item) if isinstance(item, dict) else item
                     if isinstance(item, dict):
                         name = str(item.get("guardrail_name", f"guardrail {i}"))
-                        item["litellm_params"] = self.secure_map(item.get("litellm_params"), path + (i, "litellm_params"), name, params.get("guardrail_litellm_params"))
-                        item = {k: (v if k == "litellm_params" else self.scan(v, path + (i, k))) for k, v in item.items()}
+                        item["litellm_params"] = self.secure_map(
+                            item.get("litellm_params"),
+                            path + (i, "litellm_params"),
+                            name,
+                            params.get("guardrail_litellm_params"),
+                        )
+                        item = {
+                            k: (v if k == "litellm_params" else self.scan(v, path + (i, k))) for k, v in item.items()
+                        }
                     out[key].append(item)
             elif key == "general_settings" and isinstance(value, dict):
-                out[key] = self.secure_map(value, path, "", params.get("general_settings"), names={"master_key": "LITELLM_MASTER_KEY", "database_url": "DATABASE_URL"})
+                out[key] = self.secure_map(
+                    value,
+                    path,
+                    "",
+                    params.get("general_settings"),
+                    names={"master_key": "LITELLM_MASTER_KEY", "database_url": "DATABASE_URL"},
+                )
             elif key == "router_settings" and isinstance(value, dict):
-                out[key] = self.secure_map(value, path, "", params.get("router_settings"), names={"redis_password": "REDIS_PASSWORD"})
+                out[key] = self.secure_map(
+                    value, path, "", params.get("router_settings"), names={"redis_password": "REDIS_PASSWORD"}
+                )
             elif key == "litellm_settings" and isinstance(value, dict):
-                settings = self.secure_map({k: v for k, v in value.items() if k != "cache_params"}, path, "", params.get("litellm_settings"))
+                settings = self.secure_map(
+                    {k: v for k, v in value.items() if k != "cache_params"}, path, "", params.get("litellm_settings")
+                )
                 if "cache_params" in value:
                     redis = as_map(value["cache_params"]).get("type", "redis") == "redis"
-                    settings["cache_params"] = self.secure_map(value["cache_params"], path + ("cache_params",), "CACHE", params.get("cache_params"),
-                                                               names={"password": "REDIS_PASSWORD"} if redis else None)
+                    settings["cache_params"] = self.secure_map(
+                        value["cache_params"],
+                        path + ("cache_params",),
+                        "CACHE",
+                        params.get("cache_params"),
+                        names={"password": "REDIS_PASSWORD"} if redis else None,
+                    )
                 out[key] = {k: settings[k] for k in value}
             elif key == "environment_variables" and isinstance(value, dict):
                 out[key] = {}
@@ -210,7 +269,9 @@ class _Import:
                     secret = sensitive(str(name), self.policies.litellm_surface["sensitive_key_rule"])
                     out[key][name] = self.secure(item, path + (name,), str(name), secret)
             elif key == "callback_settings" and isinstance(value, dict):
-                out[key] = {cb: self.secure_map(body, path + (cb,), str(cb), None, rule=True) for cb, body in value.items()}
+                out[key] = {
+                    cb: self.secure_map(body, path + (cb,), str(cb), None, rule=True) for cb, body in value.items()
+                }
             else:
                 out[key] = self.scan(value, path)
         return out
@@ -226,7 +287,11 @@ class _Import:
         elif isinstance(x, str) and INTERPOLATION.search(x):
             found = INTERPOLATION.search(x).group(0)  # type: ignore[union-attr]
             name = found.strip("${}")
-            self.problem(path, f"{found} is not expanded by LiteLLM, which reads the text as written; for a value from the environment write the whole value as os.environ/{name}", value=True)
+            self.problem(
+                path,
+                f"{found} is not expanded by LiteLLM, which reads the text as written; for a value from the environment write the whole value as os.environ/{name}",
+                value=True,
+            )
 
     def check_shape(self, x: dict[str, Any]) -> None:
         """The config against LiteLLM's types (policies/schemas/litellm-config.schema.json)."""
@@ -239,7 +304,10 @@ class _Import:
                     continue
                 hint = difflib.get_close_matches(key, known, n=1, cutoff=TYPO_CUTOFF)
                 if hint:
-                    self.problem(("model_list", i, "litellm_params", key), f"unknown key '{key}' in model_list[{i}].litellm_params; did you mean '{hint[0]}'? (LiteLLM would pass it to the provider as a request parameter)")
+                    self.problem(
+                        ("model_list", i, "litellm_params", key),
+                        f"unknown key '{key}' in model_list[{i}].litellm_params; did you mean '{hint[0]}'? (LiteLLM would pass it to the provider as a request parameter)",
+                    )
 
     def litellm_params_keys(self) -> list[str]:
         return sorted(self.policies.litellm_schemas["litellm_params.schema.json"]["properties"])
@@ -282,7 +350,11 @@ def _models(imp: _Import, x: dict[str, Any]) -> dict[str, Any]:
         imp.place(("model_list", i, "model_info", "id"), "models.yaml", dest + ("id",))
         split = _split_model(params.pop("model", None), providers)
         deployment.update(split)
-        imp.place(("model_list", i, "litellm_params", "model"), "models.yaml", dest + (("provider",) if "provider" in split else ("model",)))
+        imp.place(
+            ("model_list", i, "litellm_params", "model"),
+            "models.yaml",
+            dest + (("provider",) if "provider" in split else ("model",)),
+        )
         passthrough = {}
         for key, value in params.items():
             if key in known and key not in DEPLOYMENT_KEYS:
@@ -293,7 +365,9 @@ def _models(imp: _Import, x: dict[str, Any]) -> dict[str, Any]:
                 imp.place(("model_list", i, "litellm_params", key), "models.yaml", dest + ("provider_params", key))
         if passthrough:
             deployment["provider_params"] = passthrough
-            imp.notes.append(f"model_list[{i}] ({name}): {', '.join(passthrough)} moved to provider_params (provider parameters LiteLLM's types do not name)")
+            imp.notes.append(
+                f"model_list[{i}] ({name}): {', '.join(passthrough)} moved to provider_params (provider parameters LiteLLM's types do not name)"
+            )
         group["deployments"].append((deployment, info, i))
     out: dict[str, Any] = {}
     for name, group in groups.items():
@@ -303,14 +377,21 @@ def _models(imp: _Import, x: dict[str, Any]) -> dict[str, Any]:
         body: dict[str, Any] = {}
         if len(modes) > 1 or (with_mode and len(with_mode) != len(deployments)):
             first = with_mode[0] if with_mode else deployments[0][2]
-            imp.problem(("model_list", first, "model_info", "mode"), f"the deployments of model group '{name}' state different modes ({', '.join(sorted(modes | {'none'} if len(with_mode) != len(deployments) else modes))}); a group serves one kind of calls: give every deployment the same model_info.mode")
+            imp.problem(
+                ("model_list", first, "model_info", "mode"),
+                f"the deployments of model group '{name}' state different modes ({', '.join(sorted(modes | {'none'} if len(with_mode) != len(deployments) else modes))}); a group serves one kind of calls: give every deployment the same model_info.mode",
+            )
         elif modes:
             body["mode"] = modes.pop()
             imp.place(("model_list", with_mode[0], "model_info", "mode"), "models.yaml", ("model_groups", name, "mode"))
         windows = [info.get("max_input_tokens") for _, info, _ in deployments]
         if windows and all(w is not None for w in windows) and len(set(map(str, windows))) == 1:
             body["max_input_tokens"] = windows[0]
-            imp.place(("model_list", deployments[0][2], "model_info", "max_input_tokens"), "models.yaml", ("model_groups", name, "max_input_tokens"))
+            imp.place(
+                ("model_list", deployments[0][2], "model_info", "max_input_tokens"),
+                "models.yaml",
+                ("model_groups", name, "max_input_tokens"),
+            )
         body["deployments"] = []
         for index, (deployment, info, i) in enumerate(deployments):
             info.pop("mode", None)
@@ -319,7 +400,11 @@ def _models(imp: _Import, x: dict[str, Any]) -> dict[str, Any]:
             if info:
                 deployment["model_info"] = info
                 for key in info:
-                    imp.place(("model_list", i, "model_info", key), "models.yaml", ("model_groups", name, "deployments", index, "model_info", key))
+                    imp.place(
+                        ("model_list", i, "model_info", key),
+                        "models.yaml",
+                        ("model_groups", name, "deployments", index, "model_info", key),
+                    )
             body["deployments"].append(deployment)
         out[name] = body
     return {"model_groups": out}
@@ -338,7 +423,10 @@ def _routing(imp: _Import, router: dict[str, Any], params: dict[str, Any]) -> di
         for index, item in enumerate(as_list(router.pop(kind))):
             for source, targets in as_map(item).items():
                 if source in mapping:
-                    imp.problem(("router_settings", kind, index, source), f"{kind}: '{source}' is listed twice; the bundle keeps one list of fallbacks per group")
+                    imp.problem(
+                        ("router_settings", kind, index, source),
+                        f"{kind}: '{source}' is listed twice; the bundle keeps one list of fallbacks per group",
+                    )
                 mapping[source] = targets
                 imp.place(("router_settings", kind, index, source), "routing.yaml", (kind, source))
         if mapping:
@@ -347,7 +435,8 @@ def _routing(imp: _Import, router: dict[str, Any], params: dict[str, Any]) -> di
     if "optional_pre_call_checks" not in router and any(d.get("rpm") or d.get("tpm") for d in _deployments(params)):
         router["optional_pre_call_checks"] = []
         imp.said[("litellm.yaml", ("router_settings", "optional_pre_call_checks"))] = (
-            "as imported: LiteLLM routes by rpm/tpm without enforcing them; remove this to let the bundle enforce them")
+            "as imported: LiteLLM routes by rpm/tpm without enforcing them; remove this to let the bundle enforce them"
+        )
     return routing
 
 
@@ -355,14 +444,27 @@ def _deployments(models: dict[str, Any]) -> list[dict[str, Any]]:
     return [d for body in models["model_groups"].values() for d in body["deployments"]]
 
 
-def _environment(imp: _Import, x: dict[str, Any], settings: dict[str, Any], general: dict[str, Any], router: dict[str, Any], groups: list[str]) -> dict[str, Any]:
+def _environment(
+    imp: _Import,
+    x: dict[str, Any],
+    settings: dict[str, Any],
+    general: dict[str, Any],
+    router: dict[str, Any],
+    groups: list[str],
+) -> dict[str, Any]:
     """The imported environment's overlay: what the config says about the keys the bundle owns."""
-    env: dict[str, Any] = {"description": "Imported from a LiteLLM config.yaml.", "image": {"repository": "ghcr.io/berriai/litellm"}, "replicas": 1}
+    env: dict[str, Any] = {
+        "description": "Imported from a LiteLLM config.yaml.",
+        "image": {"repository": "ghcr.io/berriai/litellm"},
+        "replicas": 1,
+    }
     file = f"environments/{imp.env}.yaml"
     master = general.pop("master_key", None)
     env["master_key"] = master or imp.reference("LITELLM_MASTER_KEY", "environment master_key", True)
     if master is None:
-        imp.notes.append("general_settings has no master_key: the bundle requires one; master_key: os.environ/LITELLM_MASTER_KEY added")
+        imp.notes.append(
+            "general_settings has no master_key: the bundle requires one; master_key: os.environ/LITELLM_MASTER_KEY added"
+        )
     imp.place(("general_settings", "master_key"), file, ("master_key",))
     redis: dict[str, Any] = {}
     for key, target in REDIS_KEYS.items():
@@ -370,16 +472,25 @@ def _environment(imp: _Import, x: dict[str, Any], settings: dict[str, Any], gene
             redis[target] = router.pop(key)
             imp.place(("router_settings", key), file, ("redis", target))
     if "redis_url" in router:
-        imp.problem(("router_settings", "redis_url"), "redis_url cannot be imported: the bundle configures Redis by host, port and password (LiteLLM's advice); write redis_host, redis_port and redis_password")
+        imp.problem(
+            ("router_settings", "redis_url"),
+            "redis_url cannot be imported: the bundle configures Redis by host, port and password (LiteLLM's advice); write redis_host, redis_port and redis_password",
+        )
     cache = settings.get("cache")
     params = as_map(settings.get("cache_params"))
     if cache is True and params.get("type", "redis") == "redis":
         extra = sorted(set(params) - {"type", "host", "port", "password", "ttl"})
         if extra:
-            imp.problem(("litellm_settings", "cache_params", extra[0]), f"cache_params.{extra[0]} cannot be imported: the environment's Redis cache takes host, port, password and ttl")
+            imp.problem(
+                ("litellm_settings", "cache_params", extra[0]),
+                f"cache_params.{extra[0]} cannot be imported: the environment's Redis cache takes host, port, password and ttl",
+            )
         for key in ("host", "port", "password"):
             if key in params and key in redis and redis[key] != params[key]:
-                imp.problem(("litellm_settings", "cache_params", key), f"cache_params.{key} differs from router_settings.redis_{key}; the bundle has one Redis for the router and the cache")
+                imp.problem(
+                    ("litellm_settings", "cache_params", key),
+                    f"cache_params.{key} differs from router_settings.redis_{key}; the bundle has one Redis for the router and the cache",
+                )
             elif key in params:
                 redis[key] = params[key]
                 imp.place(("litellm_settings", "cache_params", key), file, ("redis", key))
@@ -429,7 +540,9 @@ def _environment(imp: _Import, x: dict[str, Any], settings: dict[str, Any], gene
     return env
 
 
-def _litellm(imp: _Import, x: dict[str, Any], settings: dict[str, Any], general: dict[str, Any], router: dict[str, Any]) -> dict[str, Any]:
+def _litellm(
+    imp: _Import, x: dict[str, Any], settings: dict[str, Any], general: dict[str, Any], router: dict[str, Any]
+) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for section, body in (("litellm_settings", settings), ("general_settings", general), ("router_settings", router)):
         if body:
@@ -443,7 +556,9 @@ def _litellm(imp: _Import, x: dict[str, Any], settings: dict[str, Any], general:
 
 
 def _baseline(policies: Policies) -> dict[str, Any]:
-    doc, problems = load_yaml(policies.tree.policies_dir / BASELINE, policies.tree.shown(policies.tree.policies_dir / BASELINE))
+    doc, problems = load_yaml(
+        policies.tree.policies_dir / BASELINE, policies.tree.shown(policies.tree.policies_dir / BASELINE)
+    )
     if doc is None or problems:
         raise RuntimeError(f"{BASELINE} cannot be read: {'; '.join(str(p) for p in problems)}")
     return as_map(doc.data)
@@ -465,13 +580,24 @@ def _overlays(imp: _Import, env: dict[str, Any], baseline: dict[str, Any]) -> di
             elif key in enforced or key not in overlay:
                 overlay[key] = copy.deepcopy(value)
         if name != imp.env:
-            overlay["description"] = f"Starts as a copy of {imp.env} (imported); policies/import-environments.yaml added what {name} needs."
+            overlay["description"] = (
+                f"Starts as a copy of {imp.env} (imported); policies/import-environments.yaml added what {name} needs."
+            )
         out[name] = overlay
     return out
 
 
-def _references(cs_refs: dict[str, dict[str, Any]], baseline: dict[str, Any], used: set[str], envs: tuple[str, ...]) -> dict[str, Any]:
-    declared = {**{k: {"where": [], "secret": v.get("secret", True), "description": v.get("description")} for k, v in as_map(baseline.get("references")).items() if k in used}, **cs_refs}
+def _references(
+    cs_refs: dict[str, dict[str, Any]], baseline: dict[str, Any], used: set[str], envs: tuple[str, ...]
+) -> dict[str, Any]:
+    declared = {
+        **{
+            k: {"where": [], "secret": v.get("secret", True), "description": v.get("description")}
+            for k, v in as_map(baseline.get("references")).items()
+            if k in used
+        },
+        **cs_refs,
+    }
     out: dict[str, Any] = {}
     for name in sorted(declared):
         entry = declared[name]
@@ -503,7 +629,15 @@ def build(policies: Policies, source: Path, env: str) -> tuple[Imported, _Import
     if doc is None or more:
         raise ImportFailed(problems + more)
     if not isinstance(doc.data, dict):
-        raise ImportFailed([Problem(doc.locate(()), "a LiteLLM config.yaml holds a mapping at the top level (model_list, litellm_settings, ...)", stage=LOAD)])
+        raise ImportFailed(
+            [
+                Problem(
+                    doc.locate(()),
+                    "a LiteLLM config.yaml holds a mapping at the top level (model_list, litellm_settings, ...)",
+                    stage=LOAD,
+                )
+            ]
+        )
     imp = _Import(policies, doc, env)
     imp.check_text(doc.data)
     original = imp.secured(doc.data)
@@ -520,26 +654,45 @@ def build(policies: Policies, source: Path, env: str) -> tuple[Imported, _Import
     litellm = _litellm(imp, x, settings, general, router)
     baseline = _baseline(policies)
     overlays = _overlays(imp, env_overlay, baseline)
-    hooks_guardrails = [g for g in as_list(baseline.get("guardrails")) if any(as_map(g).get("name") in as_list(o.get("guardrails")) for o in overlays.values())]
-    sources: dict[str, Any] = {"models": models, "routing": routing, "guardrails": {"guardrails": hooks_guardrails}, "transforms": {"transforms": []}, "litellm": litellm}
+    hooks_guardrails = [
+        g
+        for g in as_list(baseline.get("guardrails"))
+        if any(as_map(g).get("name") in as_list(o.get("guardrails")) for o in overlays.values())
+    ]
+    sources: dict[str, Any] = {
+        "models": models,
+        "routing": routing,
+        "guardrails": {"guardrails": hooks_guardrails},
+        "transforms": {"transforms": []},
+        "litellm": litellm,
+    }
     used = set().union(*(_refs_in(data, policies.env_ref) for data in [*sources.values(), *overlays.values()]))
-    sources["secrets"] = _references({k: v for k, v in imp.declared.items() if k in used}, baseline, used, policies.environments)
+    sources["secrets"] = _references(
+        {k: v for k, v in imp.declared.items() if k in used}, baseline, used, policies.environments
+    )
     if imp.problems:
         raise ImportFailed(imp.problems)
     header, comments = comments_of(doc)
-    files = {f"{name}.yaml": _text(imp, f"{name}.yaml", data, comments, header if name == "litellm" else [], source.name) for name, data in sources.items()}
+    files = {
+        f"{name}.yaml": _text(imp, f"{name}.yaml", data, comments, header if name == "litellm" else [], source.name)
+        for name, data in sources.items()
+    }
     for name, overlay in overlays.items():
         files[f"environments/{name}.yaml"] = _text(imp, f"environments/{name}.yaml", overlay, comments, [], source.name)
     references = {name: ", ".join(entry["where"]) for name, entry in imp.declared.items()}
     return Imported(files, env, references, dict(imp.literal), imp.notes, original), imp
 
 
-def _text(imp: _Import, file: str, data: dict[str, Any], comments: dict[PathKey, Comment], header: list[str], source: str) -> str:
-    placed: dict[PathKey, Comment] = {path: Comment([text]) for (said_file, path), text in imp.said.items() if said_file == file}
+def _text(
+    imp: _Import, file: str, data: dict[str, Any], comments: dict[PathKey, Comment], header: list[str], source: str
+) -> str:
+    placed: dict[PathKey, Comment] = {
+        path: Comment([text]) for (said_file, path), text in imp.said.items() if said_file == file
+    }
     for path, comment in comments.items():
         for x_path, placed_file, dest in imp.places:
             if placed_file == file and tuple(path[: len(x_path)]) == x_path:
-                placed.setdefault(dest + tuple(path[len(x_path):]), comment)
+                placed.setdefault(dest + tuple(path[len(x_path) :]), comment)
     intro = [f"Imported from {source} by `python -m litellm_bundle import`."] + ([""] + header if header else [])
     return emit(data, placed, intro)
 
@@ -579,7 +732,16 @@ def import_config(tree: BundleTree, source: Path, env: str) -> Imported:
         rendered = litellm_config(effective_config(result.config_set, env))
     changed = roundtrip.differences(imported.original, _plain(rendered))
     if changed:
-        raise ImportFailed([Problem(Location(imp.doc.file, 1, 1), f"the import would not render the same configuration: {change}", stage=SCHEMA) for change in changed])
+        raise ImportFailed(
+            [
+                Problem(
+                    Location(imp.doc.file, 1, 1),
+                    f"the import would not render the same configuration: {change}",
+                    stage=SCHEMA,
+                )
+                for change in changed
+            ]
+        )
     return imported
 
 

@@ -16,7 +16,12 @@ from litellm_bundle.core.facts import HOOKS_CALLBACK
 BUNDLE_ADDITIONS: dict[str, tuple[str, ...]] = {
     "litellm_settings": ("require_auth_for_metrics_endpoint",),  # prometheus: true opens /metrics/
     "general_settings": ("database_connection_pool_limit", "proxy_batch_write_at"),  # with a database: LiteLLM's advice
-    "router_settings": ("routing_strategy", "redis_host", "redis_port", "redis_password"),  # simple-shuffle; one Redis for all
+    "router_settings": (
+        "routing_strategy",
+        "redis_host",
+        "redis_port",
+        "redis_password",
+    ),  # simple-shuffle; one Redis for all
     "cache_params": ("type", "host", "port", "password"),  # redis (LiteLLM's default) on the environment's one Redis
     "model_info": ("id", "mode"),  # every deployment has an id; its group's mode (chat by default)
 }
@@ -33,7 +38,9 @@ def _fallback_pairs(value: Any) -> list[tuple[str, Any]]:
     return [(k, v) for item in value or [] if isinstance(item, dict) for k, v in item.items()]
 
 
-def _compare_map(where: str, original: dict[str, Any], rendered: dict[str, Any], additions: tuple[str, ...], out: list[str]) -> None:
+def _compare_map(
+    where: str, original: dict[str, Any], rendered: dict[str, Any], additions: tuple[str, ...], out: list[str]
+) -> None:
     for key in sorted(set(original) | set(rendered)):
         mine, theirs = original.get(key), rendered.get(key)
         if key not in original and (key in additions or _empty(theirs)):
@@ -76,15 +83,31 @@ def differences(original: dict[str, Any], rendered: dict[str, Any]) -> list[str]
             where = f"model_list[{name}][{index}]"
             if a.get("litellm_params") != b.get("litellm_params"):
                 out.append(f"{where}.litellm_params: {a.get('litellm_params')!r} became {b.get('litellm_params')!r}")
-            _compare_map(f"{where}.model_info", a.get("model_info") or {}, b.get("model_info") or {}, BUNDLE_ADDITIONS["model_info"], out)
+            _compare_map(
+                f"{where}.model_info",
+                a.get("model_info") or {},
+                b.get("model_info") or {},
+                BUNDLE_ADDITIONS["model_info"],
+                out,
+            )
     for section in ("litellm_settings", "general_settings", "router_settings"):
-        _compare_map(section, original.get(section) or {}, rendered.get(section) or {}, BUNDLE_ADDITIONS.get(section, ()), out)
+        _compare_map(
+            section, original.get(section) or {}, rendered.get(section) or {}, BUNDLE_ADDITIONS.get(section, ()), out
+        )
     for key in ("environment_variables", "callback_settings", "credential_list"):
         if not (_empty(original.get(key)) and _empty(rendered.get(key))) and original.get(key) != rendered.get(key):
             out.append(f"{key}: {original.get(key)!r} became {rendered.get(key)!r}")
-    theirs = [g for g in rendered.get("guardrails") or [] if not str((g.get("litellm_params") or {}).get("guardrail", "")).startswith(BUNDLE_GUARDRAIL_PREFIX)]
+    theirs = [
+        g
+        for g in rendered.get("guardrails") or []
+        if not str((g.get("litellm_params") or {}).get("guardrail", "")).startswith(BUNDLE_GUARDRAIL_PREFIX)
+    ]
     if (original.get("guardrails") or []) != theirs:
         out.append(f"guardrails: {original.get('guardrails')!r} became {theirs!r}")
-    extra = sorted(set(rendered) - set(original) - {"model_list", "litellm_settings", "general_settings", "router_settings", "guardrails"})
+    extra = sorted(
+        set(rendered)
+        - set(original)
+        - {"model_list", "litellm_settings", "general_settings", "router_settings", "guardrails"}
+    )
     out += [f"{key}: added by the rendering" for key in extra if not _empty(rendered[key])]
     return out

@@ -81,6 +81,6 @@ def scrapes_with_a_key(env: dict[str, Any]) -> bool:
     """A ServiceMonitor scrapes /metrics/ while the proxy requires a key there (the schema's default is
     true; a tree whose schema predates the switch, a git ref for `diff`, rendered /metrics/ open)."""
     kube = env.get("kubernetes") if isinstance(env, dict) else None
-    return isinstance(kube, dict) and bool(env.get("prometheus") and kube.get("service_monitor") and env.get("require_auth_for_metrics_endpoint", False))
-
-
+    return isinstance(kube, dict) and bool(
+        env.get("prometheus") and kube.get("service_monitor") and env.get("require_auth_for_metrics_endpoint", False)
+    )

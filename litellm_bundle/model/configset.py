@@ -5,16 +5,22 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from litellm_bundle.policy.policies import Policies
 from litellm_bundle.core.problems import LOAD, Location, PathKey, Problem
-from litellm_bundle.policy.schema_defaults import with_defaults
 from litellm_bundle.core.tree import BundleTree
 from litellm_bundle.core.yamlio import YamlDocument, parse_yaml, read_source
+from litellm_bundle.policy.policies import Policies
+from litellm_bundle.policy.schema_defaults import with_defaults
 
 # the source files of config/ (besides environments/<env>.yaml); each is checked by <stem>.schema.json
 SOURCE_FILES = ("models", "routing", "guardrails", "transforms", "secrets")
 # the sections of config/litellm.yaml an environment overlays (`litellm:` in environments/<env>.yaml)
-LITELLM_SECTIONS = ("litellm_settings", "general_settings", "router_settings", "environment_variables", "callback_settings")
+LITELLM_SECTIONS = (
+    "litellm_settings",
+    "general_settings",
+    "router_settings",
+    "environment_variables",
+    "callback_settings",
+)
 # optional source files: loaded and checked when present (access: teams and keys as code)
 OPTIONAL_SOURCES = ("access", "litellm")  # litellm: LiteLLM's own settings (none when absent)
 ENVIRONMENT_SCHEMA = "environment.schema.json"
@@ -96,7 +102,14 @@ def load_config_set(tree: BundleTree, environments: tuple[str, ...]) -> ConfigSe
             cs.files[stem] = shown
             cs.broken.add(stem)
             what = "is a directory, not a file" if file.is_dir() else "is missing"
-            cs.problems.append(Problem(Location(shown, 1, 1), f"{shown} {what}; every config file is required ({', '.join(f + '.yaml' for f in SOURCE_FILES)})", stage=LOAD, subject=(shown, ())))
+            cs.problems.append(
+                Problem(
+                    Location(shown, 1, 1),
+                    f"{shown} {what}; every config file is required ({', '.join(f + '.yaml' for f in SOURCE_FILES)})",
+                    stage=LOAD,
+                    subject=(shown, ()),
+                )
+            )
             continue
         _load(cs, stem, file)
     for stem in OPTIONAL_SOURCES:
@@ -107,14 +120,23 @@ def load_config_set(tree: BundleTree, environments: tuple[str, ...]) -> ConfigSe
     for file in found:
         shown = tree.shown(file)
         if file.stem not in environments:
-            cs.problems.append(Problem(Location(shown, 1, 1), f"unknown environment '{file.stem}' (allowed: {', '.join(environments)}); an overlay is named after its environment", stage=LOAD, subject=(shown, ())))
+            cs.problems.append(
+                Problem(
+                    Location(shown, 1, 1),
+                    f"unknown environment '{file.stem}' (allowed: {', '.join(environments)}); an overlay is named after its environment",
+                    stage=LOAD,
+                    subject=(shown, ()),
+                )
+            )
             text, _ = read_source(file, shown)
             if text is not None:  # not validated, but a secret in it is still a leak
                 cs.files[f"unknown:{file.stem}"] = shown
                 cs.texts[f"unknown:{file.stem}"] = text
             continue
         if not file.is_file():
-            cs.problems.append(Problem(Location(shown, 1, 1), "is a directory, not a file", stage=LOAD, subject=(shown, ())))
+            cs.problems.append(
+                Problem(Location(shown, 1, 1), "is a directory, not a file", stage=LOAD, subject=(shown, ()))
+            )
             cs.broken.add(f"env:{file.stem}")
             continue
         _load(cs, f"env:{file.stem}", file)
@@ -122,7 +144,14 @@ def load_config_set(tree: BundleTree, environments: tuple[str, ...]) -> ConfigSe
         file = env_dir / f"{env}.yaml"
         if not file.exists():
             shown = tree.shown(file)
-            cs.problems.append(Problem(Location(shown, 1, 1), f"environment overlay for '{env}' is missing", stage=LOAD, subject=(shown, ())))
+            cs.problems.append(
+                Problem(
+                    Location(shown, 1, 1),
+                    f"environment overlay for '{env}' is missing",
+                    stage=LOAD,
+                    subject=(shown, ()),
+                )
+            )
     return cs
 
 
@@ -133,5 +162,3 @@ class Origin:
     prefix: PathKey
     doc: YamlDocument
     source_path: PathKey
-
-

@@ -6,9 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from litellm_bundle.model import sizing
 from litellm_bundle.core.problems import Location, PathKey, Ref, whole
 from litellm_bundle.core.yamlio import YamlDocument
+from litellm_bundle.model import sizing
 from litellm_bundle.model.access import effective_access
 from litellm_bundle.model.configset import LITELLM_SECTIONS, ConfigSet, Origin, as_list, as_map
 
@@ -31,7 +31,7 @@ class EffectiveConfig:
             if tuple(path[:n]) == origin.prefix and (best is None or n > len(best.prefix)):
                 best = origin
         assert best is not None, "the root origin always matches"
-        return best, best.source_path + tuple(path[len(best.prefix):])
+        return best, best.source_path + tuple(path[len(best.prefix) :])
 
     def locate(self, path: PathKey) -> Location:
         origin, source_path = self._origin(path)
@@ -48,7 +48,11 @@ class EffectiveConfig:
     def because(self, path: PathKey) -> tuple[Ref, ...]:
         """The source places that make up the effective value at `path` besides its own origin."""
         path = tuple(path)
-        parts = [whole((o.doc.file, o.source_path)) for o in self.origins if len(o.prefix) > len(path) and o.prefix[: len(path)] == path]
+        parts = [
+            whole((o.doc.file, o.source_path))
+            for o in self.origins
+            if len(o.prefix) > len(path) and o.prefix[: len(path)] == path
+        ]
         selected = [source for at, source in self.depends if at[: len(path)] == path or path[: len(at)] == at]
         return tuple(parts + selected)
 
@@ -78,7 +82,13 @@ def effective_config(cs: ConfigSet, env: str) -> EffectiveConfig:
         kept: list[dict[str, Any]] = []
         for index, dep in enumerate(as_list(group.get("deployments"))):
             if isinstance(dep, dict) and env in _deployment_envs(dep, env):
-                origins.append(Origin(("model_groups", name, "deployments", len(kept)), models_doc, ("model_groups", name, "deployments", index)))
+                origins.append(
+                    Origin(
+                        ("model_groups", name, "deployments", len(kept)),
+                        models_doc,
+                        ("model_groups", name, "deployments", index),
+                    )
+                )
                 kept.append(dep)
         groups[name] = {**group, "deployments": kept}
         origins.append(Origin(("model_groups", name), models_doc, ("model_groups", name)))
@@ -106,12 +116,16 @@ def effective_config(cs: ConfigSet, env: str) -> EffectiveConfig:
         "litellm": litellm_sections(cs, env, wanted, origins),
     }
     # the enabled groups and guardrails are picked from these lists: a problem with them explains a missing one
-    depends: list[tuple[PathKey, Ref]] = [(("model_groups",), whole((cs.files.get("models", "models"), ("model_groups",)))),
-               (("guardrails",), whole((cs.files.get("guardrails", "guardrails"), ("guardrails",))))]
+    depends: list[tuple[PathKey, Ref]] = [
+        (("model_groups",), whole((cs.files.get("models", "models"), ("model_groups",)))),
+        (("guardrails",), whole((cs.files.get("guardrails", "guardrails"), ("guardrails",)))),
+    ]
     return EffectiveConfig(env=env, data=data, origins=origins, depends=depends)
 
 
-def _merge(base: dict[str, Any], over: dict[str, Any], path: PathKey, doc: YamlDocument, source: PathKey, origins: list[Origin]) -> dict[str, Any]:
+def _merge(
+    base: dict[str, Any], over: dict[str, Any], path: PathKey, doc: YamlDocument, source: PathKey, origins: list[Origin]
+) -> dict[str, Any]:
     """`over` merged into `base`: mappings key by key, any other value replaces; each value taken
     from `over` is located in `doc`."""
     out = dict(base)
@@ -136,7 +150,14 @@ def litellm_sections(cs: ConfigSet, env: str, enabled: list[str], origins: list[
     out: dict[str, Any] = {}
     for section in LITELLM_SECTIONS:
         if section in base or section in overlay:
-            out[section] = _merge(as_map(base.get(section)), as_map(overlay.get(section)), ("litellm", section), overlay_doc, ("litellm", section), origins)
+            out[section] = _merge(
+                as_map(base.get(section)),
+                as_map(overlay.get(section)),
+                ("litellm", section),
+                overlay_doc,
+                ("litellm", section),
+                origins,
+            )
     out["credential_list"] = [c for c in as_list(base.get("credential_list")) if isinstance(c, dict)]
     guardrails: list[dict[str, Any]] = []
     for index, guardrail in enumerate(as_list(base.get("guardrails"))):

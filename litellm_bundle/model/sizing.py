@@ -67,8 +67,10 @@ def apply(overlay: dict[str, Any]) -> dict[str, Any]:
     shape = derive(*numbers)
     out = {**overlay, "workers": shape.workers}
     resources = overlay.get("resources") if isinstance(overlay.get("resources"), dict) else {}
-    out["resources"] = {part: {**(resources.get(part) if isinstance(resources.get(part), dict) else {}), "cpu": shape.cpu}
-                        for part in ("requests", "limits")}
+    out["resources"] = {
+        part: {**(resources.get(part) if isinstance(resources.get(part), dict) else {}), "cpu": shape.cpu}
+        for part in ("requests", "limits")
+    }
     if isinstance(overlay.get("autoscaling"), dict):
         out["autoscaling"] = {**overlay["autoscaling"], "target_cpu_percent": shape.target_cpu_percent}
     return out
@@ -91,5 +93,7 @@ def conflicts(raw_overlay: Any) -> list[tuple[str, ...]]:
 def explain(pod_rps: float, worker_rps: float) -> str:
     """The arithmetic, as the README and `make bench` show it."""
     shape = derive(pod_rps, worker_rps)
-    return (f"cores = {pod_rps:g} / {worker_rps:g} = {shape.cores:.2f}; workers = ceil({shape.cores:.2f}) = {shape.workers}; "
-            f"cpu requests = limits = {shape.cpu}; HPA target = floor(100 x {shape.cores:.2f} / {shape.workers}) = {shape.target_cpu_percent} %")
+    return (
+        f"cores = {pod_rps:g} / {worker_rps:g} = {shape.cores:.2f}; workers = ceil({shape.cores:.2f}) = {shape.workers}; "
+        f"cpu requests = limits = {shape.cpu}; HPA target = floor(100 x {shape.cores:.2f} / {shape.workers}) = {shape.target_cpu_percent} %"
+    )

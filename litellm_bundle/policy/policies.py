@@ -55,10 +55,16 @@ class Policies:
         pinned = self.tree.litellm_schemas_dir
         if pinned.is_dir():
             return pinned
-        committed = [d for d in pinned.parent.glob("*") if d.is_dir() and re.fullmatch(r"[0-9]+(\.[0-9]+)*", d.name)] if pinned.parent.is_dir() else []
+        committed = (
+            [d for d in pinned.parent.glob("*") if d.is_dir() and re.fullmatch(r"[0-9]+(\.[0-9]+)*", d.name)]
+            if pinned.parent.is_dir()
+            else []
+        )
         if not committed:
             if any(LITELLM_REF in json.dumps(schema) for schema in self.schemas.values()):
-                raise PolicyError(f"{self.tree.shown(pinned)} is missing: the LiteLLM schemas of the pinned version; run `make litellm-schema`")
+                raise PolicyError(
+                    f"{self.tree.shown(pinned)} is missing: the LiteLLM schemas of the pinned version; run `make litellm-schema`"
+                )
             return None  # a tree from before the LiteLLM surface (e.g. a git ref for `diff`)
         return max(committed, key=lambda d: tuple(int(part) for part in d.name.split(".")))
 
@@ -76,7 +82,9 @@ class Policies:
             return {"version": None, "secret_params": {}, "sensitive_key_rule": {}, "callback_classes": {}}
         data = _read_json(folder / LITELLM_SURFACE)
         if not isinstance(data, dict) or data.get("version") != folder.name:
-            raise PolicyError(f"{self.tree.shown(folder / LITELLM_SURFACE)} is not for LiteLLM {folder.name}; run `make litellm-schema`")
+            raise PolicyError(
+                f"{self.tree.shown(folder / LITELLM_SURFACE)} is not for LiteLLM {folder.name}; run `make litellm-schema`"
+            )
         return data
 
     @cached_property
@@ -101,7 +109,11 @@ class Policies:
         """The policy files that apply to `env`: base first (with litellm.policy.json, the LiteLLM
         keys the bundle owns), then the environment's own (when present)."""
         folder = self.tree.env_policies_dir
-        return [f for f in (folder / "base.policy.json", folder / "litellm.policy.json", folder / f"{env}.policy.json") if f.exists()]
+        return [
+            f
+            for f in (folder / "base.policy.json", folder / "litellm.policy.json", folder / f"{env}.policy.json")
+            if f.exists()
+        ]
 
     @cached_property
     def hooks_schema(self) -> dict[str, Any]:
@@ -118,7 +130,9 @@ class Policies:
             try:
                 re.compile(detector["pattern"])
             except (KeyError, TypeError, re.error) as exc:
-                raise PolicyError(f"{self.tree.secret_patterns_file}: detector '{name}' has no valid pattern: {exc}") from exc
+                raise PolicyError(
+                    f"{self.tree.secret_patterns_file}: detector '{name}' has no valid pattern: {exc}"
+                ) from exc
         return detectors
 
     @cached_property

@@ -19,7 +19,15 @@ from jsonschema.exceptions import ValidationError
 from litellm_bundle.core.problems import SCHEMA, Location, PathKey, Problem, Ref, Where
 
 Resolver = Any  # referencing's Resolver (not exported by the package)
-TYPE_NAMES = {"object": "mapping", "array": "list", "integer": "integer", "number": "number", "string": "string", "boolean": "boolean", "null": "null"}
+TYPE_NAMES = {
+    "object": "mapping",
+    "array": "list",
+    "integer": "integer",
+    "number": "number",
+    "string": "string",
+    "boolean": "boolean",
+    "null": "null",
+}
 _KEYWORD_LIMITS = ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "minLength", "maxLength", "multipleOf")
 _YAML11_BOOLS = {"yes", "no", "on", "off", "y", "n"}
 
@@ -68,7 +76,15 @@ def show(value: Any, limit: int = 60) -> str:
 
 
 def _kind(value: Any) -> str:
-    kinds = {bool: "boolean", int: "integer", float: "number", str: "string", list: "list", dict: "mapping", type(None): "null"}
+    kinds = {
+        bool: "boolean",
+        int: "integer",
+        float: "number",
+        str: "string",
+        list: "list",
+        dict: "mapping",
+        type(None): "null",
+    }
     return kinds.get(type(value), type(value).__name__)
 
 
@@ -84,14 +100,17 @@ def _deref(node: Any, resolver: Resolver) -> tuple[Any, Resolver]:
     while isinstance(node, dict) and "$ref" in node:
         resolved = resolver.lookup(node["$ref"])
         siblings = {k: v for k, v in node.items() if k != "$ref"}
-        node, resolver = ({**resolved.contents, **siblings} if isinstance(resolved.contents, dict) else resolved.contents), resolved.resolver
+        node, resolver = (
+            ({**resolved.contents, **siblings} if isinstance(resolved.contents, dict) else resolved.contents),
+            resolved.resolver,
+        )
     return node, resolver
 
 
 def _walk(validator: Draft202012Validator, error: ValidationError) -> list[_Step]:
     """The schema nodes from the root to the one holding the failing keyword, `$ref`s followed
     (the schema path does not name them), each with the instance path it applies to."""
-    resolver = validator._resolver  # noqa: SLF001 - public API has no way to follow a $ref by hand
+    resolver = validator._resolver
     node: Any = validator.schema
     instance = list(error.absolute_path)
     ipath: list[str | int] = []
@@ -127,7 +146,11 @@ def _walk(validator: Draft202012Validator, error: ValidationError) -> list[_Step
             if via_ref():
                 continue
             break
-        if part in ("properties", "patternProperties", "prefixItems", "dependentSchemas") and isinstance(node, dict) and index + 1 < len(parts) - 1:
+        if (
+            part in ("properties", "patternProperties", "prefixItems", "dependentSchemas")
+            and isinstance(node, dict)
+            and index + 1 < len(parts) - 1
+        ):
             try:
                 child = child[parts[index + 1]]
             except (KeyError, IndexError, TypeError):
@@ -139,7 +162,11 @@ def _walk(validator: Draft202012Validator, error: ValidationError) -> list[_Step
                 ipath.append(instance[len(ipath)])
         else:
             index += 1
-            if part in ("items", "additionalProperties", "contains", "unevaluatedItems", "unevaluatedProperties") and isinstance(node, dict) and len(ipath) < len(instance):
+            if (
+                part in ("items", "additionalProperties", "contains", "unevaluatedItems", "unevaluatedProperties")
+                and isinstance(node, dict)
+                and len(ipath) < len(instance)
+            ):
                 ipath.append(instance[len(ipath)])
         node = child
         steps.append(_Step(part, node, resolver, tuple(ipath)))
@@ -261,7 +288,9 @@ def _type_hint(expected: list[str], value: Any) -> str:
     return ""
 
 
-def _messages(validator: Draft202012Validator, error: ValidationError, context: Mapping[str, str]) -> list[tuple[PathKey, str]]:
+def _messages(
+    validator: Draft202012Validator, error: ValidationError, context: Mapping[str, str]
+) -> list[tuple[PathKey, str]]:
     """(where the problem is, what it says) for one schema error; several for several unknown keys."""
     path: PathKey = tuple(error.absolute_path)
     steps = _walk(validator, error)
@@ -280,7 +309,12 @@ def _messages(validator: Draft202012Validator, error: ValidationError, context: 
         if v == "enum":
             hint = difflib.get_close_matches(instance, [str(a) for a in error.validator_value], n=1)
             guess = f"; did you mean {json.dumps(hint[0])}?" if hint else ""
-            return [(key_path, f"{where}: key {json.dumps(instance)} is not allowed (allowed: {', '.join(json.dumps(a) for a in error.validator_value)}){guess}")]
+            return [
+                (
+                    key_path,
+                    f"{where}: key {json.dumps(instance)} is not allowed (allowed: {', '.join(json.dumps(a) for a in error.validator_value)}){guess}",
+                )
+            ]
         detail = f" ({description.rstrip('.')})" if description and not custom else ""
         return [(key_path, f"{where}: key {json.dumps(instance)} is not allowed: must be {allowed}{detail}")]
 
@@ -292,7 +326,12 @@ def _messages(validator: Draft202012Validator, error: ValidationError, context: 
         for key in extras:
             hint = difflib.get_close_matches(key, known_keys, n=1)
             guess = f"; did you mean '{hint[0]}'?" if hint else ""
-            out.append((path + (key,), f"unknown key '{key}' in {where}{guess} (allowed: {_listed(known_keys, error.schema, 'keys')})"))
+            out.append(
+                (
+                    path + (key,),
+                    f"unknown key '{key}' in {where}{guess} (allowed: {_listed(known_keys, error.schema, 'keys')})",
+                )
+            )
         return out
     if v == "unevaluatedProperties" and isinstance(instance, dict):
         known_keys = _evaluated_keys(steps[-1].node, resolver)
@@ -300,7 +339,12 @@ def _messages(validator: Draft202012Validator, error: ValidationError, context: 
         for key in [k for k in instance if k not in known_keys]:
             hint = difflib.get_close_matches(key, known_keys, n=1)
             guess = f"; did you mean '{hint[0]}'?" if hint else ""
-            out.append((path + (key,), f"unknown key '{key}' in {where}{guess} (allowed: {_listed(known_keys, steps[-1].node, 'keys')})"))
+            out.append(
+                (
+                    path + (key,),
+                    f"unknown key '{key}' in {where}{guess} (allowed: {_listed(known_keys, steps[-1].node, 'keys')})",
+                )
+            )
         return out
     if v in ("anyOf", "oneOf") and branch is not None and branch[0] == "then" and custom:
         # a rule "if X then one of Y or Z" is about X, like a required key in a then
@@ -323,7 +367,9 @@ def _messages(validator: Draft202012Validator, error: ValidationError, context: 
             text += f" (required when {branch[3]})"
         return [(path, f"{text}: {custom}" if custom else text)]
     if v == "not" and isinstance(error.validator_value, dict) and list(error.validator_value) == ["required"]:
-        keys = [k for k in error.validator_value["required"] if isinstance(instance, dict) and k in instance] or list(error.validator_value["required"])
+        keys = [k for k in error.validator_value["required"] if isinstance(instance, dict) and k in instance] or list(
+            error.validator_value["required"]
+        )
         when = f" only when {branch[3]}" if branch is not None and branch[0] == "else" else " here"
         return [(path + (keys[0],), f"{where}: key '{keys[0]}' is allowed{when}" + (f": {custom}" if custom else ""))]
     if custom:
@@ -332,16 +378,32 @@ def _messages(validator: Draft202012Validator, error: ValidationError, context: 
     if v == "type":
         expected = error.validator_value if isinstance(error.validator_value, list) else [error.validator_value]
         names = " or ".join(TYPE_NAMES.get(str(t), str(t)) for t in expected)
-        return [(path, f"{where}: expected {names}, got {_kind(instance)} {show(instance)}{_type_hint([str(t) for t in expected], instance)}")]
+        return [
+            (
+                path,
+                f"{where}: expected {names}, got {_kind(instance)} {show(instance)}{_type_hint([str(t) for t in expected], instance)}",
+            )
+        ]
     if v in ("enum", "const"):
         values = list(error.validator_value) if v == "enum" else [error.validator_value]
-        hint = difflib.get_close_matches(instance, [a for a in values if isinstance(a, str)], n=1) if isinstance(instance, str) else []
+        hint = (
+            difflib.get_close_matches(instance, [a for a in values if isinstance(a, str)], n=1)
+            if isinstance(instance, str)
+            else []
+        )
         guess = f"; did you mean {json.dumps(hint[0])}?" if hint else ""
-        return [(path, f"{where}: {show(instance)} is not allowed (allowed: {_listed([json.dumps(a) for a in values], steps[-1].node, 'values')}){guess}")]
+        return [
+            (
+                path,
+                f"{where}: {show(instance)} is not allowed (allowed: {_listed([json.dumps(a) for a in values], steps[-1].node, 'values')}){guess}",
+            )
+        ]
     if v == "pattern":
         description = steps[-1].node.get("description") if isinstance(steps[-1].node, dict) else None
         meaning = f" ({description.rstrip('.')})" if description else ""
-        return [(path, f"{where}: {show(instance)} does not match the required pattern {error.validator_value}{meaning}")]
+        return [
+            (path, f"{where}: {show(instance)} does not match the required pattern {error.validator_value}{meaning}")
+        ]
     if v in ("oneOf", "anyOf"):
         alternatives = [describe(sub, resolver) for sub in error.validator_value]
         if not error.context:  # valid under more than one alternative
@@ -354,14 +416,24 @@ def _messages(validator: Draft202012Validator, error: ValidationError, context: 
     if v in ("minItems", "maxItems"):
         noun = "entry" if error.validator_value == 1 else "entries"
         bound = "at least" if v == "minItems" else "at most"
-        return [(path, f"{where}: needs {bound} {error.validator_value} {noun} (got {len(instance) if isinstance(instance, list) else '?'})")]
+        return [
+            (
+                path,
+                f"{where}: needs {bound} {error.validator_value} {noun} (got {len(instance) if isinstance(instance, list) else '?'})",
+            )
+        ]
     if v in ("minProperties", "maxProperties") and isinstance(instance, dict):
-        keys = sorted((error.schema.get("properties") or {}))
+        keys = sorted(error.schema.get("properties") or {})
         choices = f" of {', '.join(keys)}" if keys else ""
         if v == "maxProperties" and error.validator_value == 1:
             return [(path, f"{where}: give exactly one{choices} (got {', '.join(instance)})")]
         bound = "at least" if v == "minProperties" else "at most"
-        return [(path, f"{where}: needs {bound} {error.validator_value} key{'s' if error.validator_value != 1 else ''}{choices}")]
+        return [
+            (
+                path,
+                f"{where}: needs {bound} {error.validator_value} key{'s' if error.validator_value != 1 else ''}{choices}",
+            )
+        ]
     if v in _KEYWORD_LIMITS:
         return [(path, f"{where}: {show(instance)} {_limit_words(v, error.validator_value)}")]
     return [(path, f"{where}: {error.message}")]
@@ -418,7 +490,7 @@ def _limit_words(keyword: str, bound: Any) -> str:
 
 def _value_at(instance: Any, subpath: PathKey, rule_path: PathKey, error_path: PathKey) -> Any:
     """The value the rule's `if` tested, from the error's instance (at error_path) when reachable."""
-    rel = (rule_path + subpath)[len(error_path):] if (rule_path + subpath)[: len(error_path)] == error_path else None
+    rel = (rule_path + subpath)[len(error_path) :] if (rule_path + subpath)[: len(error_path)] == error_path else None
     if rel is None:
         return None
     node = instance
@@ -430,8 +502,14 @@ def _value_at(instance: Any, subpath: PathKey, rule_path: PathKey, error_path: P
     return node
 
 
-def check(validator: Draft202012Validator, instance: Any, where: Where | Callable[[PathKey], Location], env: str | None = None,
-          stage: int = SCHEMA, context: Mapping[str, str] | None = None) -> list[Problem]:
+def check(
+    validator: Draft202012Validator,
+    instance: Any,
+    where: Where | Callable[[PathKey], Location],
+    env: str | None = None,
+    stage: int = SCHEMA,
+    context: Mapping[str, str] | None = None,
+) -> list[Problem]:
     """Validate `instance` with `validator` (Policies.validator); every error becomes a located
     problem (several unknown keys of one mapping: one problem each)."""
     place: Where = _PlainLocator(where) if callable(where) and not hasattr(where, "locate") else where  # type: ignore[assignment]
@@ -441,8 +519,11 @@ def check(validator: Draft202012Validator, instance: Any, where: Where | Callabl
             continue
         found += [(error, path, message) for path, message in _messages(validator, error, context or {})]
     misspelled = _misspelled_required(found)
-    problems = [Problem(place.locate(path), message, env, stage=stage, subject=place.subject(path), because=place.because(path))
-                for error, path, message in found if (tuple(error.absolute_path), message) not in misspelled]
+    problems = [
+        Problem(place.locate(path), message, env, stage=stage, subject=place.subject(path), because=place.because(path))
+        for error, path, message in found
+        if (tuple(error.absolute_path), message) not in misspelled
+    ]
     return sorted(problems)
 
 
@@ -454,7 +535,11 @@ def _expanded(errors: Iterable[ValidationError]) -> Iterator[ValidationError]:
             by_alternative: dict[Any, list[ValidationError]] = {}
             for sub in error.context:
                 by_alternative.setdefault(sub.relative_schema_path[0], []).append(sub)
-            fitting = [subs for subs in by_alternative.values() if not any(s.validator == "type" and not s.relative_path for s in subs)]
+            fitting = [
+                subs
+                for subs in by_alternative.values()
+                if not any(s.validator == "type" and not s.relative_path for s in subs)
+            ]
             if len(fitting) == 1 and len(by_alternative) == len(error.validator_value):
                 yield from _expanded(fitting[0])
                 continue
@@ -464,7 +549,13 @@ def _expanded(errors: Iterable[ValidationError]) -> Iterator[ValidationError]:
 def _misspelled_required(found: list[tuple[ValidationError, PathKey, str]]) -> set[tuple[PathKey, str]]:
     """`missing required key 'replicas'` next to `unknown key 'replicasCount'; did you mean
     'replicas'?` is one typo: keep only the unknown key."""
-    guesses = {(path[:-1], message.split("did you mean '", 1)[1].split("'", 1)[0])
-               for error, path, message in found if error.validator in ("additionalProperties", "unevaluatedProperties") and "did you mean '" in message}
-    return {(tuple(error.absolute_path), message) for error, path, message in found
-            if error.validator == "required" and (tuple(error.absolute_path), _required_key(error)) in guesses}
+    guesses = {
+        (path[:-1], message.split("did you mean '", 1)[1].split("'", 1)[0])
+        for error, path, message in found
+        if error.validator in ("additionalProperties", "unevaluatedProperties") and "did you mean '" in message
+    }
+    return {
+        (tuple(error.absolute_path), message)
+        for error, path, message in found
+        if error.validator == "required" and (tuple(error.absolute_path), _required_key(error)) in guesses
+    }

@@ -24,17 +24,25 @@ def document(eff: EffectiveConfig, policies: Policies) -> dict[str, Any]:
             found["tags"] = list(item["tags"])
         return found
 
-    teams = {alias: {"models": list(team["models"]), **{k: team.get(k) for k in LIMITS}, "metadata": metadata(team)}
-             for alias, team in sorted((access.get("teams") or {}).items())}
+    teams = {
+        alias: {"models": list(team["models"]), **{k: team.get(k) for k in LIMITS}, "metadata": metadata(team)}
+        for alias, team in sorted((access.get("teams") or {}).items())
+    }
     keys = {}
     for alias, key in sorted((access.get("keys") or {}).items()):
         match = policies.env_ref.match(key.get("value") or "")
-        keys[alias] = {"team": key["team"], "models": list(key["models"]), **{k: key.get(k) for k in LIMITS}, "metadata": metadata(key),
-                       "value_env": match.group(1) if match else None, "allowed_routes": key.get("allowed_routes")}
-    return with_defaults(policies.schemas[STATE_SCHEMA], {"environment": eff.env, "teams": teams, "keys": keys}, policies.registry)
+        keys[alias] = {
+            "team": key["team"],
+            "models": list(key["models"]),
+            **{k: key.get(k) for k in LIMITS},
+            "metadata": metadata(key),
+            "value_env": match.group(1) if match else None,
+            "allowed_routes": key.get("allowed_routes"),
+        }
+    return with_defaults(
+        policies.schemas[STATE_SCHEMA], {"environment": eff.env, "teams": teams, "keys": keys}, policies.registry
+    )
 
 
 def render(eff: EffectiveConfig, policies: Policies) -> str:
     return json.dumps(document(eff, policies), indent=2, sort_keys=True) + "\n"
-
-

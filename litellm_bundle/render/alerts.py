@@ -33,7 +33,17 @@ class Alert:
 def load(tree: BundleTree) -> list[Alert]:
     source = YAML(typ="safe").load(tree.alerts_file.read_text(encoding="utf-8"))
     return [
-        Alert(a["alert"], a["signal"], a["condition"], a.get("threshold"), a.get("for"), a["severity"], a["summary"], a["description"], a.get("needs"))
+        Alert(
+            a["alert"],
+            a["signal"],
+            a["condition"],
+            a.get("threshold"),
+            a.get("for"),
+            a["severity"],
+            a["summary"],
+            a["description"],
+            a.get("needs"),
+        )
         for a in source["alerts"]
     ]
 
@@ -74,7 +84,9 @@ def signal(alert: Alert, target: Target) -> str:
     return _fill(alert.signal, target, None)
 
 
-def rule(alert: Alert, target: Target, environment: str, thresholds: dict[str, Any], duration: str | None = None) -> dict[str, Any]:
+def rule(
+    alert: Alert, target: Target, environment: str, thresholds: dict[str, Any], duration: str | None = None
+) -> dict[str, Any]:
     """One alerting rule; `duration` replaces the source's `for:` (a short test profile)."""
     threshold = _number(thresholds[alert.threshold]) if alert.threshold else None
     body: dict[str, Any] = {"alert": alert.name, "expr": _fill(f"{alert.signal} {alert.condition}", target, threshold)}
@@ -85,8 +97,15 @@ def rule(alert: Alert, target: Target, environment: str, thresholds: dict[str, A
     return body
 
 
-def groups(tree: BundleTree, target: Target, environment: str, *, thresholds: dict[str, Any] | None = None,
-           duration: str | None = None, cluster: bool = False) -> list[dict[str, Any]]:
+def groups(
+    tree: BundleTree,
+    target: Target,
+    environment: str,
+    *,
+    thresholds: dict[str, Any] | None = None,
+    duration: str | None = None,
+    cluster: bool = False,
+) -> list[dict[str, Any]]:
     """Prometheus rule groups of every alert (cluster=False leaves out the alerts on cluster-only metrics)."""
     values = thresholds if thresholds is not None else chart_thresholds(tree)
     rules = [rule(a, target, environment, values, duration) for a in load(tree) if cluster or a.needs is None]

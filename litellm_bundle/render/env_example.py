@@ -26,7 +26,9 @@ PROXY_PORT = Setting("PROXY_PORT", "4000", "Port of the proxy on this machine.")
 FAKE_PROVIDER_PORT = Setting("FAKE_PROVIDER_PORT", "8090", "Port of the fake provider (native stack).")
 POSTGRES_PASSWORD = Setting("POSTGRES_PASSWORD", "", "Password of the stack's PostgreSQL (Compose and native).")
 POSTGRES_PORT = Setting("POSTGRES_PORT", "5433", "Port of the native stack's PostgreSQL.")
-PROMETHEUS_PORT = Setting("PROMETHEUS_PORT", "9090", "Port of the stack's Prometheus (alerts on /alerts, API on /api/v1/).")
+PROMETHEUS_PORT = Setting(
+    "PROMETHEUS_PORT", "9090", "Port of the stack's Prometheus (alerts on /alerts, API on /api/v1/)."
+)
 GRAFANA_PORT = Setting("GRAFANA_PORT", "3000", "Port of the compose stack's Grafana (profile: metrics).")
 STACK_SETTINGS = (PROXY_PORT, FAKE_PROVIDER_PORT, POSTGRES_PASSWORD, POSTGRES_PORT, PROMETHEUS_PORT, GRAFANA_PORT)
 
@@ -67,7 +69,11 @@ def env_example(cs: ConfigSet) -> str:
     ]
     for var, ref in dev_variables(cs):
         default = REFERENCE_DEFAULTS.get(var, "")
-        note = " (make up generates it)" if var in GENERATED else (" (optional: enables the real deployments)" if not default else "")
+        note = (
+            " (make up generates it)"
+            if var in GENERATED
+            else (" (optional: enables the real deployments)" if not default else "")
+        )
         lines += [f"# {ref.get('description', '')}{note}", f"{var}={default}"]
     for setting in STACK_SETTINGS:
         note = " (make up generates it)" if setting.name in GENERATED else ""

@@ -7,16 +7,15 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+from litellm_bundle.core.facts import ENV_SECRET_NAME, GUARDRAIL_CLASSES, HOOKS_CALLBACK, NAMESPACE
+from litellm_bundle.core.yamlio import dump_yaml
 from litellm_bundle.model import access
-from litellm_bundle.render import access_json
 from litellm_bundle.model.configset import ConfigSet
 from litellm_bundle.model.effective import EffectiveConfig, effective_config
-from litellm_bundle.core.facts import ENV_SECRET_NAME, GUARDRAIL_CLASSES, HOOKS_CALLBACK, NAMESPACE
+from litellm_bundle.model.shutdown import timing
 from litellm_bundle.policy.policies import Policies
 from litellm_bundle.policy.schema_defaults import with_defaults
-from litellm_bundle.model.shutdown import timing
-from litellm_bundle.core.yamlio import dump_yaml
-
+from litellm_bundle.render import access_json
 
 
 def _header(env: str, comment: str) -> str:
@@ -64,7 +63,9 @@ def deployment(group: str, body: dict[str, Any], dep: dict[str, Any]) -> dict[st
 
 
 def model_list(eff: EffectiveConfig) -> list[dict[str, Any]]:
-    return [deployment(group, body, dep) for group, body in eff.data["model_groups"].items() for dep in body["deployments"]]
+    return [
+        deployment(group, body, dep) for group, body in eff.data["model_groups"].items() for dep in body["deployments"]
+    ]
 
 
 def _fallbacks(mapping: dict[str, list[str]] | None, enabled: set[str]) -> list[dict[str, list[str]]] | None:
@@ -79,21 +80,27 @@ def litellm_config(eff: EffectiveConfig) -> dict[str, Any]:
     redis = env.get("redis")
     limits = env.get("limits") or {}
 
-    router = _drop_none({
-        "routing_strategy": routing["strategy"],
-        "num_retries": routing.get("num_retries"),
-        "timeout": routing.get("timeout"),
-        "allowed_fails": routing.get("allowed_fails"),
-        "cooldown_time": routing.get("cooldown_time"),
-        "fallbacks": _fallbacks(routing.get("fallbacks"), enabled),
-        "context_window_fallbacks": _fallbacks(routing.get("context_window_fallbacks"), enabled),
-        "content_policy_fallbacks": _fallbacks(routing.get("content_policy_fallbacks"), enabled),
-    })
+    router = _drop_none(
+        {
+            "routing_strategy": routing["strategy"],
+            "num_retries": routing.get("num_retries"),
+            "timeout": routing.get("timeout"),
+            "allowed_fails": routing.get("allowed_fails"),
+            "cooldown_time": routing.get("cooldown_time"),
+            "fallbacks": _fallbacks(routing.get("fallbacks"), enabled),
+            "context_window_fallbacks": _fallbacks(routing.get("context_window_fallbacks"), enabled),
+            "content_policy_fallbacks": _fallbacks(routing.get("content_policy_fallbacks"), enabled),
+        }
+    )
     if any(d.get("rpm") or d.get("tpm") for body in eff.data["model_groups"].values() for d in body["deployments"]):
         # rpm/tpm in models.yaml are limits: enforce them whatever the routing strategy (shared through Redis)
         router["optional_pre_call_checks"] = ["enforce_model_rate_limits"]
     if redis:
-        router.update(_drop_none({"redis_host": redis["host"], "redis_port": redis["port"], "redis_password": redis.get("password")}))
+        router.update(
+            _drop_none(
+                {"redis_host": redis["host"], "redis_port": redis["port"], "redis_password": redis.get("password")}
+            )
+        )
 
     callbacks = [HOOKS_CALLBACK] + (["prometheus"] if env.get("prometheus") else [])
     settings: dict[str, Any] = {"callbacks": callbacks}
@@ -104,10 +111,15 @@ def litellm_config(eff: EffectiveConfig) -> dict[str, Any]:
         settings["require_auth_for_metrics_endpoint"] = bool(env.get("require_auth_for_metrics_endpoint", False))
     if env.get("cache") and redis:
         settings["cache"] = True
-        settings["cache_params"] = _drop_none({
-            "type": "redis", "host": redis["host"], "port": redis["port"], "password": redis.get("password"),
-            "ttl": env["cache"].get("ttl"),
-        })
+        settings["cache_params"] = _drop_none(
+            {
+                "type": "redis",
+                "host": redis["host"],
+                "port": redis["port"],
+                "password": redis.get("password"),
+                "ttl": env["cache"].get("ttl"),
+            }
+        )
 
     general: dict[str, Any] = {"master_key": env["master_key"]}
     database = env.get("database")
@@ -175,7 +187,10 @@ def hooks_config(cs: ConfigSet, eff: EffectiveConfig, policies: Policies) -> dic
             "labels": dict(routing.get("labels") or {}),
             "rules": list(routing.get("rules") or []),
             "default_label": routing.get("default_label"),
-            "model_groups": {name: {"max_input_tokens": body.get("max_input_tokens"), "mode": body["mode"]} for name, body in eff.data["model_groups"].items()},
+            "model_groups": {
+                name: {"max_input_tokens": body.get("max_input_tokens"), "mode": body["mode"]}
+                for name, body in eff.data["model_groups"].items()
+            },
         },
         "transforms": {
             "slow_threshold_ms": transforms["slow_threshold_ms"],
@@ -186,7 +201,9 @@ def hooks_config(cs: ConfigSet, eff: EffectiveConfig, policies: Policies) -> dic
     return with_defaults(policies.hooks_schema, document, policies.registry)
 
 
-def _secret_wiring(cs: ConfigSet, eff: EffectiveConfig, used: list[str], env_ref: re.Pattern[str]) -> tuple[list[dict[str, str]], list[dict[str, Any]]]:
+def _secret_wiring(
+    cs: ConfigSet, eff: EffectiveConfig, used: list[str], env_ref: re.Pattern[str]
+) -> tuple[list[dict[str, str]], list[dict[str, Any]]]:
     """Container env vars from Secrets (by reference only) and the ExternalSecrets that create them."""
     declared = cs.data("secrets").get("references") or {}
     env_vars: list[dict[str, str]] = []
@@ -198,7 +215,13 @@ def _secret_wiring(cs: ConfigSet, eff: EffectiveConfig, used: list[str], env_ref
     for var, ref in sorted(set(wanted)):
         source = declared[ref]["sources"][eff.env]
         if "kubernetes_secret" in source:
-            env_vars.append({"name": var, "secretName": source["kubernetes_secret"]["name"], "key": source["kubernetes_secret"]["key"]})
+            env_vars.append(
+                {
+                    "name": var,
+                    "secretName": source["kubernetes_secret"]["name"],
+                    "key": source["kubernetes_secret"]["key"],
+                }
+            )
         elif "external" in source:
             ext = source["external"]
             target = f"litellm-gateway-{ext['store']}"
@@ -212,7 +235,9 @@ def _secret_wiring(cs: ConfigSet, eff: EffectiveConfig, used: list[str], env_ref
     return env_vars, [external[k] for k in sorted(external)]
 
 
-def helm_values(cs: ConfigSet, eff: EffectiveConfig, config: dict[str, Any], texts: tuple[str, str, str], policies: Policies) -> dict[str, Any]:
+def helm_values(
+    cs: ConfigSet, eff: EffectiveConfig, config: dict[str, Any], texts: tuple[str, str, str], policies: Policies
+) -> dict[str, Any]:
     """`texts`: the rendered config.yaml, hooks.json and access.json."""
     env = eff.data["environment"]
     image = env["image"]
@@ -226,7 +251,9 @@ def helm_values(cs: ConfigSet, eff: EffectiveConfig, config: dict[str, Any], tex
     autoscaling = env.get("autoscaling")
     values: dict[str, Any] = {
         "environment": eff.env,
-        "image": _drop_none({"repository": image["repository"], "tag": str(image.get("tag", version)), "digest": image.get("digest")}),
+        "image": _drop_none(
+            {"repository": image["repository"], "tag": str(image.get("tag", version)), "digest": image.get("digest")}
+        ),
         "replicaCount": env["replicas"],
         "proxy": {"workers": env["workers"], "logLevel": env["log_level"]},
         "litellmConfig": config_text,
@@ -234,14 +261,19 @@ def helm_values(cs: ConfigSet, eff: EffectiveConfig, config: dict[str, Any], tex
         "secretEnv": secret_env,
         "externalSecrets": {"enabled": bool(external), "items": external},
         "redis": {"enabled": bool(env.get("redis"))},
-        "database": {"enabled": bool(env.get("database")), "migrations": {"enabled": bool(env.get("database")) and env["database"]["run_migrations"]}},
+        "database": {
+            "enabled": bool(env.get("database")),
+            "migrations": {"enabled": bool(env.get("database")) and env["database"]["run_migrations"]},
+        },
         "metrics": {"enabled": bool(env.get("prometheus"))},
         "access": {"enabled": access.declared(eff.data.get("access")), "desired": access_text, "secretEnv": access_env},
         "autoscaling": {
             "enabled": bool(autoscaling),
             "minReplicas": (autoscaling or {}).get("min_replicas", env["replicas"]),
             "maxReplicas": (autoscaling or {}).get("max_replicas", env["replicas"]),
-            "targetCPUUtilizationPercentage": (autoscaling or {}).get("target_cpu_percent", _schema_default(policies, "autoscaling", "target_cpu_percent")),
+            "targetCPUUtilizationPercentage": (autoscaling or {}).get(
+                "target_cpu_percent", _schema_default(policies, "autoscaling", "target_cpu_percent")
+            ),
         },
     }
     if env.get("resources"):
@@ -250,7 +282,9 @@ def helm_values(cs: ConfigSet, eff: EffectiveConfig, config: dict[str, Any], tex
     values["metrics"]["serviceMonitor"] = {"enabled": bool(kube.get("service_monitor")) and bool(env.get("prometheus"))}
     values["metrics"]["prometheusRule"] = {"enabled": bool(kube.get("alerts")) and bool(env.get("prometheus"))}
     values["proxy"]["separateHealthApp"] = {"enabled": bool(kube.get("separate_health_app"))}
-    scraper = access.metrics_scraper(eff.data.get("access"), policies.env_ref) if access.scrapes_with_a_key(env) else None
+    scraper = (
+        access.metrics_scraper(eff.data.get("access"), policies.env_ref) if access.scrapes_with_a_key(env) else None
+    )
     if scraper is not None:  # validation makes sure there is one when the ServiceMonitor needs it
         wiring = next(e for e in access_env if e["name"] == scraper[1])
         values["metrics"]["serviceMonitor"]["bearerTokenSecret"] = {"name": wiring["secretName"], "key": wiring["key"]}
@@ -262,10 +296,15 @@ def helm_values(cs: ConfigSet, eff: EffectiveConfig, config: dict[str, Any], tex
     values.update(operations)
     ingress = kube.get("ingress")
     if ingress:
-        values["ingress"] = _drop_none({
-            "enabled": True, "host": ingress["host"], "className": ingress.get("class_name"),
-            "tls": {"enabled": True, "secretName": ingress["tls_secret"]}, "maxBodySize": ingress.get("max_body_size"),
-        })
+        values["ingress"] = _drop_none(
+            {
+                "enabled": True,
+                "host": ingress["host"],
+                "className": ingress.get("class_name"),
+                "tls": {"enabled": True, "secretName": ingress["tls_secret"]},
+                "maxBodySize": ingress.get("max_body_size"),
+            }
+        )
     return values
 
 
@@ -287,7 +326,9 @@ def _operations(env: dict[str, Any], policies: Policies) -> dict[str, Any]:
     A tree whose schemas predate these keys (a git ref for `diff`) keeps the chart's defaults."""
     limits = env.get("limits") or {}
     stream_timeout = limits.get("stream_timeout", _optional_default(policies, "limits", "stream_timeout"))
-    drain = (env.get("kubernetes") or {}).get("drain_seconds", _optional_default(policies, "kubernetes", "drain_seconds"))
+    drain = (env.get("kubernetes") or {}).get(
+        "drain_seconds", _optional_default(policies, "kubernetes", "drain_seconds")
+    )
     proxy: dict[str, Any] = {}
     if env.get("max_requests_before_restart"):
         proxy["maxRequestsBeforeRestart"] = env["max_requests_before_restart"]
@@ -317,24 +358,44 @@ def secrets_doc(env: str, values: dict[str, Any], namespace: str) -> str:
     """rendered/<env>/secrets.md: every Secret key the environment's pods read, and how it comes to exist."""
     synced = {item["name"]: item for item in values["externalSecrets"]["items"]}
     by_secret: dict[str, list[dict[str, str]]] = {}
-    for entry in [*values["secretEnv"], *(values.get("access") or {}).get("secretEnv", [])]:  # the gateway's and the access Job's
+    for entry in [
+        *values["secretEnv"],
+        *(values.get("access") or {}).get("secretEnv", []),
+    ]:  # the gateway's and the access Job's
         if entry not in by_secret.setdefault(entry["secretName"], []):
             by_secret[entry["secretName"]].append(entry)
-    lines = [f"# Secrets of environment '{env}'", "", "Generated by `make render` from config/secrets.yaml. Do not edit.", "",
-             f"The pods read these keys from Secrets in namespace `{namespace}`. No value lives in this repository."]
+    lines = [
+        f"# Secrets of environment '{env}'",
+        "",
+        "Generated by `make render` from config/secrets.yaml. Do not edit.",
+        "",
+        f"The pods read these keys from Secrets in namespace `{namespace}`. No value lives in this repository.",
+    ]
     created = {name: entries for name, entries in by_secret.items() if name not in synced}
     if created:
-        lines += ["", "Create them before `helm install` (or `kubectl apply -f k8s/...`), with the values exported in your shell:", "", "```sh"]
+        lines += [
+            "",
+            "Create them before `helm install` (or `kubectl apply -f k8s/...`), with the values exported in your shell:",
+            "",
+            "```sh",
+        ]
         for name, entries in sorted(created.items()):
             literals = [f'--from-literal={e["key"]}="${e["name"]}"' for e in sorted(entries, key=lambda e: e["key"])]
             lines.append(" \\\n  ".join([f"kubectl -n {namespace} create secret generic {name}", *literals]))
         lines.append("```")
     if synced:
-        lines += ["", "Synced by external-secrets (the chart creates the ExternalSecrets; the ClusterSecretStores must exist):", "",
-                  "| Secret | key | store | remote key | property |", "|---|---|---|---|---|"]
+        lines += [
+            "",
+            "Synced by external-secrets (the chart creates the ExternalSecrets; the ClusterSecretStores must exist):",
+            "",
+            "| Secret | key | store | remote key | property |",
+            "|---|---|---|---|---|",
+        ]
         for name, item in sorted(synced.items()):
             for data in item["data"]:
-                lines.append(f"| {name} | {data['secretKey']} | {item['store']} | {data['remoteKey']} | {data.get('property', '')} |")
+                lines.append(
+                    f"| {name} | {data['secretKey']} | {item['store']} | {data['remoteKey']} | {data.get('property', '')} |"
+                )
     return "\n".join(lines) + "\n"
 
 

@@ -16,17 +16,21 @@ CONFIG_FILE = "prometheus.yml"
 RULES_FILE = "alerts.yml"
 
 
-def config(targets: list[str], rule_files: list[str], scrape_interval: str = "15s", evaluation_interval: str = "15s") -> dict[str, Any]:
+def config(
+    targets: list[str], rule_files: list[str], scrape_interval: str = "15s", evaluation_interval: str = "15s"
+) -> dict[str, Any]:
     """prometheus.yml: the gateway's targets under the scrape job the alerts select, and the rule files."""
     return {
         "global": {"scrape_interval": scrape_interval, "evaluation_interval": evaluation_interval},
         "rule_files": rule_files,
-        "scrape_configs": [{
-            "job_name": alerts.LOCAL_JOB,
-            "metrics_path": METRICS_PATH,
-            "scrape_interval": scrape_interval,
-            "static_configs": [{"targets": targets}],
-        }],
+        "scrape_configs": [
+            {
+                "job_name": alerts.LOCAL_JOB,
+                "metrics_path": METRICS_PATH,
+                "scrape_interval": scrape_interval,
+                "static_configs": [{"targets": targets}],
+            }
+        ],
     }
 
 

@@ -48,5 +48,3 @@ def surface_env(proxy: Mapping[str, Any]) -> dict[str, str]:
     if proxy.get("corsOrigins"):
         env["LITELLM_CORS_ORIGINS"] = ",".join(proxy["corsOrigins"])
     return env
-
-

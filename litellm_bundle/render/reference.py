@@ -7,7 +7,16 @@ from typing import Any
 
 from litellm_bundle.policy.policies import HOOKS_SCHEMA, Policies
 
-ORDER = ["environment.schema.json", "models.schema.json", "routing.schema.json", "guardrails.schema.json", "transforms.schema.json", "litellm.schema.json", "secrets.schema.json", HOOKS_SCHEMA]
+ORDER = [
+    "environment.schema.json",
+    "models.schema.json",
+    "routing.schema.json",
+    "guardrails.schema.json",
+    "transforms.schema.json",
+    "litellm.schema.json",
+    "secrets.schema.json",
+    HOOKS_SCHEMA,
+]
 LITELLM_REF = "../litellm/"  # LiteLLM's own sections: listed in docs/litellm-surface.md, not here
 Schemas = dict[str, dict[str, Any]]
 
@@ -19,7 +28,9 @@ def _resolve(schemas: Schemas, base: str, node: dict[str, Any]) -> tuple[str, di
         return base, node
     target_file, _, pointer = ref.partition("#")
     if target_file.startswith(LITELLM_REF):
-        section = pointer.rsplit("/", 1)[-1] if pointer else target_file[len(LITELLM_REF):].removesuffix(".schema.json")
+        section = (
+            pointer.rsplit("/", 1)[-1] if pointer else target_file[len(LITELLM_REF) :].removesuffix(".schema.json")
+        )
         return base, {**{k: v for k, v in node.items() if k != "$ref"}, "x-litellm": section}
     base = target_file or base
     target: Any = schemas[base]
@@ -69,7 +80,14 @@ def _rows(schemas: Schemas, base: str, node: dict[str, Any], prefix: str, out: l
             _rows(schemas, base, sub, prefix, out, depth + 1)
         then = sub.get("then")
         if isinstance(then, dict) and "properties" in then:
-            _rows(schemas, base, {"properties": {k: v for k, v in then["properties"].items() if v is not True}}, prefix, out, depth + 1)
+            _rows(
+                schemas,
+                base,
+                {"properties": {k: v for k, v in then["properties"].items() if v is not True}},
+                prefix,
+                out,
+                depth + 1,
+            )
 
 
 def config_reference(policies: Policies) -> str:
@@ -83,7 +101,14 @@ def config_reference(policies: Policies) -> str:
     ]
     for file in ORDER:
         schema = schemas[file]
-        parts += [f"## {schema['title']}", "", schema.get("description", ""), "", "| key | type | required | meaning |", "|---|---|---|---|"]
+        parts += [
+            f"## {schema['title']}",
+            "",
+            schema.get("description", ""),
+            "",
+            "| key | type | required | meaning |",
+            "|---|---|---|---|",
+        ]
         rows: list[str] = []
         _rows(schemas, file, schema, "", rows)
         seen: set[str] = set()

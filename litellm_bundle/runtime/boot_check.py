@@ -30,12 +30,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from litellm_bundle.render import proxy_args
-from litellm_bundle.runtime import processes
-from litellm_bundle.runtime import launch
-from litellm_bundle.policy.policies import Policies
 from litellm_bundle.core.tree import BundleTree, find_root
 from litellm_bundle.core.yamlio import dump_yaml, parse_yaml
+from litellm_bundle.policy.policies import Policies
+from litellm_bundle.render import proxy_args
+from litellm_bundle.runtime import launch, processes
 
 UNREACHABLE = "http://127.0.0.1:9"  # the discard port: nothing listens, every connection is refused at once
 CALLBACK_KEYS = ("callbacks", "success_callback", "failure_callback")
@@ -56,7 +55,11 @@ class Boot:
     def __str__(self) -> str:
         if not self.failures:
             return f"{self.name}: booted ({len(self.models)} model groups){''.join(f'; {n}' for n in self.notes)}"
-        return f"{self.name}: " + "\n  ".join(["did not boot cleanly", *self.failures]) + (f"\n  log: {self.log}" if self.log else "")
+        return (
+            f"{self.name}: "
+            + "\n  ".join(["did not boot cleanly", *self.failures])
+            + (f"\n  log: {self.log}" if self.log else "")
+        )
 
 
 def _references(node: Any, env_ref: re.Pattern[str], key: str = "") -> Iterator[tuple[str, str]]:
@@ -74,7 +77,7 @@ def _references(node: Any, env_ref: re.Pattern[str], key: str = "") -> Iterator[
 def placeholder(name: str, key: str, redis_port: int, redis_password: str) -> str:
     """A value for a reference the proxy can start with: by the key it fills (or its name)."""
     words = f"{key} {name}".lower()
-    if "redis" in words or key in ("host", "port", "password") and name.startswith("REDIS"):
+    if "redis" in words or (key in ("host", "port", "password") and name.startswith("REDIS")):
         if "host" in words:
             return "127.0.0.1"
         if "port" in words:
@@ -101,7 +104,9 @@ def _start_redis(work: Path, with_password: bool) -> Redis | None:
         return None
     port, password = processes.free_port(), secrets.token_hex(12) if with_password else ""
     log = work / "redis.log"
-    cmd = [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"] + (["--requirepass", password] if password else [])
+    cmd = [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"] + (
+        ["--requirepass", password] if password else []
+    )
     proc = processes.spawn(cmd, log)
     processes.wait_port(port, 20, proc, log)
     return Redis(port, password, proc)
@@ -139,7 +144,9 @@ def _listed(model: str, ids: list[str], named: list[str]) -> bool:
 PROBE_ORIGIN = "https://not-an-allowed-origin.invalid"
 
 
-def surface_failures(url: str, master: str, config: Mapping[str, Any], surface: Mapping[str, str], checked: list[str] | None = None) -> list[str]:
+def surface_failures(
+    url: str, master: str, config: Mapping[str, Any], surface: Mapping[str, str], checked: list[str] | None = None
+) -> list[str]:
     """What the proxy serves besides the API, against what the environment declares: /metrics/ behind a
     key, the admin UI and the API docs off, browser origins limited (`surface`: proxy_args.surface_env).
     Appends the name of each check it makes to `checked`."""
@@ -153,34 +160,57 @@ def surface_failures(url: str, master: str, config: Mapping[str, Any], surface: 
         anonymous = httpx.get(f"{url}/metrics/", timeout=30).status_code
         keyed = httpx.get(f"{url}/metrics/", headers={"Authorization": f"Bearer {master}"}, timeout=30).status_code
         if (anonymous, keyed) != (401, 200):
-            failures.append(f"/metrics/ should refuse a scrape without a key and serve one with it: {anonymous} without, {keyed} with")
+            failures.append(
+                f"/metrics/ should refuse a scrape without a key and serve one with it: {anonymous} without, {keyed} with"
+            )
     if surface.get("DISABLE_ADMIN_UI") == "True":
         checked.append("admin_ui")
         page = httpx.get(f"{url}/ui/", timeout=30).status_code
         login = httpx.post(f"{url}/login", data={"username": "admin", "password": master}, timeout=30).status_code
         if page != 404 or login != 404:
-            failures.append(f"the admin UI is served although the environment turns it off: /ui/ {page}, /login {login} (expected 404)")
+            failures.append(
+                f"the admin UI is served although the environment turns it off: /ui/ {page}, /login {login} (expected 404)"
+            )
     if surface.get("NO_DOCS") == "True":
         checked.append("api_docs")
         swagger = httpx.get(f"{url}/", timeout=30)  # LiteLLM serves its Swagger UI at the root
         if swagger.status_code == 200 and "swagger-ui" in swagger.text:
             failures.append("/ serves the Swagger UI although the environment turns the API docs off")
         docs = {path: httpx.get(f"{url}{path}", timeout=30).status_code for path in ("/redoc", "/openapi.json")}
-        failures += [f"{path} answers {code} although the environment turns the API docs off" for path, code in docs.items() if code != 404]
+        failures += [
+            f"{path} answers {code} although the environment turns the API docs off"
+            for path, code in docs.items()
+            if code != 404
+        ]
     if surface.get("LITELLM_CORS_ORIGINS"):
         checked.append("cors")
         allowed = surface["LITELLM_CORS_ORIGINS"].split(",")[0]
         for origin, want in ((allowed, allowed), (PROBE_ORIGIN, None)):
-            answer = httpx.options(f"{url}/v1/chat/completions", timeout=30, headers={
-                "Origin": origin, "Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "authorization,content-type"})
+            answer = httpx.options(
+                f"{url}/v1/chat/completions",
+                timeout=30,
+                headers={
+                    "Origin": origin,
+                    "Access-Control-Request-Method": "POST",
+                    "Access-Control-Request-Headers": "authorization,content-type",
+                },
+            )
             got = answer.headers.get("access-control-allow-origin")
             if got != want:
-                failures.append(f"a browser preflight from {origin} got Access-Control-Allow-Origin {got!r}, expected {want!r}")
+                failures.append(
+                    f"a browser preflight from {origin} got Access-Control-Allow-Origin {got!r}, expected {want!r}"
+                )
     return failures
 
 
-def boot(name: str, config: dict[str, Any], hooks_json: str, tree: BundleTree, work: Path,
-         surface: Mapping[str, str] | None = None) -> Boot:
+def boot(
+    name: str,
+    config: dict[str, Any],
+    hooks_json: str,
+    tree: BundleTree,
+    work: Path,
+    surface: Mapping[str, str] | None = None,
+) -> Boot:
     """Start the proxy once on `config` (a rendered LiteLLM config) and check what it loaded; with
     `surface` (the environment's admin UI, docs and CORS switches as environment variables) run it
     with them and check what it serves besides the API."""
@@ -195,12 +225,24 @@ def boot(name: str, config: dict[str, Any], hooks_json: str, tree: BundleTree, w
         result.notes.append("database left out")
     refs = dict(_references(config, policies.env_ref))
     needs_redis = any("REDIS" in ref or "redis" in key for ref, key in refs.items())
-    redis = _start_redis(work, any("PASSWORD" in ref or "password" in key for ref, key in refs.items() if "REDIS" in ref or "redis" in key)) if needs_redis else None
+    redis = (
+        _start_redis(
+            work,
+            any(
+                "PASSWORD" in ref or "password" in key for ref, key in refs.items() if "REDIS" in ref or "redis" in key
+            ),
+        )
+        if needs_redis
+        else None
+    )
     if needs_redis and redis is None:
         result.failures.append("the config uses Redis and redis-server is not installed (apt-get install redis-server)")
         return result
     master = f"sk-boot-{secrets.token_hex(16)}"
-    environ = {ref: placeholder(ref, key, redis.port if redis else 9, redis.password if redis else "") for ref, key in refs.items()}
+    environ = {
+        ref: placeholder(ref, key, redis.port if redis else 9, redis.password if redis else "")
+        for ref, key in refs.items()
+    }
     master_ref = policies.env_ref.match(str(general.get("master_key", "")))
     if master_ref:
         environ[master_ref.group(1)] = master
@@ -223,22 +265,43 @@ def boot(name: str, config: dict[str, Any], hooks_json: str, tree: BundleTree, w
         ids = [m["id"] for m in httpx.get(f"{url}/v1/models", headers=headers, timeout=30).json().get("data", [])]
         result.models = models
         named = [m for m in models if "*" not in m]
-        result.failures += [f"model group {m} is not listed on /v1/models (listed: {', '.join(sorted(ids)) or 'none'})" for m in models if not _listed(m, ids, named)]
-        active = httpx.get(f"{url}/active/callbacks", headers=headers, timeout=30).json().get("all_litellm_callbacks", [])
+        result.failures += [
+            f"model group {m} is not listed on /v1/models (listed: {', '.join(sorted(ids)) or 'none'})"
+            for m in models
+            if not _listed(m, ids, named)
+        ]
+        active = (
+            httpx.get(f"{url}/active/callbacks", headers=headers, timeout=30).json().get("all_litellm_callbacks", [])
+        )
         classes = policies.litellm_surface.get("callback_classes", {})
-        result.failures += [f"callback {c} is not loaded (active: {', '.join(sorted(set(active)))})" for c in callbacks if not _loaded(c, active, classes)]
-        listed = [g.get("guardrail_name") for g in httpx.get(f"{url}/guardrails/list", headers=headers, timeout=30).json().get("guardrails", [])]
-        result.failures += [f"guardrail {g} is not loaded (loaded: {', '.join(sorted(map(str, listed))) or 'none'})" for g in guardrails if g not in listed]
+        result.failures += [
+            f"callback {c} is not loaded (active: {', '.join(sorted(set(active)))})"
+            for c in callbacks
+            if not _loaded(c, active, classes)
+        ]
+        listed = [
+            g.get("guardrail_name")
+            for g in httpx.get(f"{url}/guardrails/list", headers=headers, timeout=30).json().get("guardrails", [])
+        ]
+        result.failures += [
+            f"guardrail {g} is not loaded (loaded: {', '.join(sorted(map(str, listed))) or 'none'})"
+            for g in guardrails
+            if g not in listed
+        ]
         start_log = log.stat().st_size if log.exists() else 0  # a refused request logs LiteLLM's traceback
         result.failures += surface_failures(url, master, config, surface or {}, result.surfaces)
     except (RuntimeError, httpx.HTTPError, ValueError) as exc:
-        result.failures.append(f"did not start: {str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__}")
+        result.failures.append(
+            f"did not start: {str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__}"
+        )
     finally:
         processes.stop(proc)
         if redis is not None:
             processes.stop(redis.proc)
     if proc.returncode not in (0, -signal.SIGTERM) or processes.group_alive(proc.pid):
-        result.failures.append(f"did not stop on SIGTERM (exit {proc.returncode}; processes left: {processes.group_alive(proc.pid)})")
+        result.failures.append(
+            f"did not stop on SIGTERM (exit {proc.returncode}; processes left: {processes.group_alive(proc.pid)})"
+        )
     raw = log.read_bytes() if log.exists() else b""
     text = (raw[:start_log] if start_log is not None else raw).decode(errors="replace")
     if "Traceback (most recent call last)" in text:
@@ -268,7 +331,9 @@ def check_environments(tree: BundleTree, envs: list[str], work: Path) -> list[Bo
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m litellm_bundle.runtime.boot_check", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m litellm_bundle.runtime.boot_check", description=__doc__.split("\n\n")[0]
+    )
     parser.add_argument("--root", type=Path)
     parser.add_argument("--config", type=Path, help="sources from DIR (default: ROOT/config)")
     parser.add_argument("--env", action="append", help="only this environment (repeatable)")
@@ -286,4 +351,3 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
-

@@ -8,9 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from litellm_bundle.runtime import processes
-from litellm_bundle.runtime import launch
 from litellm_bundle.core.tree import BundleTree
+from litellm_bundle.runtime import launch, processes
 
 
 @dataclass(frozen=True)
@@ -24,15 +23,43 @@ class LoadResult:
     output: str
 
 
-def run(tree: BundleTree, url: str, key: str, rate: int, duration: str, summary: Path, model: str = "gpt-4o",
-        stream_ratio: float = 0.2, timeout: float = 300, arrivals: str = "even") -> LoadResult:
+def run(
+    tree: BundleTree,
+    url: str,
+    key: str,
+    rate: int,
+    duration: str,
+    summary: Path,
+    model: str = "gpt-4o",
+    stream_ratio: float = 0.2,
+    timeout: float = 300,
+    arrivals: str = "even",
+) -> LoadResult:
     """scripts/load.js at a constant arrival rate for `duration`; k6 stops by itself (an arrival-rate
     test cannot be paused, and stopping it early would abort requests in flight). `arrivals`: load.js's ARRIVALS."""
-    env = {"URL": url, "KEY": key, "RATE": str(rate), "DURATION": duration, "MODEL": model, "STREAM_RATIO": str(stream_ratio),
-           "SUMMARY": str(summary), "P95_MS": "600000", "MAX_ERROR_RATE": "1", "ARRIVALS": arrivals}
+    env = {
+        "URL": url,
+        "KEY": key,
+        "RATE": str(rate),
+        "DURATION": duration,
+        "MODEL": model,
+        "STREAM_RATIO": str(stream_ratio),
+        "SUMMARY": str(summary),
+        "P95_MS": "600000",
+        "MAX_ERROR_RATE": "1",
+        "ARRIVALS": arrivals,
+    }
     api = f"127.0.0.1:{processes.free_port()}"  # its REST API, never on k6's fixed default port
-    cmd = [launch.bin_path("k6"), "run", "--quiet", "--no-usage-report", "--address", api,
-           *[f"--env={k}={v}" for k, v in env.items()], str(tree.root / "scripts" / "load.js")]
+    cmd = [
+        launch.bin_path("k6"),
+        "run",
+        "--quiet",
+        "--no-usage-report",
+        "--address",
+        api,
+        *[f"--env={k}={v}" for k, v in env.items()],
+        str(tree.root / "scripts" / "load.js"),
+    ]
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
     if not summary.exists():
         raise RuntimeError(f"k6 wrote no summary (exit {done.returncode}):\n{done.stdout}\n{done.stderr}")

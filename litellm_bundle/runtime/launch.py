@@ -15,9 +15,9 @@ from typing import Any
 
 from ruamel.yaml import YAML
 
-from litellm_bundle.runtime import processes
 from litellm_bundle.core.tree import BundleTree
 from litellm_bundle.core.yamlio import dump_yaml
+from litellm_bundle.runtime import processes
 
 # the files the image mounts at /etc/litellm besides the hooks package
 RUNTIME_FILES = ("config.yaml", "hooks.json")
@@ -33,17 +33,25 @@ class Staged:
 DATABASE_SETTINGS = ("database_url", "database_connection_pool_limit", "proxy_batch_write_at", "store_model_in_db")
 
 
-def localize(config: dict[str, Any], environ: Mapping[str, str], with_redis: bool, env_ref: re.Pattern[str]) -> tuple[dict[str, Any], list[str]]:
+def localize(
+    config: dict[str, Any], environ: Mapping[str, str], with_redis: bool, env_ref: re.Pattern[str]
+) -> tuple[dict[str, Any], list[str]]:
     """Adapt a rendered config to a local machine: drop deployments whose references are unset
     (e.g. real provider keys not in .env), the database when its URL is unset and, without a Redis
     server, the Redis settings."""
     notes = []
     kept = []
     for entry in config.get("model_list", []):
-        refs = {m.group(1) for value in entry["litellm_params"].values() if isinstance(value, str) and (m := env_ref.match(value))}
+        refs = {
+            m.group(1)
+            for value in entry["litellm_params"].values()
+            if isinstance(value, str) and (m := env_ref.match(value))
+        }
         missing = sorted(name for name in refs if not environ.get(name))
         if missing:
-            notes.append(f"skipping deployment {entry['model_info']['id']} of {entry['model_name']}: {', '.join(missing)} not set")
+            notes.append(
+                f"skipping deployment {entry['model_info']['id']} of {entry['model_name']}: {', '.join(missing)} not set"
+            )
         else:
             kept.append(entry)
     config = {**config, "model_list": kept}
@@ -61,12 +69,21 @@ def localize(config: dict[str, Any], environ: Mapping[str, str], with_redis: boo
     return config, notes
 
 
-def stage_files(tree: BundleTree, files: Mapping[str, str], dest: Path, environ: Mapping[str, str], env_ref: re.Pattern[str], with_redis: bool = True) -> Staged:
+def stage_files(
+    tree: BundleTree,
+    files: Mapping[str, str],
+    dest: Path,
+    environ: Mapping[str, str],
+    env_ref: re.Pattern[str],
+    with_redis: bool = True,
+) -> Staged:
     """dest/config.yaml, dest/hooks.json and dest/gateway_hooks/ (the layout the image mounts at
     /etc/litellm) from one environment's rendered files (name -> text)."""
     dest.mkdir(parents=True, exist_ok=True)
     config, notes = localize(YAML(typ="safe").load(files["config.yaml"]), environ, with_redis, env_ref)
-    (dest / "config.yaml").write_text("# Staged for a local run from a rendered config.yaml\n" + dump_yaml(config), encoding="utf-8")
+    (dest / "config.yaml").write_text(
+        "# Staged for a local run from a rendered config.yaml\n" + dump_yaml(config), encoding="utf-8"
+    )
     (dest / "hooks.json").write_text(files["hooks.json"], encoding="utf-8")
     target = dest / "gateway_hooks"
     if target.exists():
@@ -93,20 +110,40 @@ def bin_path(name: str) -> str:
 
 def proxy_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
     env = dict(os.environ)
-    env.update({
-        "LITELLM_LOCAL_MODEL_COST_MAP": "True",
-        "PYTHONDONTWRITEBYTECODE": "1",
-        "LITELLM_LOG": env.get("LITELLM_LOG", "WARNING"),
-        "DISABLE_ADMIN_UI": "True",
-    })
+    env.update(
+        {
+            "LITELLM_LOCAL_MODEL_COST_MAP": "True",
+            "PYTHONDONTWRITEBYTECODE": "1",
+            "LITELLM_LOG": env.get("LITELLM_LOG", "WARNING"),
+            "DISABLE_ADMIN_UI": "True",
+        }
+    )
     env.update(extra or {})
     return env
 
 
-def start_proxy(config: Path, port: int, env: dict[str, str], log: Path, workers: int = 1, extra_args: Sequence[str] = (),
-                binary: str | None = None) -> subprocess.Popen[bytes]:
+def start_proxy(
+    config: Path,
+    port: int,
+    env: dict[str, str],
+    log: Path,
+    workers: int = 1,
+    extra_args: Sequence[str] = (),
+    binary: str | None = None,
+) -> subprocess.Popen[bytes]:
     """`binary`: another environment's `litellm` (e.g. the image's Python for `make bench`), else this one's."""
-    cmd = [binary or bin_path("litellm"), "--config", str(config), "--host", "127.0.0.1", "--port", str(port), "--num_workers", str(workers), *extra_args]
+    cmd = [
+        binary or bin_path("litellm"),
+        "--config",
+        str(config),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--num_workers",
+        str(workers),
+        *extra_args,
+    ]
     return processes.spawn(cmd, log, env=env)
 
 
@@ -119,5 +156,17 @@ def start_redis(port: int, log: Path) -> subprocess.Popen[bytes] | None:
     binary = shutil.which("redis-server")
     if binary is None:
         return None
-    cmd = [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--protected-mode", "yes"]
+    cmd = [
+        binary,
+        "--port",
+        str(port),
+        "--bind",
+        "127.0.0.1",
+        "--save",
+        "",
+        "--appendonly",
+        "no",
+        "--protected-mode",
+        "yes",
+    ]
     return processes.spawn(cmd, log)

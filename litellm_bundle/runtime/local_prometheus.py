@@ -12,6 +12,7 @@ from typing import Any
 from litellm_bundle.render.prometheus_config import CONFIG_FILE, RULES_FILE, config_text
 from litellm_bundle.runtime import processes
 
+
 def binary() -> str | None:
     """Debian's prometheus (apt-get install prometheus), or None."""
     return shutil.which("prometheus")
@@ -30,7 +31,10 @@ def write_files(directory: Path, targets: list[str], rules_text: str, **interval
     rules = directory / RULES_FILE
     rules.write_text(rules_text, encoding="utf-8")
     conf = directory / CONFIG_FILE
-    conf.write_text(config_text(targets, [str(rules)], "Local Prometheus for the gateway (written at start).", **intervals), encoding="utf-8")
+    conf.write_text(
+        config_text(targets, [str(rules)], "Local Prometheus for the gateway (written at start).", **intervals),
+        encoding="utf-8",
+    )
     data = directory / "data"
     if data.exists():
         shutil.rmtree(data)
@@ -42,8 +46,13 @@ def start(files: Files, port: int, log: Path, executable: str | None = None) -> 
     found = executable or binary()
     if found is None:
         raise RuntimeError("prometheus is not installed (apt-get install prometheus)")
-    cmd = [found, f"--config.file={files.config}", f"--storage.tsdb.path={files.data}", f"--web.listen-address=127.0.0.1:{port}",
-           "--storage.tsdb.retention.time=1d"]
+    cmd = [
+        found,
+        f"--config.file={files.config}",
+        f"--storage.tsdb.path={files.data}",
+        f"--web.listen-address=127.0.0.1:{port}",
+        "--storage.tsdb.retention.time=1d",
+    ]
     return processes.spawn(cmd, log)
 
 

@@ -10,6 +10,7 @@ from dotenv import dotenv_values, set_key
 
 from litellm_bundle.render.env_example import FAKE_PROVIDER_KEY, GENERATED
 
+
 def read_env_file(file: Path) -> dict[str, str]:
     """NAME -> value of a .env file (python-dotenv's parser; unset names are left out)."""
     return {name: value for name, value in dotenv_values(file).items() if value is not None}

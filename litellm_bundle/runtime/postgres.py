@@ -27,7 +27,10 @@ class PostgresMissing(RuntimeError):
 
 def bindir() -> Path:
     """The newest /usr/lib/postgresql/<version>/bin, else the directory of initdb on PATH."""
-    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"), key=lambda p: int(p.parent.parent.name) if p.parent.parent.name.isdigit() else 0)
+    found = sorted(
+        Path("/usr/lib/postgresql").glob("*/bin/initdb"),
+        key=lambda p: int(p.parent.parent.name) if p.parent.parent.name.isdigit() else 0,
+    )
     if found:
         return found[-1].parent
     initdb = shutil.which("initdb")
@@ -64,8 +67,27 @@ class Postgres:
     def psql(self, sql: str, database: str = DATABASE) -> str:
         """Run SQL as the LiteLLM role; returns the unaligned, tuples-only output."""
         env = {**os.environ, "PGPASSWORD": self.password}
-        result = subprocess.run([str(bindir() / "psql"), "-h", "127.0.0.1", "-p", str(self.port), "-U", ROLE, "-d", database,
-                                 "-v", "ON_ERROR_STOP=1", "-At", "-c", sql], capture_output=True, text=True, env=env)
+        result = subprocess.run(
+            [
+                str(bindir() / "psql"),
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(self.port),
+                "-U",
+                ROLE,
+                "-d",
+                database,
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-At",
+                "-c",
+                sql,
+            ],
+            capture_output=True,
+            text=True,
+            env=env,
+        )
         if result.returncode != 0:
             raise RuntimeError(f"psql failed: {result.stderr.strip()}")
         return result.stdout.strip()
@@ -96,8 +118,27 @@ def initialise(data_dir: Path, password: str | None = None) -> str:
     pwfile.chmod(0o600)
     _owned_by_server(pwfile, user)
     try:
-        result = subprocess.run([str(bindir() / "initdb"), "-D", str(data_dir), "-U", ROLE, "--pwfile", str(pwfile), "--auth", "scram-sha-256",
-                                 "-E", "UTF8", "--locale", "C.UTF-8", "--no-instructions"], capture_output=True, text=True, user=user)
+        result = subprocess.run(
+            [
+                str(bindir() / "initdb"),
+                "-D",
+                str(data_dir),
+                "-U",
+                ROLE,
+                "--pwfile",
+                str(pwfile),
+                "--auth",
+                "scram-sha-256",
+                "-E",
+                "UTF8",
+                "--locale",
+                "C.UTF-8",
+                "--no-instructions",
+            ],
+            capture_output=True,
+            text=True,
+            user=user,
+        )
     finally:
         pwfile.unlink(missing_ok=True)
     if result.returncode != 0:
@@ -105,17 +146,38 @@ def initialise(data_dir: Path, password: str | None = None) -> str:
     return password
 
 
-def start(data_dir: Path, port: int, password: str, max_connections: int = DEFAULT_MAX_CONNECTIONS, timeout: float = 60.0) -> Postgres:
+def start(
+    data_dir: Path, port: int, password: str, max_connections: int = DEFAULT_MAX_CONNECTIONS, timeout: float = 60.0
+) -> Postgres:
     """Start the server of an initialised cluster on 127.0.0.1:port; create the LiteLLM database once."""
     server = Postgres(data_dir, port, password)
     user = _run_as()
     _owned_by_server(server.log.parent, None)
     server.log.touch()
     _owned_by_server(server.log, user)
-    cmd = [str(bindir() / "postgres"), "-D", str(data_dir), "-p", str(port), "-h", "127.0.0.1", "-k", str(data_dir),
-           "-c", f"max_connections={max_connections}", "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"]
+    cmd = [
+        str(bindir() / "postgres"),
+        "-D",
+        str(data_dir),
+        "-p",
+        str(port),
+        "-h",
+        "127.0.0.1",
+        "-k",
+        str(data_dir),
+        "-c",
+        f"max_connections={max_connections}",
+        "-c",
+        "fsync=off",
+        "-c",
+        "synchronous_commit=off",
+        "-c",
+        "full_page_writes=off",
+    ]
     with server.log.open("ab") as out:
-        server.proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True, user=user)
+        server.proc = subprocess.Popen(
+            cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True, user=user
+        )
     processes.wait_port(port, timeout, server.proc, server.log)
     _wait_ready(server, timeout)
     if not server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{DATABASE}'", database="postgres"):
@@ -127,11 +189,15 @@ def _wait_ready(server: Postgres, timeout: float) -> None:
     """Until the server accepts queries (it opens its port before recovery ends)."""
     deadline = time.monotonic() + timeout
     while True:
-        ready = subprocess.run([str(bindir() / "pg_isready"), "-h", "127.0.0.1", "-p", str(server.port), "-q"], capture_output=True)
+        ready = subprocess.run(
+            [str(bindir() / "pg_isready"), "-h", "127.0.0.1", "-p", str(server.port), "-q"], capture_output=True
+        )
         if ready.returncode == 0:
             return
         if server.proc is not None and server.proc.poll() is not None:
-            raise RuntimeError(f"PostgreSQL exited with {server.proc.returncode}:\n{server.log.read_text(errors='replace')[-2000:]}")
+            raise RuntimeError(
+                f"PostgreSQL exited with {server.proc.returncode}:\n{server.log.read_text(errors='replace')[-2000:]}"
+            )
         if time.monotonic() > deadline:
             raise RuntimeError(f"PostgreSQL on port {server.port} not ready after {timeout:.0f}s")
         time.sleep(0.1)
@@ -143,7 +209,10 @@ def stop(server: Postgres, grace: float = 20.0) -> None:
         processes.stop(server.proc, grace)
 
 
-ENGINES = {"PRISMA_QUERY_ENGINE_BINARY": "query-engine-debian-openssl-3.0.x", "PRISMA_SCHEMA_ENGINE_BINARY": "schema-engine-debian-openssl-3.0.x"}
+ENGINES = {
+    "PRISMA_QUERY_ENGINE_BINARY": "query-engine-debian-openssl-3.0.x",
+    "PRISMA_SCHEMA_ENGINE_BINARY": "schema-engine-debian-openssl-3.0.x",
+}
 
 
 def prisma_env(tools_dir: Path) -> dict[str, str]:

@@ -28,11 +28,21 @@ def port_open(port: int) -> bool:
         return False
 
 
-def spawn(cmd: list[str], log: Path, env: dict[str, str] | None = None, cwd: Path | None = None) -> subprocess.Popen[bytes]:
+def spawn(
+    cmd: list[str], log: Path, env: dict[str, str] | None = None, cwd: Path | None = None
+) -> subprocess.Popen[bytes]:
     """Start `cmd` in a new session (its own process group), output appended to `log`."""
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("ab") as out:
-        return subprocess.Popen(cmd, env=env, cwd=cwd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+        return subprocess.Popen(
+            cmd,
+            env=env,
+            cwd=cwd,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
 
 
 def group_members(pgid: int) -> list[psutil.Process]:
@@ -101,7 +111,9 @@ def wait_port(port: int, timeout: float, proc: subprocess.Popen[bytes] | None = 
     raise RuntimeError(f"port {port} not open after {timeout:.0f}s")
 
 
-def wait_healthy(url: str, timeout: float, proc: subprocess.Popen[bytes] | None = None, log: Path | None = None) -> None:
+def wait_healthy(
+    url: str, timeout: float, proc: subprocess.Popen[bytes] | None = None, log: Path | None = None
+) -> None:
     """Poll `url` until it answers 200."""
     import httpx  # a runtime dependency: the tooling's validate/render/diff do not need it
 

@@ -15,16 +15,10 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from litellm_bundle.render import env_example
-from litellm_bundle.render import proxy_args
-from litellm_bundle.render import alerts
-from litellm_bundle.runtime import local_prometheus
-from litellm_bundle.runtime import localenv
-from litellm_bundle.runtime import postgres
-from litellm_bundle.runtime import processes
-from litellm_bundle.runtime import launch
-from litellm_bundle.policy.policies import Policies
 from litellm_bundle.core.tree import BundleTree
+from litellm_bundle.policy.policies import Policies
+from litellm_bundle.render import alerts, env_example, proxy_args
+from litellm_bundle.runtime import launch, local_prometheus, localenv, postgres, processes
 
 STACK_ENV = "dev"
 
@@ -89,16 +83,16 @@ def _banner(url: str, key_source: str, notes: list[str], mode: str) -> str:
         "",
         "Try it:",
         f"  export LITELLM_MASTER_KEY=$(grep ^LITELLM_MASTER_KEY= {key_source} | cut -d= -f2-)",
-        f"  curl -s {url}/v1/chat/completions -H \"Authorization: Bearer $LITELLM_MASTER_KEY\" \\",
-        "    -H 'Content-Type: application/json' -d '{\"model\": \"gpt-4o\", \"messages\": [{\"role\": \"user\", \"content\": \"Hello\"}]}'",
+        f'  curl -s {url}/v1/chat/completions -H "Authorization: Bearer $LITELLM_MASTER_KEY" \\',
+        '    -H \'Content-Type: application/json\' -d \'{"model": "gpt-4o", "messages": [{"role": "user", "content": "Hello"}]}\'',
         "",
         "  python - <<'PY'",
         "  import os, openai",
-        f"  client = openai.OpenAI(base_url=\"{url}/v1\", api_key=os.environ[\"LITELLM_MASTER_KEY\"])",
-        "  print(client.chat.completions.create(model=\"gpt-4o\", messages=[{\"role\": \"user\", \"content\": \"Hello\"}]).choices[0].message.content)",
+        f'  client = openai.OpenAI(base_url="{url}/v1", api_key=os.environ["LITELLM_MASTER_KEY"])',
+        '  print(client.chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": "Hello"}]).choices[0].message.content)',
         "  PY",
         "",
-        f"  scripts/smoke.sh {url} \"$LITELLM_MASTER_KEY\"     make logs     make down",
+        f'  scripts/smoke.sh {url} "$LITELLM_MASTER_KEY"     make logs     make down',
     ]
     return "\n".join(lines)
 
@@ -107,7 +101,9 @@ def up(sp: StackPaths, native: bool = False, timeout: float = 120.0) -> int:
     sp.state.mkdir(parents=True, exist_ok=True)
     running = {name: pid for name, pid in recorded_pids(sp).items() if processes.group_alive(pid)}
     if running:
-        print(f"already running ({', '.join(f'{n}={p}' for n, p in running.items())}); `make down` first", file=sys.stderr)
+        print(
+            f"already running ({', '.join(f'{n}={p}' for n, p in running.items())}); `make down` first", file=sys.stderr
+        )
         return 1
     generated = localenv.ensure_env_file(sp.env_file, sp.tree.out_dir / env_example.ENV_EXAMPLE)
     if generated:
@@ -140,7 +136,9 @@ def _up_compose(sp: StackPaths, env_values: dict[str, str], url: str, timeout: f
     processes.wait_healthy(f"{url}/health/liveliness", timeout)
     prometheus = env_values.get(env_example.PROMETHEUS_PORT.name) or env_example.PROMETHEUS_PORT.default
     grafana = env_values.get(env_example.GRAFANA_PORT.name) or env_example.GRAFANA_PORT.default
-    staged.notes.append(f"prometheus: http://127.0.0.1:{prometheus}/alerts; grafana (dashboard 'LiteLLM gateway'): http://127.0.0.1:{grafana}")
+    staged.notes.append(
+        f"prometheus: http://127.0.0.1:{prometheus}/alerts; grafana (dashboard 'LiteLLM gateway'): http://127.0.0.1:{grafana}"
+    )
     print(_banner(url, str(sp.env_file), staged.notes, "docker compose"))
     return 0
 
@@ -150,7 +148,12 @@ def _up_native(sp: StackPaths, env_values: dict[str, str], url: str, port: int, 
     sp.mode.write_text("native\n")
     fake_port = int(env_values.get(env_example.FAKE_PROVIDER_PORT.name) or env_example.FAKE_PROVIDER_PORT.default)
     redis_port = int(env_values.get("REDIS_PORT") or env_example.REFERENCE_DEFAULTS["REDIS_PORT"])
-    environ = {**env_values, "FAKE_PROVIDER_API_BASE": f"http://127.0.0.1:{fake_port}/v1", "REDIS_HOST": "127.0.0.1", "REDIS_PORT": str(redis_port)}
+    environ = {
+        **env_values,
+        "FAKE_PROVIDER_API_BASE": f"http://127.0.0.1:{fake_port}/v1",
+        "REDIS_HOST": "127.0.0.1",
+        "REDIS_PORT": str(redis_port),
+    }
     started: list[subprocess.Popen[bytes]] = []
     try:
         redis = launch.start_redis(redis_port, sp.logs / "redis.log")
@@ -173,13 +176,22 @@ def _up_native(sp: StackPaths, env_values: dict[str, str], url: str, port: int, 
             staged.notes.append("redis-server not installed: running without Redis (apt-get install redis-server)")
         (sp.state / "metrics").mkdir(parents=True, exist_ok=True)
         options = proxy_args.proxy_options(launch.committed_values(sp.tree, STACK_ENV), sp.state / "metrics")
-        proxy_env = launch.proxy_env({**environ, "LITELLM_LOG": os.environ.get("LITELLM_LOG", "INFO"), **options.env, **postgres.prisma_env(sp.tree.tools_dir)})
+        proxy_env = launch.proxy_env(
+            {
+                **environ,
+                "LITELLM_LOG": os.environ.get("LITELLM_LOG", "INFO"),
+                **options.env,
+                **postgres.prisma_env(sp.tree.tools_dir),
+            }
+        )
         # every variable the proxy needs is passed here: LiteLLM must not load the checkout's .env itself
         # (its DEV mode does), where an empty DATABASE_URL= would turn the database on without a server
         proxy_env["LITELLM_MODE"] = "PRODUCTION"
         if database is None:
             proxy_env.pop("DATABASE_URL", None)
-        proxy = launch.start_proxy(staged.config, port, proxy_env, sp.logs / "litellm.log", workers=options.workers, extra_args=options.args)
+        proxy = launch.start_proxy(
+            staged.config, port, proxy_env, sp.logs / "litellm.log", workers=options.workers, extra_args=options.args
+        )
         started.append(proxy)
         _record(sp, "litellm", proxy)
         processes.wait_healthy(f"{url}/health/liveliness", timeout, proxy, sp.logs / "litellm.log")
@@ -192,11 +204,20 @@ def _up_native(sp: StackPaths, env_values: dict[str, str], url: str, port: int, 
             processes.stop(proc)
         shutil.rmtree(sp.pids, ignore_errors=True)
         return 1
-    print(_banner(url, str(sp.env_file), staged.notes, "native: .venv litellm, fake provider" + (", redis-server" if redis else "")))
+    print(
+        _banner(
+            url,
+            str(sp.env_file),
+            staged.notes,
+            "native: .venv litellm, fake provider" + (", redis-server" if redis else ""),
+        )
+    )
     return 0
 
 
-def _start_postgres(sp: StackPaths, env_values: dict[str, str], started: list[subprocess.Popen[bytes]]) -> tuple[postgres.Postgres | None, str | None]:
+def _start_postgres(
+    sp: StackPaths, env_values: dict[str, str], started: list[subprocess.Popen[bytes]]
+) -> tuple[postgres.Postgres | None, str | None]:
     """A private PostgreSQL for LiteLLM's database features (initialised once, kept across `up`/`down`)."""
     try:
         postgres.bindir()
@@ -204,7 +225,10 @@ def _start_postgres(sp: StackPaths, env_values: dict[str, str], started: list[su
         return None, f"{exc}: virtual keys, teams and spend tracking are off"
     data = sp.state / "postgres"
     if not postgres.reachable_by_server(data):
-        return None, f"PostgreSQL runs as the postgres user, which cannot reach {data}: use --state-dir under /var/tmp (virtual keys are off)"
+        return (
+            None,
+            f"PostgreSQL runs as the postgres user, which cannot reach {data}: use --state-dir under /var/tmp (virtual keys are off)",
+        )
     password = env_values[env_example.POSTGRES_PASSWORD.name]
     if not (data / "PG_VERSION").exists():
         shutil.rmtree(data, ignore_errors=True)
@@ -219,8 +243,8 @@ def _start_postgres(sp: StackPaths, env_values: dict[str, str], started: list[su
 
 def _apply_access(sp: StackPaths, url: str, environ: dict[str, str]) -> str:
     """Teams and keys of config/access.yaml for dev; new key values go into the .env file."""
-    from litellm_bundle.runtime import access
     from litellm_bundle.build.generate import render_one
+    from litellm_bundle.runtime import access
 
     files = render_one(sp.tree, STACK_ENV)
     with tempfile.TemporaryDirectory(prefix="access-") as work:
@@ -229,7 +253,19 @@ def _apply_access(sp: StackPaths, url: str, environ: dict[str, str]) -> str:
         saved = dict(os.environ)
         os.environ.update({k: v for k, v in environ.items() if v})
         try:
-            code = access.reconciler(sp.tree).main(["apply", "--url", url, "--desired", str(desired), "--keys-to", f"env-file:{sp.env_file}", "--wait", "60"])
+            code = access.reconciler(sp.tree).main(
+                [
+                    "apply",
+                    "--url",
+                    url,
+                    "--desired",
+                    str(desired),
+                    "--keys-to",
+                    f"env-file:{sp.env_file}",
+                    "--wait",
+                    "60",
+                ]
+            )
         finally:
             os.environ.clear()
             os.environ.update(saved)
@@ -238,13 +274,20 @@ def _apply_access(sp: StackPaths, url: str, environ: dict[str, str]) -> str:
     return f"database: PostgreSQL on {environ['DATABASE_URL'].rsplit('@', 1)[1]}; teams and keys of config/access.yaml applied, new key values in {sp.env_file} (LITELLM_KEY_*)"
 
 
-def _start_prometheus(sp: StackPaths, env_values: dict[str, str], proxy_port: int, timeout: float, started: list[subprocess.Popen[bytes]]) -> str:
+def _start_prometheus(
+    sp: StackPaths, env_values: dict[str, str], proxy_port: int, timeout: float, started: list[subprocess.Popen[bytes]]
+) -> str:
     """Debian's prometheus scraping the native proxy with the bundle's alert rules; returns the banner note."""
     if local_prometheus.binary() is None:
         return "prometheus not installed: no metrics history or alerts (apt-get install prometheus)"
     port = int(env_values.get(env_example.PROMETHEUS_PORT.name) or env_example.PROMETHEUS_PORT.default)
-    files = local_prometheus.write_files(sp.state / "prometheus", [f"127.0.0.1:{proxy_port}"], alerts.rules_file(sp.tree, STACK_ENV),
-                                         scrape_interval="5s", evaluation_interval="5s")
+    files = local_prometheus.write_files(
+        sp.state / "prometheus",
+        [f"127.0.0.1:{proxy_port}"],
+        alerts.rules_file(sp.tree, STACK_ENV),
+        scrape_interval="5s",
+        evaluation_interval="5s",
+    )
     log = sp.logs / "prometheus.log"
     proc = local_prometheus.start(files, port, log)
     started.append(proc)

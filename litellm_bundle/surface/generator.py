@@ -83,7 +83,7 @@ class Converter:
             args = typing.get_args(tp)
             value = self(args[1], depth + 1) if len(args) == 2 else {}
             return {"type": "object", **({"additionalProperties": value} if value else {})}
-        if origin is not None and callable(tp) or tp is Callable or origin is Callable or _is_callable_alias(tp):
+        if (origin is not None and callable(tp)) or tp is Callable or origin is Callable or _is_callable_alias(tp):
             return {"type": "string", "description": "a dotted path (module.name) the proxy imports"}
         if _is_typed_dict(tp):
             return self._typed_dict(tp, depth)
@@ -117,7 +117,11 @@ class Converter:
         self.active.add(model)
         try:
             fields = model.model_fields  # type: ignore[attr-defined]
-            properties = {name: self.field(info.annotation, depth + 1, info) for name, info in fields.items() if not name.startswith("_")}
+            properties = {
+                name: self.field(info.annotation, depth + 1, info)
+                for name, info in fields.items()
+                if not name.startswith("_")
+            }
             required = sorted(name for name, info in fields.items() if info.is_required() and not name.startswith("_"))
         finally:
             self.active.discard(model)
@@ -163,11 +167,18 @@ def _is_scalar(schema: Schema) -> bool:
         return True
     kind = schema.get("type")
     kinds = kind if isinstance(kind, list) else [kind]
-    return bool(kind) and all(k in ("boolean", "integer", "number", "string", "null") for k in kinds) and set(schema) <= {"type", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"}
+    return (
+        bool(kind)
+        and all(k in ("boolean", "integer", "number", "string", "null") for k in kinds)
+        and set(schema) <= {"type", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"}
+    )
 
 
 def _is_callable_alias(tp: Any) -> bool:
-    return typing.get_origin(tp) in (Callable, getattr(__import__("collections.abc", fromlist=["Callable"]), "Callable"))
+    return typing.get_origin(tp) in (
+        Callable,
+        __import__("collections.abc", fromlist=["Callable"]).Callable,
+    )
 
 
 def _is_typed_dict(tp: Any) -> bool:
@@ -182,15 +193,20 @@ def _hints(obj: Any, namespace: Mapping[str, Any] | None = None) -> dict[str, An
     """Type hints of a function, class or module; an annotation that does not resolve stays untyped."""
     try:
         return typing.get_type_hints(obj)
-    except Exception:  # noqa: BLE001 - some forward reference never resolves: resolve one by one
+    except Exception:
         pass
-    scope = dict(namespace or getattr(obj, "__globals__", None) or vars(sys.modules.get(getattr(obj, "__module__", ""), types)) or {})
+    scope = dict(
+        namespace
+        or getattr(obj, "__globals__", None)
+        or vars(sys.modules.get(getattr(obj, "__module__", ""), types))
+        or {}
+    )
     out: dict[str, Any] = {}
     for name, hint in dict(getattr(obj, "__annotations__", {})).items():
         if isinstance(hint, str):
             try:
-                hint = eval(hint, scope)  # noqa: S307 - annotations of the installed litellm
-            except Exception:  # noqa: BLE001
+                hint = eval(hint, scope)
+            except Exception:
                 hint = Any
         out[name] = hint
     return out
@@ -208,12 +224,20 @@ def _with_bounds(schema: Schema, metadata: Iterable[Any]) -> Schema:
         return schema
     if "anyOf" in schema and schema["anyOf"][-1] == ENV_REF:
         return {"anyOf": [{**schema["anyOf"][0], **extra}, ENV_REF]}
-    if schema.get("type") in ("integer", "number") or (isinstance(schema.get("type"), list) and {"integer", "number"} & set(schema["type"])):
+    if schema.get("type") in ("integer", "number") or (
+        isinstance(schema.get("type"), list) and {"integer", "number"} & set(schema["type"])
+    ):
         return {**schema, **extra}
     return schema
 
 
-def section(properties: dict[str, Schema], required: Iterable[str] = (), open_: bool = False, title: str | None = None, closed: bool = True) -> Schema:
+def section(
+    properties: dict[str, Schema],
+    required: Iterable[str] = (),
+    open_: bool = False,
+    title: str | None = None,
+    closed: bool = True,
+) -> Schema:
     """An object schema whose unknown keys are errors (`closed`; else the schema that refers to it
     closes it with unevaluatedProperties). `open_` records that LiteLLM itself accepts keys it
     does not name here (x-litellm-extra; docs/litellm-surface.md says what the bundle does)."""
@@ -256,15 +280,33 @@ def _string_keys_read(files: Iterable[Path], names: set[str]) -> dict[str, set[s
             continue
         for node in ast.walk(tree):
             key, default = None, "none"
-            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in ("get", "pop") \
-                    and holder(node.func.value) in names and node.args and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr in ("get", "pop")
+                and holder(node.func.value) in names
+                and node.args
+                and isinstance(node.args[0], ast.Constant)
+                and isinstance(node.args[0].value, str)
+            ):
                 key = node.args[0].value
                 if len(node.args) > 1 and isinstance(node.args[1], ast.Constant) and node.args[1].value is not None:
                     default = type(node.args[1].value).__name__
-            elif isinstance(node, ast.Subscript) and holder(node.value) in names and isinstance(node.slice, ast.Constant) and isinstance(node.slice.value, str):
+            elif (
+                isinstance(node, ast.Subscript)
+                and holder(node.value) in names
+                and isinstance(node.slice, ast.Constant)
+                and isinstance(node.slice.value, str)
+            ):
                 key = node.slice.value
-            elif isinstance(node, ast.Compare) and len(node.ops) == 1 and isinstance(node.ops[0], (ast.In, ast.NotIn)) \
-                    and holder(node.comparators[0]) in names and isinstance(node.left, ast.Constant) and isinstance(node.left.value, str):
+            elif (
+                isinstance(node, ast.Compare)
+                and len(node.ops) == 1
+                and isinstance(node.ops[0], (ast.In, ast.NotIn))
+                and holder(node.comparators[0]) in names
+                and isinstance(node.left, ast.Constant)
+                and isinstance(node.left.value, str)
+            ):
                 key = node.left.value
             if key is not None and key.isidentifier():
                 found.setdefault(key, set()).add(default)
@@ -316,7 +358,9 @@ def _module_settings(litellm: types.ModuleType) -> dict[str, Any]:
             if name.startswith("_") or name.isupper() or not hasattr(litellm, name):
                 continue
             value = getattr(litellm, name)
-            if name not in annotations and not (value is None or isinstance(value, (bool, int, float, str, list, dict))):
+            if name not in annotations and not (
+                value is None or isinstance(value, (bool, int, float, str, list, dict))
+            ):
                 continue
             names[name] = annotations.get(name, type(value) if value is not None else Any)
     return names
@@ -351,7 +395,9 @@ class Surface:
         out: dict[str, Schema] = {}
         for key, schema in properties.items():
             untyped = not set(schema) - {"description"}
-            if self.is_secret(key) and (_holds_string(schema) or untyped and (key.endswith(self.untyped_endings) or key in self.secret_names)):
+            if self.is_secret(key) and (
+                _holds_string(schema) or (untyped and (key.endswith(self.untyped_endings) or key in self.secret_names))
+            ):
                 description = schema.get("description")
                 schema = {**({"description": description} if description else {}), **ENV_REF, "x-secret": True}
                 self.secrets.setdefault(name, []).append(key)
@@ -363,10 +409,19 @@ class Surface:
         from litellm.types.utils import all_litellm_params
 
         litellm = self.litellm
-        props = {name: self.convert.field(info.annotation, 1, info) for name, info in LiteLLM_Params.model_fields.items()}
+        props = {
+            name: self.convert.field(info.annotation, 1, info) for name, info in LiteLLM_Params.model_fields.items()
+        }
         for name, hint in _hints(LiteLLMParamsTypedDict).items():
             props.setdefault(name, self.convert(hint, 1))
-        for function in (litellm.completion, litellm.embedding, litellm.image_generation, litellm.transcription, litellm.speech, litellm.rerank):
+        for function in (
+            litellm.completion,
+            litellm.embedding,
+            litellm.image_generation,
+            litellm.transcription,
+            litellm.speech,
+            litellm.rerank,
+        ):
             hints = _hints(inspect.unwrap(function))
             for name, param in inspect.signature(function).parameters.items():
                 if param.kind in (param.VAR_KEYWORD, param.VAR_POSITIONAL):
@@ -374,17 +429,38 @@ class Surface:
                 props.setdefault(name, self.convert(hints.get(name, Any), 1))
         for name in [*all_litellm_params, *litellm.OPENAI_CHAT_COMPLETION_PARAMS]:
             props.setdefault(name, {})
-        for internal in ("self", "kwargs", "messages", "input", "prompt", "model_list", "model_config", "litellm_logging_obj", "logger_fn"):
+        for internal in (
+            "self",
+            "kwargs",
+            "messages",
+            "input",
+            "prompt",
+            "model_list",
+            "model_config",
+            "litellm_logging_obj",
+            "logger_fn",
+        ):
             props.pop(internal, None)
         props = {k: v for k, v in props.items() if k.isidentifier() and not k.startswith("_")}
-        schema = section(self.secured("litellm_params", props), ["model"], open_=True, title="a deployment's litellm_params", closed=False)
-        schema["description"] = "LiteLLM_Params / GenericLiteLLMParams, LiteLLMParamsTypedDict, the named parameters of litellm.completion, embedding, image_generation, transcription, speech and rerank, and litellm's request parameters; LiteLLM passes any other key to the provider."
+        schema = section(
+            self.secured("litellm_params", props),
+            ["model"],
+            open_=True,
+            title="a deployment's litellm_params",
+            closed=False,
+        )
+        schema["description"] = (
+            "LiteLLM_Params / GenericLiteLLMParams, LiteLLMParamsTypedDict, the named parameters of litellm.completion, embedding, image_generation, transcription, speech and rerank, and litellm's request parameters; LiteLLM passes any other key to the provider."
+        )
         return schema
 
     def credential_values(self) -> Schema:
         from litellm.types.router import CredentialLiteLLMParams
 
-        props = {name: self.convert.field(info.annotation, 1, info) for name, info in CredentialLiteLLMParams.model_fields.items()}
+        props = {
+            name: self.convert.field(info.annotation, 1, info)
+            for name, info in CredentialLiteLLMParams.model_fields.items()
+        }
         return section(self.secured("credential_values", props), open_=True)
 
     def model_info(self) -> Schema:
@@ -395,7 +471,9 @@ class Surface:
         for name, hint in _hints(ModelInfoBase).items():
             props.setdefault(name, self.convert(hint, 1))
         schema = section(props, open_=True, title="a deployment's model_info")
-        schema["description"] = "litellm.types.router.ModelInfo and litellm.types.utils.ModelInfoBase (pricing, context window, capabilities); LiteLLM keeps any other key as metadata."
+        schema["description"] = (
+            "litellm.types.router.ModelInfo and litellm.types.utils.ModelInfoBase (pricing, context window, capabilities); LiteLLM keeps any other key as metadata."
+        )
         return schema
 
     def router_settings(self) -> Schema:
@@ -404,23 +482,39 @@ class Surface:
         router = self.litellm.Router
         hints = _hints(router.__init__)
         params = inspect.signature(router.__init__).parameters
-        props = {name: self.convert(hints.get(name, Any), 1) for name in router.get_valid_args()
-                 if name not in ROUTER_SETTINGS_MANAGED_OUTSIDE_CONFIG and name in params}
+        props = {
+            name: self.convert(hints.get(name, Any), 1)
+            for name in router.get_valid_args()
+            if name not in ROUTER_SETTINGS_MANAGED_OUTSIDE_CONFIG and name in params
+        }
         schema = section(self.secured("router_settings", props), title="router_settings")
-        schema["description"] = "The parameters of litellm.Router() the proxy passes on (Router.get_valid_args() minus those it manages itself); the proxy ignores any other key."
+        schema["description"] = (
+            "The parameters of litellm.Router() the proxy passes on (Router.get_valid_args() minus those it manages itself); the proxy ignores any other key."
+        )
         return schema
 
     def general_settings(self) -> Schema:
         from litellm.proxy._types import ConfigGeneralSettings
 
-        props = {name: self.convert.field(info.annotation, 1, info) for name, info in ConfigGeneralSettings.model_fields.items()}
+        props = {
+            name: self.convert.field(info.annotation, 1, info)
+            for name, info in ConfigGeneralSettings.model_fields.items()
+        }
         proxy_dir = _site(self.litellm) / "proxy"
-        for name, defaults in sorted(_string_keys_read(sorted(proxy_dir.rglob("*.py")), {"general_settings", "_general_settings"}).items()):
+        for name, defaults in sorted(
+            _string_keys_read(sorted(proxy_dir.rglob("*.py")), {"general_settings", "_general_settings"}).items()
+        ):
             hint = _read_type(defaults)
-            described = {"description": "read by the proxy; typed by the defaults its reads give" if hint else "read by the proxy (not typed by LiteLLM)"}
+            described = {
+                "description": "read by the proxy; typed by the defaults its reads give"
+                if hint
+                else "read by the proxy (not typed by LiteLLM)"
+            }
             props.setdefault(name, {**described, **(self.convert(hint, 1) if hint else {})})
         schema = section(self.secured("general_settings", props), title="general_settings")
-        schema["description"] = "ConfigGeneralSettings and every other key the proxy reads from general_settings (found in its source); the proxy ignores any other key."
+        schema["description"] = (
+            "ConfigGeneralSettings and every other key the proxy reads from general_settings (found in its source); the proxy ignores any other key."
+        )
         return schema
 
     def litellm_settings(self) -> Schema:
@@ -430,10 +524,21 @@ class Surface:
         props = {name: self.convert(hint, 1) for name, hint in settings.items()}
         for name in special:
             props.setdefault(name, {})
-        for name in ("cache", "cache_params", "callbacks", "success_callback", "failure_callback", "service_callback", "audit_log_callbacks", "guardrails"):
+        for name in (
+            "cache",
+            "cache_params",
+            "callbacks",
+            "success_callback",
+            "failure_callback",
+            "service_callback",
+            "audit_log_callbacks",
+            "guardrails",
+        ):
             props[name] = _SPECIAL_SETTINGS.get(name, props.get(name, {}))
         schema = section(self.secured("litellm_settings", props), title="litellm_settings")
-        schema["description"] = "The litellm module's settings (litellm/__init__.py) and the keys the proxy's load_config handles itself; the proxy sets any other key on the litellm module, where nothing reads it."
+        schema["description"] = (
+            "The litellm module's settings (litellm/__init__.py) and the keys the proxy's load_config handles itself; the proxy sets any other key on the litellm module, where nothing reads it."
+        )
         return schema
 
     def cache_params(self) -> Schema:
@@ -441,8 +546,11 @@ class Surface:
 
         hints = _hints(Cache.__init__)
         params = inspect.signature(Cache.__init__).parameters
-        props = {name: self.convert(hints.get(name, Any), 1) for name, p in params.items()
-                 if name != "self" and not name.startswith("_") and p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL)}
+        props = {
+            name: self.convert(hints.get(name, Any), 1)
+            for name, p in params.items()
+            if name != "self" and not name.startswith("_") and p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL)
+        }
         open_ = any(p.kind == p.VAR_KEYWORD for p in params.values())  # the rest goes to the cache client
         import redis
 
@@ -452,31 +560,54 @@ class Surface:
             if name != "self" and p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL):
                 props.setdefault(name, self.convert(client_hints.get(name, Any), 1))
         schema = section(self.secured("cache_params", props), open_=open_, title="litellm_settings.cache_params")
-        schema["description"] = "The parameters of litellm.caching.Cache() and, passed on by it, of the Redis client (redis.Redis)."
+        schema["description"] = (
+            "The parameters of litellm.caching.Cache() and, passed on by it, of the Redis client (redis.Redis)."
+        )
         return schema
 
     def guardrail(self) -> Schema:
         from litellm.types.guardrails import Guardrail, LitellmParams
 
-        params = {name: self.convert.field(info.annotation, 1, info) for name, info in LitellmParams.model_fields.items()}
-        params["guardrail"] = {"description": "a guardrail integration of LiteLLM (names.schema.json#/$defs/guardrail) or a dotted path module.ClassName", "type": "string"}
-        litellm_params = section(self.secured("guardrail_litellm_params", params), ["guardrail", "mode"], open_=LitellmParams.model_config.get("extra") == "allow")
+        params = {
+            name: self.convert.field(info.annotation, 1, info) for name, info in LitellmParams.model_fields.items()
+        }
+        params["guardrail"] = {
+            "description": "a guardrail integration of LiteLLM (names.schema.json#/$defs/guardrail) or a dotted path module.ClassName",
+            "type": "string",
+        }
+        litellm_params = section(
+            self.secured("guardrail_litellm_params", params),
+            ["guardrail", "mode"],
+            open_=LitellmParams.model_config.get("extra") == "allow",
+        )
         hints = _hints(Guardrail)
-        props = {name: self.convert(hint, 1) for name, hint in hints.items() if name not in ("litellm_params", "created_at", "updated_at")}
+        props = {
+            name: self.convert(hint, 1)
+            for name, hint in hints.items()
+            if name not in ("litellm_params", "created_at", "updated_at")
+        }
         props["litellm_params"] = litellm_params
         schema = section(props, sorted(getattr(Guardrail, "__required_keys__", ())), title="a guardrail")
-        schema["description"] = "litellm.types.guardrails.Guardrail with LitellmParams (every integration's parameters); a custom guardrail class receives the keys LiteLLM does not name."
+        schema["description"] = (
+            "litellm.types.guardrails.Guardrail with LitellmParams (every integration's parameters); a custom guardrail class receives the keys LiteLLM does not name."
+        )
         return schema
 
     def credential(self) -> Schema:
         from litellm.models.credentials import CredentialItem
 
-        fields = {name: info for name, info in CredentialItem.model_fields.items() if not info.exclude and name != "display_name"}
+        fields = {
+            name: info
+            for name, info in CredentialItem.model_fields.items()
+            if not info.exclude and name != "display_name"
+        }
         props = {name: self.convert.field(info.annotation, 1, info) for name, info in fields.items()}
         props["credential_values"] = self.credential_values()
         required = sorted(name for name, info in fields.items() if info.is_required())
         schema = section(props, required, title="a credential_list item")
-        schema["description"] = "litellm.models.credentials.CredentialItem; credential_values are the credential parameters of litellm.types.router.CredentialLiteLLMParams."
+        schema["description"] = (
+            "litellm.models.credentials.CredentialItem; credential_values are the credential parameters of litellm.types.router.CredentialLiteLLMParams."
+        )
         return schema
 
     def names(self) -> Schema:
@@ -486,13 +617,27 @@ class Surface:
         site = _site(litellm)
         callbacks = set(typing.get_args(litellm._custom_logger_compatible_callbacks_literal))
         callbacks |= _compared_strings(site / "litellm_core_utils" / "litellm_logging.py", "set_callbacks", "callback")
-        callbacks |= _compared_strings(site / "proxy" / "common_utils" / "callback_utils.py", "initialize_callbacks_on_proxy", "callback")
+        callbacks |= _compared_strings(
+            site / "proxy" / "common_utils" / "callback_utils.py", "initialize_callbacks_on_proxy", "callback"
+        )
         return {
             "title": "names LiteLLM knows",
             "$defs": {
-                "provider": {"title": "a LiteLLM provider", "x-allowed": "a provider of litellm.provider_list", "enum": sorted(str(p.value) for p in litellm.provider_list)},
-                "callback": {"title": "a LiteLLM callback", "x-allowed": "a callback LiteLLM ships", "enum": sorted(callbacks)},
-                "guardrail": {"title": "a LiteLLM guardrail integration", "x-allowed": "a guardrail integration of litellm.types.guardrails", "enum": sorted(g.value for g in SupportedGuardrailIntegrations)},
+                "provider": {
+                    "title": "a LiteLLM provider",
+                    "x-allowed": "a provider of litellm.provider_list",
+                    "enum": sorted(str(p.value) for p in litellm.provider_list),
+                },
+                "callback": {
+                    "title": "a LiteLLM callback",
+                    "x-allowed": "a callback LiteLLM ships",
+                    "enum": sorted(callbacks),
+                },
+                "guardrail": {
+                    "title": "a LiteLLM guardrail integration",
+                    "x-allowed": "a guardrail integration of litellm.types.guardrails",
+                    "enum": sorted(g.value for g in SupportedGuardrailIntegrations),
+                },
             },
         }
 
@@ -500,13 +645,21 @@ class Surface:
         """Callback name -> the class the proxy instantiates for it (what the boot check looks for)."""
         from litellm.litellm_core_utils.custom_logger_registry import CustomLoggerRegistry
 
-        return {name: cls.__name__ for name, cls in sorted(CustomLoggerRegistry.CALLBACK_CLASS_STR_TO_CLASS_TYPE.items()) if isinstance(cls, type)}
+        return {
+            name: cls.__name__
+            for name, cls in sorted(CustomLoggerRegistry.CALLBACK_CLASS_STR_TO_CLASS_TYPE.items())
+            if isinstance(cls, type)
+        }
 
     def rule(self) -> dict[str, Any]:
         """LiteLLM's rule for a sensitive key (SensitiveDataMasker), for names only known at
         validation time (environment variables, callback settings)."""
-        return {"segments": sorted(self.masker.sensitive_patterns), "unless_segments": sorted(self.masker.non_sensitive_overrides),
-                "secret": sorted(self.secret_names), "not_secret": sorted(self.not_secret)}
+        return {
+            "segments": sorted(self.masker.sensitive_patterns),
+            "unless_segments": sorted(self.masker.non_sensitive_overrides),
+            "secret": sorted(self.secret_names),
+            "not_secret": sorted(self.not_secret),
+        }
 
 
 def _holds_string(schema: Schema) -> bool:
@@ -517,7 +670,11 @@ def _holds_string(schema: Schema) -> bool:
     return any(_holds_string(s) for s in schema.get("anyOf", []))
 
 
-_CALLBACKS: Schema = {"type": "array", "items": {"type": "string"}, "description": "LiteLLM callback names (names.schema.json#/$defs/callback) or dotted paths module.instance"}
+_CALLBACKS: Schema = {
+    "type": "array",
+    "items": {"type": "string"},
+    "description": "LiteLLM callback names (names.schema.json#/$defs/callback) or dotted paths module.instance",
+}
 _SPECIAL_SETTINGS: dict[str, Schema] = {
     "cache": {"type": "boolean"},
     "cache_params": {"$ref": "cache_params.schema.json"},
@@ -547,7 +704,10 @@ def build(surface: Surface, version: str) -> dict[str, Any]:
     for name, make in sections.items():
         schema = make()
         if "properties" in schema:
-            schema = {**schema, "x-allowed": f"the keys LiteLLM {version} defines for {schema.get('title', name)}, see policies/litellm/{version}/{name}.schema.json"}
+            schema = {
+                **schema,
+                "x-allowed": f"the keys LiteLLM {version} defines for {schema.get('title', name)}, see policies/litellm/{version}/{name}.schema.json",
+            }
         files[f"{name}.schema.json"] = {
             "$schema": "https://json-schema.org/draft/2020-12/schema",
             "$id": f"{BASE_ID}{name}.schema.json",
@@ -592,7 +752,9 @@ def stale(tree: BundleTree, files: Mapping[str, str]) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m litellm_bundle.surface.generator", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m litellm_bundle.surface.generator", description=__doc__.split("\n\n")[0]
+    )
     parser.add_argument("--root", type=Path, help="bundle root (default: the nearest one)")
     parser.add_argument("--check", action="store_true", help="write nothing; fail when the committed schemas are stale")
     args = parser.parse_args(argv)
@@ -602,7 +764,10 @@ def main(argv: list[str] | None = None) -> int:
     shown = tree.shown(output_dir(tree))
     if args.check:
         if changed:
-            print(f"{shown} is stale for litellm {tree.pinned_version()}: {', '.join(changed)}; run `make litellm-schema`", file=sys.stderr)
+            print(
+                f"{shown} is stale for litellm {tree.pinned_version()}: {', '.join(changed)}; run `make litellm-schema`",
+                file=sys.stderr,
+            )
             return 1
         print(f"{shown} is up to date")
         return 0

@@ -8,9 +8,8 @@ from typing import Any
 
 import pytest
 
-from litellm_bundle.external import kube
 from litellm_bundle.core.tree import BundleTree
-
+from litellm_bundle.external import kube
 from tests.helpers import ROOT, committed
 
 Render = Callable[..., list[dict[str, Any]]]

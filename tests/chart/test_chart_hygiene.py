@@ -7,9 +7,8 @@ import subprocess
 
 import pytest
 
-from litellm_bundle.external import kube
 from litellm_bundle.core.tree import BundleTree
-
+from litellm_bundle.external import kube
 from tests.helpers import ROOT
 
 from .conftest import Render, find, kinds
@@ -57,7 +56,12 @@ def test_helm_test_pod_checks_liveliness_through_the_service(render: Render) -> 
     assert spec["containers"][0]["securityContext"]["readOnlyRootFilesystem"] is True
     # the default-deny NetworkPolicy lets exactly this pod in
     policy = find(render("prod"), "NetworkPolicy", "litellm-gateway")["spec"]
-    selectors = [f["podSelector"]["matchLabels"] for rule in policy["ingress"] for f in rule.get("from", []) if "podSelector" in f]
+    selectors = [
+        f["podSelector"]["matchLabels"]
+        for rule in policy["ingress"]
+        for f in rule.get("from", [])
+        if "podSelector" in f
+    ]
     assert {"app.kubernetes.io/instance": "litellm-gateway", "app.kubernetes.io/component": "helm-test"} in selectors
     assert pod["metadata"]["labels"]["app.kubernetes.io/component"] == "helm-test"
 
@@ -69,12 +73,17 @@ def test_rendered_manifests_leave_the_test_pod_out() -> None:
 
 def test_chart_readme_is_generated_from_documented_values(checkout: BundleTree) -> None:
     helm_docs = kube.tool(checkout, "helm-docs")
-    result = subprocess.run([helm_docs, "--chart-search-root", str(checkout.chart_dir), "--skip-version-footer", "--dry-run"],
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        [helm_docs, "--chart-search-root", str(checkout.chart_dir), "--skip-version-footer", "--dry-run"],
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 0, result.stderr
     committed = (checkout.chart_dir / "README.md").read_text()
     assert result.stdout.strip() == committed.strip(), "helm/litellm-gateway/README.md is stale: run `make chart-docs`"
     rows = [line for line in committed.splitlines() if line.startswith("| ") and not line.startswith("| Key")]
     assert len(rows) > 60
-    undocumented = [row.split("|")[1].strip() for row in rows if not row.split("|")[-2].strip()]  # | key | type | default | description |
+    undocumented = [
+        row.split("|")[1].strip() for row in rows if not row.split("|")[-2].strip()
+    ]  # | key | type | default | description |
     assert undocumented == [], f"values without a `# --` comment: {undocumented}"

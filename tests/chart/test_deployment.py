@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from litellm_bundle.external import kube
-
 from tests.helpers import ROOT, checkout_tree
 
 from .conftest import Render, find
@@ -57,7 +56,13 @@ def test_config_and_hooks_mounted_next_to_each_other(render: Render) -> None:
     assert c["args"][:2] == ["--config", "/etc/litellm/config.yaml"]
     volume = find(docs, "Deployment")["spec"]["template"]["spec"]["volumes"][0]
     paths_ = {item["path"] for item in volume["configMap"]["items"]}
-    assert {"config.yaml", "hooks.json", "gateway_hooks/entry.py", "gateway_hooks/__init__.py", "gateway_hooks/hooks.schema.json"} <= paths_
+    assert {
+        "config.yaml",
+        "hooks.json",
+        "gateway_hooks/entry.py",
+        "gateway_hooks/__init__.py",
+        "gateway_hooks/hooks.schema.json",
+    } <= paths_
 
 
 def test_graceful_termination_and_spread(render: Render) -> None:
@@ -71,7 +76,9 @@ def test_checksum_changes_when_config_changes(render: Render, tmp_path) -> None:
     base = find(render("prod"), "Deployment")["spec"]["template"]["metadata"]["annotations"]["checksum/config"]
     changed_file = tmp_path / "changed.yaml"
     changed_file.write_text("hooksConfig: '{\"changed\": true}'\n")
-    changed = find(render("prod", changed_file), "Deployment")["spec"]["template"]["metadata"]["annotations"]["checksum/config"]
+    changed = find(render("prod", changed_file), "Deployment")["spec"]["template"]["metadata"]["annotations"][
+        "checksum/config"
+    ]
     same = find(render("prod"), "Deployment")["spec"]["template"]["metadata"]["annotations"]["checksum/config"]
     assert base == same and base != changed
 
@@ -81,7 +88,9 @@ def test_replicas_with_autoscaling_start_at_the_minimum_and_stay_with_the_hpa(re
     assert find(render("prod"), "Deployment")["spec"]["replicas"] == 3
     # the rendered manifests for kubectl / Argo CD leave replicas to the HPA
     assert "replicas" not in find(render("prod", sets=["autoscaling.startAtMinReplicas=false"]), "Deployment")["spec"]
-    committed = [d for d in kube.documents((ROOT / "k8s" / "prod" / "manifests.yaml").read_text()) if d["kind"] == "Deployment"]
+    committed = [
+        d for d in kube.documents((ROOT / "k8s" / "prod" / "manifests.yaml").read_text()) if d["kind"] == "Deployment"
+    ]
     assert "replicas" not in committed[0]["spec"]
     assert find(render("dev"), "Deployment")["spec"]["replicas"] == 1
 

@@ -10,7 +10,6 @@ import pytest
 from ruamel.yaml import YAML
 
 from litellm_bundle.render import proxy_args
-
 from tests.helpers import committed
 
 from .conftest import Render, find
@@ -48,8 +47,12 @@ def test_dev_leaves_metrics_open_for_the_local_prometheus() -> None:
 def test_prod_serves_no_admin_ui_no_docs_and_names_its_origins(render: Render) -> None:
     gateway = _env(find(render("prod"), "Deployment")["spec"]["template"]["spec"]["containers"][0])
     assert {k: gateway.get(k) for k in SURFACE} == {
-        "DISABLE_ADMIN_UI": "True", "NO_DOCS": "True", "NO_REDOC": "True", "NO_OPENAPI": "True",
-        "LITELLM_CORS_ORIGINS": "https://chat.prod.example.internal"}
+        "DISABLE_ADMIN_UI": "True",
+        "NO_DOCS": "True",
+        "NO_REDOC": "True",
+        "NO_OPENAPI": "True",
+        "LITELLM_CORS_ORIGINS": "https://chat.prod.example.internal",
+    }
     dev = _env(find(render("dev"), "Deployment")["spec"]["template"]["spec"]["containers"][0])
     assert not set(SURFACE) & set(dev), "dev keeps LiteLLM's defaults"
 

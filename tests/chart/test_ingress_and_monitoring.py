@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from litellm_bundle.render import alerts
-
 from tests.helpers import checkout_tree
 
 from .conftest import Render, find, kinds
@@ -22,7 +21,16 @@ def test_service_monitor_scrapes_metrics_path(render: Render) -> None:
 def test_prometheus_rule_alerts(render: Render) -> None:
     rules = find(render("prod"), "PrometheusRule")["spec"]["groups"][0]["rules"]
     assert [r["alert"] for r in rules] == [a.name for a in alerts.load(checkout_tree())]
-    assert {r["alert"] for r in rules} >= {"LLMGatewayHighErrorRate", "LLMGatewayRateLimited", "LLMGatewayHighLatencyP95", "LLMGatewayPodRestarts"}
+    assert {r["alert"] for r in rules} >= {
+        "LLMGatewayHighErrorRate",
+        "LLMGatewayRateLimited",
+        "LLMGatewayHighLatencyP95",
+        "LLMGatewayPodRestarts",
+    }
     assert all(r["labels"]["environment"] == "prod" for r in rules)
     # the release's own scrape job and namespace, never another app's
-    assert all('job="litellm-gateway",namespace="llm-gateway"' in r["expr"] for r in rules if r["alert"] != "LLMGatewayPodRestarts")
+    assert all(
+        'job="litellm-gateway",namespace="llm-gateway"' in r["expr"]
+        for r in rules
+        if r["alert"] != "LLMGatewayPodRestarts"
+    )

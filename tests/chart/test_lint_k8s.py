@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from litellm_bundle.external import kube
 from litellm_bundle.core.tree import BundleTree
+from litellm_bundle.external import kube
 
 from .conftest import values_for
 

@@ -11,14 +11,13 @@ from pathlib import Path
 import pytest
 from ruamel.yaml import YAML
 
-from litellm_bundle.render import alerts
-from litellm_bundle.checks import dashboards
-from litellm_bundle.model import shutdown
 from litellm_bundle.build.generate import render_one
+from litellm_bundle.checks import dashboards
 from litellm_bundle.core.problems import ValidationFailed
 from litellm_bundle.core.tree import BundleTree
 from litellm_bundle.core.yamlio import dump_yaml
-
+from litellm_bundle.model import shutdown
+from litellm_bundle.render import alerts
 from tests.helpers import ROOT
 
 from .conftest import Render, find, kinds
@@ -39,7 +38,11 @@ def test_dashboard_configmap_is_off_by_default_and_labelled_for_the_sidecar(rend
     config_map = find(render("prod"), "ConfigMap", "-dashboards")
     assert config_map["metadata"]["labels"]["grafana_dashboard"] == "1"
     assert json.loads(config_map["data"]["litellm-gateway.json"]) == json.loads(DASHBOARD.read_text())
-    on_in_dev = find(render("dev", sets=["metrics.dashboard.enabled=true", "metrics.dashboard.labels.grafana_dashboard=gateway"]), "ConfigMap", "-dashboards")
+    on_in_dev = find(
+        render("dev", sets=["metrics.dashboard.enabled=true", "metrics.dashboard.labels.grafana_dashboard=gateway"]),
+        "ConfigMap",
+        "-dashboards",
+    )
     assert on_in_dev["metadata"]["labels"]["grafana_dashboard"] == "gateway"
 
 
@@ -60,9 +63,15 @@ def test_the_lint_reports_what_grafanas_dashboard_linter_would(tmp_path: Path) -
     broken = tmp_path / "broken.json"
     broken.write_text(json.dumps(board))
     rules = {problem.rsplit("[", 1)[-1].rstrip("]") for problem in dashboards.lint(broken) if problem.endswith("]")}
-    assert rules == {"target-instance-rule", "target-rate-interval-rule", "panel-units-rule", "panel-datasource-rule", "template-job-rule"}
+    assert rules == {
+        "target-instance-rule",
+        "target-rate-interval-rule",
+        "panel-units-rule",
+        "panel-datasource-rule",
+        "template-job-rule",
+    }
     assert any("legend names {{pod}}" in problem for problem in dashboards.lint(broken))
-    (tmp_path / "not.json").write_text("{\n  \"title\": ,\n}")
+    (tmp_path / "not.json").write_text('{\n  "title": ,\n}')
     assert dashboards.lint(tmp_path / "not.json")[0].startswith("not.json:2:")
 
 
@@ -71,9 +80,14 @@ def test_every_dashboard_query_is_valid_promql(checkout: BundleTree, tmp_path: P
     if promtool is None:
         pytest.skip("promtool is not installed (apt-get install prometheus)")
     queries = dashboards.queries(checkout)
-    rules = [{"record": f"dashboard:query_{i}", "expr": dashboards.concrete(q.expr, alerts.LOCAL_JOB, "1m")} for i, q in enumerate(queries)]
+    rules = [
+        {"record": f"dashboard:query_{i}", "expr": dashboards.concrete(q.expr, alerts.LOCAL_JOB, "1m")}
+        for i, q in enumerate(queries)
+    ]
     (tmp_path / "dashboard.yml").write_text(dump_yaml({"groups": [{"name": "dashboard", "rules": rules}]}))
-    result = subprocess.run([promtool, "check", "rules", str(tmp_path / "dashboard.yml")], capture_output=True, text=True)
+    result = subprocess.run(
+        [promtool, "check", "rules", str(tmp_path / "dashboard.yml")], capture_output=True, text=True
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert f"SUCCESS: {len(queries)} rules found" in result.stdout
 
@@ -110,18 +124,33 @@ def test_recycling_with_one_worker_is_refused(repo_copy: Path) -> None:
 def test_shutdown_timing_is_derived_from_the_stream_timeouts(render: Render, env: str) -> None:
     overlay = YAML(typ="safe").load((ROOT / "config" / "environments" / f"{env}.yaml").read_text())
     limits = overlay.get("limits") or {}
-    expected = shutdown.timing((overlay.get("kubernetes") or {}).get("drain_seconds", 10), limits.get("stream_timeout", 300), limits.get("request_timeout"))
+    expected = shutdown.timing(
+        (overlay.get("kubernetes") or {}).get("drain_seconds", 10),
+        limits.get("stream_timeout", 300),
+        limits.get("request_timeout"),
+    )
     docs = render(env)
     spec = pod_spec(docs)
     assert spec["containers"][0]["lifecycle"]["preStop"]["exec"]["command"] == ["sleep", str(expected.pre_stop)]
-    assert spec["terminationGracePeriodSeconds"] == expected.grace == expected.pre_stop + expected.longest_request + shutdown.EXIT_SECONDS
+    assert (
+        spec["terminationGracePeriodSeconds"]
+        == expected.grace
+        == expected.pre_stop + expected.longest_request + shutdown.EXIT_SECONDS
+    )
     assert env_of(docs)["LITELLM_MAX_STREAMING_DURATION_SECONDS"] == str(limits.get("stream_timeout", 300))
-    assert find(docs, "Deployment")["spec"]["strategy"] == {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": "25%", "maxUnavailable": 0}}
+    assert find(docs, "Deployment")["spec"]["strategy"] == {
+        "type": "RollingUpdate",
+        "rollingUpdate": {"maxSurge": "25%", "maxUnavailable": 0},
+    }
 
 
 def test_a_longer_stream_timeout_lengthens_the_grace_period(repo_copy: Path) -> None:
     prod = repo_copy / "config" / "environments" / "prod.yaml"
-    prod.write_text(prod.read_text().replace("  request_timeout: 120\n", "  request_timeout: 120\n  stream_timeout: 900\n").replace("  alerts: true\n", "  alerts: true\n  drain_seconds: 20\n"))
+    prod.write_text(
+        prod.read_text()
+        .replace("  request_timeout: 120\n", "  request_timeout: 120\n  stream_timeout: 900\n")
+        .replace("  alerts: true\n", "  alerts: true\n  drain_seconds: 20\n")
+    )
     values = YAML(typ="safe").load(render_one(BundleTree.at(repo_copy), "prod")["values.yaml"])
     assert values["proxy"]["maxStreamingDurationSeconds"] == 900
     assert values["preStopSleepSeconds"] == 20

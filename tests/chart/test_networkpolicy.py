@@ -6,7 +6,12 @@ from .conftest import CI_BASE, Render, find, kinds
 def test_prod_has_default_deny_network_policy_with_needed_openings(render: Render) -> None:
     policy = find(render("prod"), "NetworkPolicy", "litellm-gateway")["spec"]
     assert policy["policyTypes"] == ["Ingress", "Egress"]
-    sources = [f["namespaceSelector"]["matchLabels"]["kubernetes.io/metadata.name"] for rule in policy["ingress"] for f in rule.get("from", []) if "namespaceSelector" in f]
+    sources = [
+        f["namespaceSelector"]["matchLabels"]["kubernetes.io/metadata.name"]
+        for rule in policy["ingress"]
+        for f in rule.get("from", [])
+        if "namespaceSelector" in f
+    ]
     assert "ingress-nginx" in sources and "monitoring" in sources
     egress_ports = {p["port"] for rule in policy["egress"] for p in rule["ports"]}
     assert {53, 6379, 5432, 443} <= egress_ports

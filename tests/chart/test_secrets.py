@@ -29,4 +29,7 @@ def test_staging_uses_existing_kubernetes_secrets(render: Render) -> None:
     docs = render("staging")
     assert "ExternalSecret" not in kinds(docs)
     env = find(docs, "Deployment")["spec"]["template"]["spec"]["containers"][0]["env"]
-    assert {"name": "OPENAI_API_KEY", "valueFrom": {"secretKeyRef": {"name": "litellm-provider-keys", "key": "openai"}}} in env
+    assert {
+        "name": "OPENAI_API_KEY",
+        "valueFrom": {"secretKeyRef": {"name": "litellm-provider-keys", "key": "openai"}},
+    } in env

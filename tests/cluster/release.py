@@ -15,10 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from litellm_bundle.cluster.control_plane import ControlPlane
 from litellm_bundle.core import facts
 from litellm_bundle.external import kube
-from litellm_bundle.cluster.control_plane import ControlPlane
-
 from tests.helpers import ROOT, checkout_tree
 
 RELEASE = facts.RELEASE
@@ -32,11 +31,15 @@ class Release:
     namespace: str
     name: str = RELEASE
 
-    def helm(self, *args: str, values: str | None = None, check: bool = True, timeout: float = 240) -> subprocess.CompletedProcess[str]:
+    def helm(
+        self, *args: str, values: str | None = None, check: bool = True, timeout: float = 240
+    ) -> subprocess.CompletedProcess[str]:
         cmd = [HELM, *args, "--namespace", self.namespace]
         if values is not None:
             cmd += ["-f", "-"]
-        result = subprocess.run(cmd, input=values, capture_output=True, text=True, env=self.plane.env(), timeout=timeout)
+        result = subprocess.run(
+            cmd, input=values, capture_output=True, text=True, env=self.plane.env(), timeout=timeout
+        )
         if check and result.returncode != 0:
             raise AssertionError(f"helm {' '.join(args[:2])} failed:\n{result.stdout}\n{result.stderr}")
         return result
@@ -45,7 +48,9 @@ class Release:
         return self.helm("install", self.name, str(CHART), "--wait", "--timeout", "180s", *extra, values=values)
 
     def upgrade(self, values: str, *extra: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-        return self.helm("upgrade", self.name, str(CHART), "--wait", "--timeout", "180s", *extra, values=values, check=check)
+        return self.helm(
+            "upgrade", self.name, str(CHART), "--wait", "--timeout", "180s", *extra, values=values, check=check
+        )
 
     def get(self, kind: str, name: str | None = None) -> Any:
         args = ["get", kind, *([name] if name else []), "-n", self.namespace, "-o", "json"]
@@ -72,8 +77,12 @@ def create_documented_secrets(plane: ControlPlane, env: str, namespace: str) -> 
     variables = set(re.findall(r'"\$([A-Z][A-Z0-9_]*)"', script))
     values = {name: f"value-of-{name.lower()}" for name in variables}
     kubectl_dir = str(Path(plane.kubectl_path).parent)
-    result = subprocess.run(["bash", "-euo", "pipefail", "-c", script], capture_output=True, text=True,
-                            env={**plane.env(), **values, "PATH": f"{kubectl_dir}:/usr/bin:/bin"})
+    result = subprocess.run(
+        ["bash", "-euo", "pipefail", "-c", script],
+        capture_output=True,
+        text=True,
+        env={**plane.env(), **values, "PATH": f"{kubectl_dir}:/usr/bin:/bin"},
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     return re.findall(r"create secret generic (\S+)", script)
 
@@ -89,8 +98,8 @@ def _pod_specs(release: Release) -> Iterator[tuple[str, dict[str, Any]]]:
 def missing_references(release: Release) -> list[str]:
     """What a real kubelet would refuse to start: every ServiceAccount, Secret (and key) and ConfigMap
     (and key) a pod or pod template references must exist (kwok does not check this)."""
-    secrets = {s["metadata"]["name"]: set((s.get("data") or {})) for s in release.items("secrets")}
-    configmaps = {c["metadata"]["name"]: set((c.get("data") or {})) for c in release.items("configmaps")}
+    secrets = {s["metadata"]["name"]: set(s.get("data") or {}) for s in release.items("secrets")}
+    configmaps = {c["metadata"]["name"]: set(c.get("data") or {}) for c in release.items("configmaps")}
     accounts = {a["metadata"]["name"] for a in release.items("serviceaccounts")}
     missing: list[str] = []
 
@@ -107,7 +116,10 @@ def missing_references(release: Release) -> list[str]:
         for container in [*spec.get("initContainers", []), *spec["containers"]]:
             for entry in container.get("env", []):
                 source = entry.get("valueFrom", {})
-                for ref, kind, store in (("secretKeyRef", "Secret", secrets), ("configMapKeyRef", "ConfigMap", configmaps)):
+                for ref, kind, store in (
+                    ("secretKeyRef", "Secret", secrets),
+                    ("configMapKeyRef", "ConfigMap", configmaps),
+                ):
                     if ref in source and not source[ref].get("optional"):
                         need(where, kind, store, source[ref]["name"], source[ref]["key"])
             for source in container.get("envFrom", []):
@@ -137,7 +149,9 @@ class ExternalSecretsStandIn:
         self.created: list[str] = []
 
     def _sync_once(self) -> None:
-        found = self.plane.kubectl("get", "externalsecrets.external-secrets.io", "-n", self.namespace, "-o", "json", check=False)
+        found = self.plane.kubectl(
+            "get", "externalsecrets.external-secrets.io", "-n", self.namespace, "-o", "json", check=False
+        )
         if found.returncode != 0:
             return
         existing = json.loads(self.plane.kubectl("get", "secrets", "-n", self.namespace, "-o", "json").stdout)["items"]
@@ -147,11 +161,27 @@ class ExternalSecretsStandIn:
             if target in names or es["metadata"].get("deletionTimestamp"):
                 continue
             secret = {
-                "apiVersion": "v1", "kind": "Secret", "type": "Opaque",
-                "metadata": {"name": target, "namespace": self.namespace, "ownerReferences": [{
-                    "apiVersion": es["apiVersion"], "kind": "ExternalSecret", "name": es["metadata"]["name"],
-                    "uid": es["metadata"]["uid"], "controller": True, "blockOwnerDeletion": True}]},
-                "data": {d["secretKey"]: base64.b64encode(f"synced-{d['secretKey'].lower()}".encode()).decode() for d in es["spec"]["data"]},
+                "apiVersion": "v1",
+                "kind": "Secret",
+                "type": "Opaque",
+                "metadata": {
+                    "name": target,
+                    "namespace": self.namespace,
+                    "ownerReferences": [
+                        {
+                            "apiVersion": es["apiVersion"],
+                            "kind": "ExternalSecret",
+                            "name": es["metadata"]["name"],
+                            "uid": es["metadata"]["uid"],
+                            "controller": True,
+                            "blockOwnerDeletion": True,
+                        }
+                    ],
+                },
+                "data": {
+                    d["secretKey"]: base64.b64encode(f"synced-{d['secretKey'].lower()}".encode()).decode()
+                    for d in es["spec"]["data"]
+                },
             }
             if self.plane.kubectl("create", "-f", "-", input=json.dumps(secret), check=False).returncode == 0:
                 self.created.append(target)

@@ -66,8 +66,11 @@ def test_server_reports_the_pinned_version(control_plane: ControlPlane) -> None:
 
 def test_fake_nodes_are_ready_one_per_zone(control_plane: ControlPlane) -> None:
     nodes = json.loads(control_plane.kubectl("get", "nodes", "-o", "json").stdout)["items"]
-    ready = {n["metadata"]["labels"]["topology.kubernetes.io/zone"] for n in nodes
-             if any(c["type"] == "Ready" and c["status"] == "True" for c in n["status"]["conditions"])}
+    ready = {
+        n["metadata"]["labels"]["topology.kubernetes.io/zone"]
+        for n in nodes
+        if any(c["type"] == "Ready" and c["status"] == "True" for c in n["status"]["conditions"])
+    }
     assert ready == set(ZONES)
 
 
@@ -113,7 +116,9 @@ def test_cli_up_runs_detached_and_down_stops_every_process(control_plane: Contro
     # control_plane: built, and tests ordered with the other v1.35.4 ones; this starts a second one
     state = tmp_path / "cluster"
     cli = [sys.executable, "-m", "litellm_bundle.cluster.control_plane"]
-    up = subprocess.run([*cli, "up", "--state-dir", str(state)], check=False, cwd=ROOT, capture_output=True, text=True, timeout=180)
+    up = subprocess.run(
+        [*cli, "up", "--state-dir", str(state)], check=False, cwd=ROOT, capture_output=True, text=True, timeout=180
+    )
     pids = {p.stem: int(p.read_text()) for p in (state / "pids").glob("*.pid")}
     try:
         assert up.returncode == 0, up.stderr
@@ -121,7 +126,9 @@ def test_cli_up_runs_detached_and_down_stops_every_process(control_plane: Contro
         assert set(pids) == {"etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok"}
         assert all(group_alive(pid) for pid in pids.values())  # outlived the command
     finally:
-        down = subprocess.run([*cli, "down", "--state-dir", str(state)], check=False, cwd=ROOT, capture_output=True, text=True, timeout=60)
+        down = subprocess.run(
+            [*cli, "down", "--state-dir", str(state)], check=False, cwd=ROOT, capture_output=True, text=True, timeout=60
+        )
     assert down.returncode == 0, down.stderr
     assert not list((state / "pids").glob("*.pid"))
     assert not [pid for pid in pids.values() if group_alive(pid)]  # exited (at most a zombie until init reaps it)

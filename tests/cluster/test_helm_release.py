@@ -13,13 +13,12 @@ from typing import Any
 import pytest
 from ruamel.yaml import YAML
 
-from litellm_bundle.core import facts
-from litellm_bundle.cluster import crds
-from litellm_bundle.external import kube
-from litellm_bundle.cluster.control_plane import FAIL_ANNOTATION, VERSIONS, ControlPlane
 from litellm_bundle.build.generate import render_one
+from litellm_bundle.cluster import crds
+from litellm_bundle.cluster.control_plane import FAIL_ANNOTATION, VERSIONS, ControlPlane
+from litellm_bundle.core import facts
 from litellm_bundle.core.tree import BundleTree
-
+from litellm_bundle.external import kube
 from tests.helpers import ROOT, committed, copy_tree, wait_for
 
 from .release import RELEASE, ExternalSecretsStandIn, Release, create_documented_secrets, missing_references
@@ -61,12 +60,19 @@ def release(with_crds: ControlPlane, namespace: str) -> Iterator[Release]:
 
 def serving_pods(release: Release) -> set[str]:
     replica_sets = {rs["metadata"]["name"] for rs in release.items("replicasets")}
-    return {p["metadata"]["name"] for p in release.items("pods")
-            if any(o["kind"] == "ReplicaSet" and o["name"] in replica_sets for o in p["metadata"].get("ownerReferences", []))}
+    return {
+        p["metadata"]["name"]
+        for p in release.items("pods")
+        if any(
+            o["kind"] == "ReplicaSet" and o["name"] in replica_sets for o in p["metadata"].get("ownerReferences", [])
+        )
+    }
 
 
 def assert_only_gateway_pods_selected(release: Release, env: str) -> None:
-    slices = release.plane.kubectl("get", "endpointslices", "-n", release.namespace, "-l", f"kubernetes.io/service-name={RELEASE}", "-o", "json")
+    slices = release.plane.kubectl(
+        "get", "endpointslices", "-n", release.namespace, "-l", f"kubernetes.io/service-name={RELEASE}", "-o", "json"
+    )
     endpoints = {e["targetRef"]["name"] for s in json.loads(slices.stdout)["items"] for e in (s.get("endpoints") or [])}
     assert endpoints and endpoints <= serving_pods(release), endpoints
     if _values(env)["autoscaling"]["enabled"] or _values(env)["replicaCount"] > 1:
@@ -86,11 +92,23 @@ def test_install_each_environment_following_the_readme(release: Release, env: st
     assert deployment["status"]["readyReplicas"] == minimum_replicas(env)
     assert missing_references(release) == []
     assert_only_gateway_pods_selected(release, env)
-    for obj in json.loads(release.plane.kubectl("get", "all,configmaps,networkpolicies,serviceaccounts", "-n", release.namespace,
-                                                 "-l", "app.kubernetes.io/managed-by=Helm", "-o", "json").stdout)["items"]:
+    for obj in json.loads(
+        release.plane.kubectl(
+            "get",
+            "all,configmaps,networkpolicies,serviceaccounts",
+            "-n",
+            release.namespace,
+            "-l",
+            "app.kubernetes.io/managed-by=Helm",
+            "-o",
+            "json",
+        ).stdout
+    )["items"]:
         assert obj["metadata"]["namespace"] == release.namespace
     tested = release.helm("test", RELEASE, "--timeout", "120s")
-    assert f"TEST SUITE:     {RELEASE}-test" in tested.stdout and "Phase:          Succeeded" in tested.stdout, tested.stdout
+    assert f"TEST SUITE:     {RELEASE}-test" in tested.stdout and "Phase:          Succeeded" in tested.stdout, (
+        tested.stdout
+    )
 
 
 def _changed_values(tmp_path: Any, env: str) -> str:
@@ -139,9 +157,13 @@ def test_upgrade_rolls_only_on_change_migrates_first_and_rolls_back(release: Rel
     jobs = [e for e in release.items("events") if e["involvedObject"]["kind"] == "Job" and e["reason"] == "Completed"]
     completed = [e for e in jobs if e["involvedObject"]["name"] == f"{RELEASE}-migrations"]
     assert len(completed) == 2, "one migrations Job per upgrade"
-    assert len([e for e in jobs if e["involvedObject"]["name"] == f"{RELEASE}-access"]) == 3, "the access Job after the install and each upgrade"
+    assert len([e for e in jobs if e["involvedObject"]["name"] == f"{RELEASE}-access"]) == 3, (
+        "the access Job after the install and each upgrade"
+    )
     job_done = max(_time(e.get("lastTimestamp") or e["eventTime"]) for e in completed)
-    assert job_done <= _time(new[0]["metadata"]["creationTimestamp"]), "the Deployment changed before the migrations finished"
+    assert job_done <= _time(new[0]["metadata"]["creationTimestamp"]), (
+        "the Deployment changed before the migrations finished"
+    )
     assert release.items("jobs") == [], "a succeeded hook Job is deleted"
     assert_only_gateway_pods_selected(release, env)
 
@@ -159,9 +181,19 @@ def test_a_failing_migrations_job_fails_the_upgrade_before_any_pod_changes(relea
     before = _replica_sets(release)
     generation = release.get("deployment", RELEASE)["metadata"]["generation"]
     fail = FAIL_ANNOTATION.replace(".", "\\.")  # helm --set path syntax
-    failed = release.upgrade(committed(env, "values.yaml"), "--set", "database.migrations.backoffLimit=0", "--set", "image.digest=sha256:" + "cd" * 32,
-                             "--set-string", f"database.migrations.podAnnotations.{fail}=true", check=False)
-    assert failed.returncode != 0 and "job" in failed.stderr.lower() and "failed" in failed.stderr.lower(), failed.stderr
+    failed = release.upgrade(
+        committed(env, "values.yaml"),
+        "--set",
+        "database.migrations.backoffLimit=0",
+        "--set",
+        "image.digest=sha256:" + "cd" * 32,
+        "--set-string",
+        f"database.migrations.podAnnotations.{fail}=true",
+        check=False,
+    )
+    assert failed.returncode != 0 and "job" in failed.stderr.lower() and "failed" in failed.stderr.lower(), (
+        failed.stderr
+    )
     assert release.get("deployment", RELEASE)["metadata"]["generation"] == generation
     assert _replica_sets(release).keys() == before.keys()
     status = json.loads(release.helm("status", RELEASE, "-o", "json").stdout)
@@ -184,7 +216,10 @@ def test_the_secret_the_pods_read_survives_every_upgrade(release: Release) -> No
     assert missing_references(release) == []
     release.helm("uninstall", RELEASE, "--wait", "--timeout", "120s")
     # nothing left behind: the ExternalSecret goes with the release, its Secret with it (garbage collection)
-    wait_for("the owned Secret to be collected", lambda: target not in {s["metadata"]["name"] for s in release.items("secrets")})
+    wait_for(
+        "the owned Secret to be collected",
+        lambda: target not in {s["metadata"]["name"] for s in release.items("secrets")},
+    )
     assert release.items("externalsecrets.external-secrets.io") == []
 
 
@@ -205,7 +240,9 @@ def _owned(plane: ControlPlane, manifest: str) -> list[tuple[str, str, str]]:
 
 @NEWEST_ONLY
 @pytest.mark.parametrize("env", ENVS)
-def test_rendered_manifests_apply_server_side_into_their_namespace_and_converge(with_crds: ControlPlane, env: str) -> None:
+def test_rendered_manifests_apply_server_side_into_their_namespace_and_converge(
+    with_crds: ControlPlane, env: str
+) -> None:
     """The Argo CD path: `kubectl apply --server-side -f k8s/<env>/`, twice."""
     plane = with_crds
     manifest = (ROOT / "k8s" / env / "manifests.yaml").read_text()
@@ -213,12 +250,18 @@ def test_rendered_manifests_apply_server_side_into_their_namespace_and_converge(
     try:
         with ExternalSecretsStandIn(plane, facts.NAMESPACE).running():
             create_documented_secrets(plane, env, facts.NAMESPACE)
-            first = plane.kubectl("apply", "--server-side", "--field-manager", "argocd-test", "-f", str(ROOT / "k8s" / env))
+            first = plane.kubectl(
+                "apply", "--server-side", "--field-manager", "argocd-test", "-f", str(ROOT / "k8s" / env)
+            )
             assert "serverside-applied" in first.stdout
             applied = _owned(plane, manifest)
             assert len(applied) == len(kube.documents(manifest))
-            wait_for("the Deployment to be available", lambda: json.loads(plane.kubectl(
-                "get", "deployment", RELEASE, "-n", facts.NAMESPACE, "-o", "json").stdout)["status"].get("availableReplicas"))
+            wait_for(
+                "the Deployment to be available",
+                lambda: json.loads(
+                    plane.kubectl("get", "deployment", RELEASE, "-n", facts.NAMESPACE, "-o", "json").stdout
+                )["status"].get("availableReplicas"),
+            )
             settled = _owned(plane, manifest)
             plane.kubectl("apply", "--server-side", "--field-manager", "argocd-test", "-f", str(ROOT / "k8s" / env))
             assert _owned(plane, manifest) == settled, "a second apply of the same manifests changed objects"
@@ -231,14 +274,32 @@ def test_rendered_manifests_apply_server_side_into_their_namespace_and_converge(
 def test_the_api_server_refuses_a_selector_change_and_the_chart_never_makes_one(release: Release) -> None:
     create_documented_secrets(release.plane, "dev", release.namespace)
     release.install(committed("dev", "values.yaml"))
-    patch = json.dumps({"spec": {"selector": {"matchLabels": {"app.kubernetes.io/name": "other"}}, "template": {"metadata": {"labels": {"app.kubernetes.io/name": "other"}}}}})
-    refused = release.plane.kubectl("patch", "deployment", RELEASE, "-n", release.namespace, "--type", "merge", "-p", patch, check=False)
+    patch = json.dumps(
+        {
+            "spec": {
+                "selector": {"matchLabels": {"app.kubernetes.io/name": "other"}},
+                "template": {"metadata": {"labels": {"app.kubernetes.io/name": "other"}}},
+            }
+        }
+    )
+    refused = release.plane.kubectl(
+        "patch", "deployment", RELEASE, "-n", release.namespace, "--type", "merge", "-p", patch, check=False
+    )
     assert refused.returncode != 0 and "field is immutable" in refused.stderr
     # everything an upgrade may change (environment, image, replicas, features) leaves the selector alone
     tree = BundleTree.at(ROOT)
     selectors = set()
     for env in ENVS:
-        for sets in ([], ["environment=staging", "image.digest=sha256:" + "ef" * 32, "replicaCount=5", "autoscaling.enabled=true", "proxy.workers=4"]):
+        for sets in (
+            [],
+            [
+                "environment=staging",
+                "image.digest=sha256:" + "ef" * 32,
+                "replicaCount=5",
+                "autoscaling.enabled=true",
+                "proxy.workers=4",
+            ],
+        ):
             docs = kube.documents(kube.helm_template(tree, committed(env, "values.yaml"), sets=sets))
             deployment = next(d for d in docs if d["kind"] == "Deployment")
             selectors.add(json.dumps(deployment["spec"]["selector"], sort_keys=True))

@@ -15,13 +15,9 @@ from pathlib import Path
 import pytest
 from ruamel.yaml import YAML
 
-from litellm_bundle.runtime import localenv
-from litellm_bundle.runtime import postgres
-from litellm_bundle.runtime import processes
-from litellm_bundle.runtime import launch
-from litellm_bundle.policy.policies import Policies
 from litellm_bundle.core.yamlio import dump_yaml
-
+from litellm_bundle.policy.policies import Policies
+from litellm_bundle.runtime import launch, localenv, postgres, processes
 from tests.helpers import ROOT, checkout_tree
 from tests.integration.conftest import Stack, running_proxy
 
@@ -34,11 +30,26 @@ def _migrate_like_the_chart_job(server: postgres.Postgres) -> str:
     import litellm
 
     site = Path(litellm.__file__).resolve().parent.parent
-    env = {**os.environ, **postgres.prisma_env(TOOLS), "DATABASE_URL": server.url(), "LITELLM_LOCAL_MODEL_COST_MAP": "True",
-           "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
-    migrated = subprocess.run([sys.executable, "litellm/proxy/prisma_migration.py"], cwd=site, env=env, capture_output=True, text=True, timeout=300)
+    env = {
+        **os.environ,
+        **postgres.prisma_env(TOOLS),
+        "DATABASE_URL": server.url(),
+        "LITELLM_LOCAL_MODEL_COST_MAP": "True",
+        "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
+    }
+    migrated = subprocess.run(
+        [sys.executable, "litellm/proxy/prisma_migration.py"],
+        cwd=site,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert migrated.returncode == 0, migrated.stdout[-2000:] + migrated.stderr[-2000:]
-    assert "All migrations have been successfully applied" in migrated.stdout + migrated.stderr or "No pending migrations" in migrated.stdout + migrated.stderr
+    assert (
+        "All migrations have been successfully applied" in migrated.stdout + migrated.stderr
+        or "No pending migrations" in migrated.stdout + migrated.stderr
+    )
     return migrated.stdout + migrated.stderr
 
 
@@ -96,20 +107,49 @@ def database_config(staged: Path) -> None:
     """The staged dev config with the database and /metrics behind a key (as staging and prod render them), spend written every
     second, requests on cached keys allowed while the database is down, and a priced group."""
     config = YAML(typ="safe").load(staged.read_text())
-    config["general_settings"].update({"database_url": "os.environ/DATABASE_URL", "proxy_batch_write_at": 1,
-                                       "allow_requests_on_db_unavailable": True, "database_connection_pool_limit": 5})
+    config["general_settings"].update(
+        {
+            "database_url": "os.environ/DATABASE_URL",
+            "proxy_batch_write_at": 1,
+            "allow_requests_on_db_unavailable": True,
+            "database_connection_pool_limit": 5,
+        }
+    )
     config["litellm_settings"]["require_auth_for_metrics_endpoint"] = True  # as staging and prod render it
-    config["model_list"].append({"model_name": PRICED, "model_info": {"id": "fake-priced-dep"}, "litellm_params": {
-        "model": "openai/fake-priced", "api_base": "os.environ/FAKE_PROVIDER_API_BASE", "api_key": "os.environ/FAKE_PROVIDER_API_KEY",
-        "input_cost_per_token": 0.01, "output_cost_per_token": 0.01}})
+    config["model_list"].append(
+        {
+            "model_name": PRICED,
+            "model_info": {"id": "fake-priced-dep"},
+            "litellm_params": {
+                "model": "openai/fake-priced",
+                "api_base": "os.environ/FAKE_PROVIDER_API_BASE",
+                "api_key": "os.environ/FAKE_PROVIDER_API_KEY",
+                "input_cost_per_token": 0.01,
+                "output_cost_per_token": 0.01,
+            },
+        }
+    )
     staged.write_text(dump_yaml(config))
 
 
 @pytest.fixture(scope="session")
-def db_stack(tmp_path_factory: pytest.TempPathFactory, fake_provider: str, database: postgres.Postgres) -> Iterator[Stack]:
-    secrets = {**localenv.local_secrets(fake_provider, None), "DATABASE_URL": database.url(), **postgres.prisma_env(TOOLS)}
+def db_stack(
+    tmp_path_factory: pytest.TempPathFactory, fake_provider: str, database: postgres.Postgres
+) -> Iterator[Stack]:
+    secrets = {
+        **localenv.local_secrets(fake_provider, None),
+        "DATABASE_URL": database.url(),
+        **postgres.prisma_env(TOOLS),
+    }
     tree = checkout_tree()
-    staged = launch.stage_files(tree, launch.committed_files(tree, "dev"), tmp_path_factory.mktemp("db-proxy"), secrets, Policies(tree).env_ref, with_redis=False)
+    staged = launch.stage_files(
+        tree,
+        launch.committed_files(tree, "dev"),
+        tmp_path_factory.mktemp("db-proxy"),
+        secrets,
+        Policies(tree).env_ref,
+        with_redis=False,
+    )
     database_config(staged.config)
     with running_proxy(staged.config, secrets, fake_provider) as stack:
         yield stack

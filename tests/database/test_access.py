@@ -16,7 +16,6 @@ import openai
 import pytest
 
 from litellm_bundle.runtime import postgres
-
 from tests.helpers import ROOT
 from tests.integration.conftest import Stack
 
@@ -33,14 +32,56 @@ def desired() -> dict[str, Any]:
     return {
         "environment": "dev",
         "teams": {
-            "search": {**limits, "models": ["gpt-4o-mini", PRICED], "max_budget": 100.0, "budget_duration": "30d", "metadata": {"cost_center": "4711"}},
-            "support": {**limits, "models": ["gpt-4o", "gpt-4o-mini"], "rpm_limit": 600, "metadata": {"tags": ["support"]}},
+            "search": {
+                **limits,
+                "models": ["gpt-4o-mini", PRICED],
+                "max_budget": 100.0,
+                "budget_duration": "30d",
+                "metadata": {"cost_center": "4711"},
+            },
+            "support": {
+                **limits,
+                "models": ["gpt-4o", "gpt-4o-mini"],
+                "rpm_limit": 600,
+                "metadata": {"tags": ["support"]},
+            },
         },
         "keys": {
-            "search-backend": {**limits, "team": "search", "models": ["gpt-4o-mini"], "rpm_limit": 2, "metadata": {}, "value_env": None, "allowed_routes": None},
-            "search-batch": {**limits, "team": "search", "models": [PRICED], "max_budget": 0.3, "metadata": {"owner": "batch"}, "value_env": None, "allowed_routes": None},
-            "search-rich": {**limits, "team": "search", "models": [PRICED], "max_budget": 50.0, "metadata": {}, "value_env": None, "allowed_routes": None},
-            "support-bot": {**limits, "team": "support", "models": ["gpt-4o-mini"], "metadata": {}, "value_env": "SUPPORT_BOT_KEY", "allowed_routes": None},
+            "search-backend": {
+                **limits,
+                "team": "search",
+                "models": ["gpt-4o-mini"],
+                "rpm_limit": 2,
+                "metadata": {},
+                "value_env": None,
+                "allowed_routes": None,
+            },
+            "search-batch": {
+                **limits,
+                "team": "search",
+                "models": [PRICED],
+                "max_budget": 0.3,
+                "metadata": {"owner": "batch"},
+                "value_env": None,
+                "allowed_routes": None,
+            },
+            "search-rich": {
+                **limits,
+                "team": "search",
+                "models": [PRICED],
+                "max_budget": 50.0,
+                "metadata": {},
+                "value_env": None,
+                "allowed_routes": None,
+            },
+            "support-bot": {
+                **limits,
+                "team": "support",
+                "models": ["gpt-4o-mini"],
+                "metadata": {},
+                "value_env": "SUPPORT_BOT_KEY",
+                "allowed_routes": None,
+            },
         },
     }
 
@@ -48,14 +89,26 @@ def desired() -> dict[str, Any]:
 SUPPORT_BOT_KEY = "sk-support-bot-from-the-secret-store-0001"
 
 
-def reconcile(stack: Stack, tmp_path: Path, document: dict[str, Any], action: str, *extra: str,
-              env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def reconcile(
+    stack: Stack, tmp_path: Path, document: dict[str, Any], action: str, *extra: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     """`python -m gateway_access` as the in-cluster Job runs it: only the hooks directory on the path."""
     file = tmp_path / "access.json"
     file.write_text(json.dumps(document))
-    environ = {"PATH": os.environ["PATH"], "PYTHONPATH": str(HOOKS), "LITELLM_MASTER_KEY": stack.key, "SUPPORT_BOT_KEY": SUPPORT_BOT_KEY, **(env or {})}
-    return subprocess.run([sys.executable, "-m", "gateway_access", action, "--url", stack.url, "--desired", str(file), *extra],
-                          capture_output=True, text=True, env=environ, timeout=120)
+    environ = {
+        "PATH": os.environ["PATH"],
+        "PYTHONPATH": str(HOOKS),
+        "LITELLM_MASTER_KEY": stack.key,
+        "SUPPORT_BOT_KEY": SUPPORT_BOT_KEY,
+        **(env or {}),
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "gateway_access", action, "--url", stack.url, "--desired", str(file), *extra],
+        capture_output=True,
+        text=True,
+        env=environ,
+        timeout=120,
+    )
 
 
 def keys_file_values(path: Path) -> dict[str, str]:
@@ -69,17 +122,26 @@ def applied(db_stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> dict[s
     keys = work / "keys.env"
     first = reconcile(db_stack, work, desired(), "plan")
     assert first.returncode == 2, first.stderr
-    assert "+ team search" in first.stderr and "+ key support-bot" in first.stderr and "plan: 6 to create" in first.stderr
+    assert (
+        "+ team search" in first.stderr and "+ key support-bot" in first.stderr and "plan: 6 to create" in first.stderr
+    )
     done = reconcile(db_stack, work, desired(), "apply", "--keys-to", f"env-file:{keys}")
     assert done.returncode == 0, done.stderr
     assert "applied: 6 change(s)" in done.stderr
     assert keys.stat().st_mode & 0o077 == 0
     values = keys_file_values(keys)
-    assert set(values) == {"LITELLM_KEY_SEARCH_BACKEND", "LITELLM_KEY_SEARCH_BATCH", "LITELLM_KEY_SEARCH_RICH"}, "a key from a secret reference is not written out"
+    assert set(values) == {"LITELLM_KEY_SEARCH_BACKEND", "LITELLM_KEY_SEARCH_BATCH", "LITELLM_KEY_SEARCH_RICH"}, (
+        "a key from a secret reference is not written out"
+    )
     for value in values.values():
         assert value not in done.stdout + done.stderr, "a key value reached the output"
-    return {"search-backend": values["LITELLM_KEY_SEARCH_BACKEND"], "search-batch": values["LITELLM_KEY_SEARCH_BATCH"],
-            "search-rich": values["LITELLM_KEY_SEARCH_RICH"], "support-bot": SUPPORT_BOT_KEY, "_dir": str(work)}
+    return {
+        "search-backend": values["LITELLM_KEY_SEARCH_BACKEND"],
+        "search-batch": values["LITELLM_KEY_SEARCH_BATCH"],
+        "search-rich": values["LITELLM_KEY_SEARCH_RICH"],
+        "support-bot": SUPPORT_BOT_KEY,
+        "_dir": str(work),
+    }
 
 
 def client(stack: Stack, key: str) -> openai.OpenAI:
@@ -87,7 +149,9 @@ def client(stack: Stack, key: str) -> openai.OpenAI:
 
 
 def chat(stack: Stack, key: str, model: str) -> Any:
-    return client(stack, key).chat.completions.create(model=model, messages=[{"role": "user", "content": "hello there"}])
+    return client(stack, key).chat.completions.create(
+        model=model, messages=[{"role": "user", "content": "hello there"}]
+    )
 
 
 def test_a_second_apply_changes_nothing(db_stack: Stack, applied: dict[str, str], tmp_path: Path) -> None:
@@ -102,7 +166,9 @@ def test_a_key_is_limited_to_its_model_groups(db_stack: Stack, applied: dict[str
     with pytest.raises(openai.PermissionDeniedError) as info:
         chat(db_stack, applied["search-backend"], "gpt-4o")
     assert "not available for this API key" in str(info.value)
-    assert chat(db_stack, applied["support-bot"], "gpt-4o-mini").choices[0].message.content, "the key value from the secret reference works"
+    assert chat(db_stack, applied["support-bot"], "gpt-4o-mini").choices[0].message.content, (
+        "the key value from the secret reference works"
+    )
 
 
 def test_a_key_over_its_budget_is_refused_and_one_under_it_is_served(db_stack: Stack, applied: dict[str, str]) -> None:
@@ -123,8 +189,12 @@ def test_per_key_rpm_is_enforced_with_429(db_stack: Stack, applied: dict[str, st
         time.sleep(61 - time.localtime().tm_sec)
     statuses = []
     for _ in range(3):
-        response = httpx.post(f"{db_stack.url}/v1/chat/completions", headers={"Authorization": f"Bearer {applied['search-backend']}"},
-                              json={"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]}, timeout=60)
+        response = httpx.post(
+            f"{db_stack.url}/v1/chat/completions",
+            headers={"Authorization": f"Bearer {applied['search-backend']}"},
+            json={"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]},
+            timeout=60,
+        )
         statuses.append(response.status_code)
     assert 429 in statuses, statuses
 
@@ -148,14 +218,21 @@ def test_spend_lands_in_the_spend_logs(db_stack: Stack, applied: dict[str, str],
 
 def test_a_manual_change_is_drift_that_apply_undoes(db_stack: Stack, applied: dict[str, str], tmp_path: Path) -> None:
     headers = {"Authorization": f"Bearer {db_stack.key}"}
-    httpx.post(f"{db_stack.url}/key/update", headers=headers, json={"key": applied["search-rich"], "max_budget": 999.0}, timeout=30).raise_for_status()
+    httpx.post(
+        f"{db_stack.url}/key/update",
+        headers=headers,
+        json={"key": applied["search-rich"], "max_budget": 999.0},
+        timeout=30,
+    ).raise_for_status()
     plan = reconcile(db_stack, tmp_path, desired(), "plan")
     assert plan.returncode == 2 and "~ key search-rich: max_budget 999.0 -> 50.0" in plan.stderr, plan.stderr
     assert reconcile(db_stack, tmp_path, desired(), "apply").returncode == 0
     assert reconcile(db_stack, tmp_path, desired(), "plan").returncode == 0
 
 
-def test_undeclared_objects_are_deleted_only_with_prune(db_stack: Stack, applied: dict[str, str], tmp_path: Path) -> None:
+def test_undeclared_objects_are_deleted_only_with_prune(
+    db_stack: Stack, applied: dict[str, str], tmp_path: Path
+) -> None:
     fewer = desired()
     del fewer["keys"]["search-batch"]
     kept = reconcile(db_stack, tmp_path, fewer, "apply")
@@ -169,9 +246,13 @@ def test_undeclared_objects_are_deleted_only_with_prune(db_stack: Stack, applied
     assert restored.returncode == 0 and "+ key search-batch" in restored.stderr
 
 
-def test_rotation_gives_a_new_value_and_the_old_one_stops_working(db_stack: Stack, applied: dict[str, str], tmp_path: Path) -> None:
+def test_rotation_gives_a_new_value_and_the_old_one_stops_working(
+    db_stack: Stack, applied: dict[str, str], tmp_path: Path
+) -> None:
     keys = tmp_path / "rotated.env"
-    rotated = reconcile(db_stack, tmp_path, desired(), "apply", "--rotate", "search-rich", "--keys-to", f"env-file:{keys}")
+    rotated = reconcile(
+        db_stack, tmp_path, desired(), "apply", "--rotate", "search-rich", "--keys-to", f"env-file:{keys}"
+    )
     assert rotated.returncode == 0 and "± key search-rich" in rotated.stderr, rotated.stderr
     new = keys_file_values(keys)["LITELLM_KEY_SEARCH_RICH"]
     assert new != applied["search-rich"]
@@ -179,7 +260,9 @@ def test_rotation_gives_a_new_value_and_the_old_one_stops_working(db_stack: Stac
     with pytest.raises(openai.AuthenticationError):
         chat(db_stack, applied["search-rich"], PRICED)
     # a key from a secret reference rotates when the secret changes
-    changed = reconcile(db_stack, tmp_path, desired(), "apply", env={"SUPPORT_BOT_KEY": "sk-support-bot-rotated-in-the-store-0002"})
+    changed = reconcile(
+        db_stack, tmp_path, desired(), "apply", env={"SUPPORT_BOT_KEY": "sk-support-bot-rotated-in-the-store-0002"}
+    )
     assert changed.returncode == 0 and "± key support-bot" in changed.stderr
     assert chat(db_stack, "sk-support-bot-rotated-in-the-store-0002", "gpt-4o-mini").choices[0].message.content
     back = reconcile(db_stack, tmp_path, desired(), "apply")
@@ -188,24 +271,48 @@ def test_rotation_gives_a_new_value_and_the_old_one_stops_working(db_stack: Stac
 
 def test_refuses_to_take_over_what_it_does_not_manage(db_stack: Stack, applied: dict[str, str], tmp_path: Path) -> None:
     headers = {"Authorization": f"Bearer {db_stack.key}"}
-    httpx.post(f"{db_stack.url}/key/generate", headers=headers, json={"key_alias": "hand-made", "models": ["gpt-4o-mini"]}, timeout=30).raise_for_status()
+    httpx.post(
+        f"{db_stack.url}/key/generate",
+        headers=headers,
+        json={"key_alias": "hand-made", "models": ["gpt-4o-mini"]},
+        timeout=30,
+    ).raise_for_status()
     more = desired()
     more["keys"]["hand-made"] = {**more["keys"]["search-backend"]}
     refused = reconcile(db_stack, tmp_path, more, "plan")
     assert refused.returncode == 1 and "key 'hand-made' exists but is not managed by the bundle" in refused.stderr
-    assert reconcile(db_stack, tmp_path, desired(), "plan", "--prune").returncode == 0, "pruning never touches what others made"
+    assert reconcile(db_stack, tmp_path, desired(), "plan", "--prune").returncode == 0, (
+        "pruning never touches what others made"
+    )
 
 
 def test_bad_input_is_a_clear_error_not_a_traceback(db_stack: Stack, tmp_path: Path) -> None:
     broken = desired()
     broken["keys"]["search-backend"]["rpm_limit"] = "many"
     result = reconcile(db_stack, tmp_path, broken, "plan")
-    assert result.returncode == 1 and "keys.search-backend.rpm_limit" in result.stderr and "Traceback" not in result.stderr
+    assert (
+        result.returncode == 1 and "keys.search-backend.rpm_limit" in result.stderr and "Traceback" not in result.stderr
+    )
     missing = reconcile(db_stack, tmp_path, desired(), "plan", env={"SUPPORT_BOT_KEY": ""})
     assert missing.returncode == 1 and "takes its value from $SUPPORT_BOT_KEY, which is not set" in missing.stderr
-    unreachable = subprocess.run([sys.executable, "-m", "gateway_access", "plan", "--url", "http://127.0.0.1:9", "--desired", str(tmp_path / "access.json")],
-                                 capture_output=True, text=True, env={"PATH": os.environ["PATH"], "PYTHONPATH": str(HOOKS), "LITELLM_MASTER_KEY": "sk-x"})
-    assert unreachable.returncode == 1 and "ConnectError" in unreachable.stderr and "Traceback" not in unreachable.stderr
+    unreachable = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "gateway_access",
+            "plan",
+            "--url",
+            "http://127.0.0.1:9",
+            "--desired",
+            str(tmp_path / "access.json"),
+        ],
+        capture_output=True,
+        text=True,
+        env={"PATH": os.environ["PATH"], "PYTHONPATH": str(HOOKS), "LITELLM_MASTER_KEY": "sk-x"},
+    )
+    assert (
+        unreachable.returncode == 1 and "ConnectError" in unreachable.stderr and "Traceback" not in unreachable.stderr
+    )
 
 
 def test_the_cli_reconciles_the_shipped_access_of_dev(db_stack: Stack, applied: dict[str, str], tmp_path: Path) -> None:
@@ -214,17 +321,40 @@ def test_the_cli_reconciles_the_shipped_access_of_dev(db_stack: Stack, applied: 
     cli = [sys.executable, "-m", "litellm_bundle", "--root", str(ROOT), "access"]
     env = {**os.environ, "LITELLM_MASTER_KEY": db_stack.key}
     keys = tmp_path / "shipped.env"
-    plan = subprocess.run([*cli, "plan", "--url", db_stack.url, "--env", "dev", "--prune"], capture_output=True, text=True, env=env, timeout=120)
-    assert plan.returncode == 2 and "+ team platform" in plan.stderr and "- key search-batch" in plan.stderr, plan.stderr
-    done = subprocess.run([*cli, "apply", "--url", db_stack.url, "--env", "dev", "--prune", "--keys-to", f"env-file:{keys}"],
-                          capture_output=True, text=True, env=env, timeout=120)
+    plan = subprocess.run(
+        [*cli, "plan", "--url", db_stack.url, "--env", "dev", "--prune"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert plan.returncode == 2 and "+ team platform" in plan.stderr and "- key search-batch" in plan.stderr, (
+        plan.stderr
+    )
+    done = subprocess.run(
+        [*cli, "apply", "--url", db_stack.url, "--env", "dev", "--prune", "--keys-to", f"env-file:{keys}"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr
     values = keys_file_values(keys)
-    assert set(values) == {"LITELLM_KEY_PLATFORM_CI"}, "only new keys get a value; search-backend existed and was updated"
+    assert set(values) == {"LITELLM_KEY_PLATFORM_CI"}, (
+        "only new keys get a value; search-backend existed and was updated"
+    )
     assert "~ key search-backend" in done.stderr
-    assert chat(db_stack, applied["search-backend"], "long-context").choices[0].message.content, "an updated key keeps its value"
+    assert chat(db_stack, applied["search-backend"], "long-context").choices[0].message.content, (
+        "an updated key keeps its value"
+    )
     assert chat(db_stack, values["LITELLM_KEY_PLATFORM_CI"], "gpt-4o-mini").choices[0].message.content
     with pytest.raises(openai.PermissionDeniedError):
         chat(db_stack, values["LITELLM_KEY_PLATFORM_CI"], "gpt-4o")  # platform-ci may call gpt-4o-mini only
-    again = subprocess.run([*cli, "plan", "--url", db_stack.url, "--env", "dev", "--prune"], capture_output=True, text=True, env=env, timeout=120)
+    again = subprocess.run(
+        [*cli, "plan", "--url", db_stack.url, "--env", "dev", "--prune"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
     assert again.returncode == 0 and "no changes" in again.stderr, again.stderr

@@ -10,7 +10,6 @@ import openai
 import pytest
 
 from litellm_bundle.runtime import postgres
-
 from tests.helpers import wait_for
 from tests.integration.conftest import Stack
 
@@ -21,9 +20,16 @@ def readiness(stack: Stack) -> dict[str, Any]:
     return dict(httpx.get(f"{stack.url}/health/readiness", timeout=30).json())
 
 
-def test_cached_keys_keep_working_while_the_database_is_down_and_the_proxy_recovers(db_stack: Stack, database: postgres.Postgres) -> None:
+def test_cached_keys_keep_working_while_the_database_is_down_and_the_proxy_recovers(
+    db_stack: Stack, database: postgres.Postgres
+) -> None:
     admin = {"Authorization": f"Bearer {db_stack.key}"}
-    key = httpx.post(f"{db_stack.url}/key/generate", headers=admin, json={"key_alias": "outage-probe", "models": ["gpt-4o-mini"]}, timeout=30).json()["key"]
+    key = httpx.post(
+        f"{db_stack.url}/key/generate",
+        headers=admin,
+        json={"key_alias": "outage-probe", "models": ["gpt-4o-mini"]},
+        timeout=30,
+    ).json()["key"]
     client = openai.OpenAI(base_url=f"{db_stack.url}/v1", api_key=key, max_retries=0, timeout=60)
     ask = lambda: client.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": "hi"}])  # noqa: E731
     assert ask().choices[0].message.content  # the proxy has now seen (and cached) the key
@@ -39,7 +45,16 @@ def test_cached_keys_keep_working_while_the_database_is_down_and_the_proxy_recov
         database.proc = restarted.proc
     wait_for("readiness to report the database back", lambda: readiness(db_stack)["db"] == "connected", timeout=120)
     # writes work again: a new key, and a request with it
-    fresh = httpx.post(f"{db_stack.url}/key/generate", headers=admin, json={"key_alias": "after-outage", "models": ["gpt-4o-mini"]}, timeout=30)
+    fresh = httpx.post(
+        f"{db_stack.url}/key/generate",
+        headers=admin,
+        json={"key_alias": "after-outage", "models": ["gpt-4o-mini"]},
+        timeout=30,
+    )
     assert fresh.status_code == 200, fresh.text
     again = openai.OpenAI(base_url=f"{db_stack.url}/v1", api_key=fresh.json()["key"], max_retries=0, timeout=60)
-    assert again.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": "back"}]).choices[0].message.content
+    assert (
+        again.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": "back"}])
+        .choices[0]
+        .message.content
+    )

@@ -26,7 +26,11 @@ def scraper_only() -> tuple[dict[str, Any], str]:
     prod = json.loads(committed("prod", "access.json"))
     key = prod["keys"]["prometheus"]
     team = prod["teams"][key["team"]]  # under an alias of its own: the access tests reconcile dev's teams
-    document = {"environment": "metrics-test", "teams": {"metrics-scrapers": team}, "keys": {"prometheus": {**key, "team": "metrics-scrapers"}}}
+    document = {
+        "environment": "metrics-test",
+        "teams": {"metrics-scrapers": team},
+        "keys": {"prometheus": {**key, "team": "metrics-scrapers"}},
+    }
     return document, key["value_env"]
 
 
@@ -53,12 +57,21 @@ def test_a_scrape_without_a_key_is_refused(db_stack: Stack) -> None:
 def test_the_declared_scraper_key_reads_the_metrics_and_nothing_else(db_stack: Stack, scraper: str) -> None:
     answer = scrape(db_stack, scraper)
     assert answer.status_code == 200 and "litellm_" in answer.text
-    chat = httpx.post(f"{db_stack.url}/v1/chat/completions", headers={"Authorization": f"Bearer {scraper}"}, timeout=30,
-                      json={"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hello"}]})
+    chat = httpx.post(
+        f"{db_stack.url}/v1/chat/completions",
+        headers={"Authorization": f"Bearer {scraper}"},
+        timeout=30,
+        json={"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hello"}]},
+    )
     assert chat.status_code == 403 and "not allowed to call this route" in chat.text, chat.text[:300]
 
 
 def test_an_ordinary_virtual_key_cannot_scrape(db_stack: Stack, tmp_path: Path) -> None:
-    made = httpx.post(f"{db_stack.url}/key/generate", headers={"Authorization": f"Bearer {db_stack.key}"}, json={"models": ["gpt-4o-mini"]}, timeout=30)
+    made = httpx.post(
+        f"{db_stack.url}/key/generate",
+        headers={"Authorization": f"Bearer {db_stack.key}"},
+        json={"models": ["gpt-4o-mini"]},
+        timeout=30,
+    )
     assert made.status_code == 200, made.text
     assert scrape(db_stack, made.json()["key"]).status_code == 401

@@ -9,7 +9,6 @@ import pytest
 from gateway_hooks import settings
 from litellm_bundle.policy.policies import Policies
 from litellm_bundle.policy.schema_defaults import with_defaults
-
 from tests.helpers import checkout_tree
 
 ROOT = Path(__file__).resolve().parents[2]

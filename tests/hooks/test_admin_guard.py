@@ -38,7 +38,19 @@ def get(app: Any, path: str, method: str = "GET") -> tuple[int, bytes]:
     return sent[0]["status"], b"".join(m.get("body", b"") for m in sent[1:])
 
 
-@pytest.mark.parametrize("path", ["/ui", "/ui/", "/ui/login/index.html", "/_next/static/app.js", "/login", "/v2/login", "/sso/key/generate", "/fallback/login"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/ui",
+        "/ui/",
+        "/ui/login/index.html",
+        "/_next/static/app.js",
+        "/login",
+        "/v2/login",
+        "/sso/key/generate",
+        "/fallback/login",
+    ],
+)
 def test_the_admin_ui_and_its_logins_are_not_found(path: str) -> None:
     app = App()
     status, body = get(AdminUIGuard(app), path, method="POST" if "login" in path else "GET")
@@ -46,7 +58,19 @@ def test_the_admin_ui_and_its_logins_are_not_found(path: str) -> None:
     assert app.paths == []
 
 
-@pytest.mark.parametrize("path", ["/v1/chat/completions", "/chat/completions", "/key/generate", "/team/new", "/metrics/", "/health/liveliness", "/uix", "/loginx"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/v1/chat/completions",
+        "/chat/completions",
+        "/key/generate",
+        "/team/new",
+        "/metrics/",
+        "/health/liveliness",
+        "/uix",
+        "/loginx",
+    ],
+)
 def test_the_api_and_the_management_api_pass(path: str) -> None:
     app = App()
     assert get(AdminUIGuard(app), path) == (200, b"ok")
@@ -54,7 +78,11 @@ def test_the_api_and_the_management_api_pass(path: str) -> None:
 
 
 def test_disabled_reads_the_switch_like_litellm() -> None:
-    assert disabled({"DISABLE_ADMIN_UI": "True"}) and disabled({"DISABLE_ADMIN_UI": "true"}) and disabled({"DISABLE_ADMIN_UI": "1"})
+    assert (
+        disabled({"DISABLE_ADMIN_UI": "True"})
+        and disabled({"DISABLE_ADMIN_UI": "true"})
+        and disabled({"DISABLE_ADMIN_UI": "1"})
+    )
     assert not disabled({"DISABLE_ADMIN_UI": "False"}) and not disabled({})
 
 

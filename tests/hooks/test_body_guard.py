@@ -28,9 +28,11 @@ class Recorder:
         await send({"type": "http.response.body", "body": body})
 
 
-def call(app: Any, body: bytes, chunks: int = 1, method: str = "POST", content_type: bytes = b"application/json") -> tuple[int, bytes]:
+def call(
+    app: Any, body: bytes, chunks: int = 1, method: str = "POST", content_type: bytes = b"application/json"
+) -> tuple[int, bytes]:
     size = max(1, len(body) // chunks + 1)
-    parts = [body[i:i + size] for i in range(0, len(body), size)] or [b""]
+    parts = [body[i : i + size] for i in range(0, len(body), size)] or [b""]
     messages = [{"type": "http.request", "body": p, "more_body": i < len(parts) - 1} for i, p in enumerate(parts)]
     sent: list[dict[str, Any]] = []
 
@@ -40,12 +42,20 @@ def call(app: Any, body: bytes, chunks: int = 1, method: str = "POST", content_t
     async def send(message: dict[str, Any]) -> None:
         sent.append(message)
 
-    scope = {"type": "http", "method": method, "path": "/v1/chat/completions", "headers": [(b"content-type", content_type)]}
+    scope = {
+        "type": "http",
+        "method": method,
+        "path": "/v1/chat/completions",
+        "headers": [(b"content-type", content_type)],
+    }
     asyncio.run(app(scope, receive, send))
     return sent[0]["status"], b"".join(m.get("body", b"") for m in sent[1:])
 
 
-@pytest.mark.parametrize(("body", "kind"), [(b"null", "null"), (b" [1]", "a list"), (b"3.5", "a number"), (b'"x"', "a string"), (b"false", "a boolean")])
+@pytest.mark.parametrize(
+    ("body", "kind"),
+    [(b"null", "null"), (b" [1]", "a list"), (b"3.5", "a number"), (b'"x"', "a string"), (b"false", "a boolean")],
+)
 def test_non_object_bodies_are_a_400_that_never_reaches_the_app(body: bytes, kind: str) -> None:
     app = Recorder()
     status, payload = call(JsonObjectGuard(app), body)
@@ -83,7 +93,9 @@ def test_install_is_idempotent_before_and_after_the_stack_is_built() -> None:
     built = App()
     built.middleware_stack = Recorder()
     assert install(built) and not install(built)
-    assert isinstance(built.middleware_stack, JsonObjectGuard) and not isinstance(built.middleware_stack.app, JsonObjectGuard)
+    assert isinstance(built.middleware_stack, JsonObjectGuard) and not isinstance(
+        built.middleware_stack.app, JsonObjectGuard
+    )
     lazy = App()
     assert install(lazy) and not install(lazy)
     assert isinstance(lazy.build_middleware_stack(), JsonObjectGuard)

@@ -45,7 +45,9 @@ def test_tools_request_goes_to_tools_group(dev_config: dict[str, Any]) -> None:
     assert (decision.rule, decision.label, decision.target) == ("tool-calls", "tools", "gpt-4o")
 
 
-@pytest.mark.parametrize("extra", [{"reasoning_effort": "high"}, {"thinking": {"type": "enabled", "budget_tokens": 1024}}])
+@pytest.mark.parametrize(
+    "extra", [{"reasoning_effort": "high"}, {"thinking": {"type": "enabled", "budget_tokens": 1024}}]
+)
 def test_reasoning_parameters_go_to_reasoning_group(dev_config: dict[str, Any], extra: dict[str, Any]) -> None:
     assert Router(dev_config["routing"]).decide(chat(**extra)).target == "claude-sonnet"
 
@@ -73,10 +75,15 @@ def _config(rules: list[dict[str, Any]], labels: dict[str, str], default: str | 
 
 
 def test_model_tool_name_and_metadata_conditions() -> None:
-    router = Router(_config([
-        {"name": "by-model", "when": {"models": ["a*"], "tool_name": "search"}, "label": "x"},
-        {"name": "by-meta", "when": {"metadata": {"team": "ml"}}, "label": "y"},
-    ], {"x": "b", "y": "c"}))
+    router = Router(
+        _config(
+            [
+                {"name": "by-model", "when": {"models": ["a*"], "tool_name": "search"}, "label": "x"},
+                {"name": "by-meta", "when": {"metadata": {"team": "ml"}}, "label": "y"},
+            ],
+            {"x": "b", "y": "c"},
+        )
+    )
     search = [{"type": "function", "function": {"name": "search"}}]
     assert router.decide({"model": "a", "messages": [], "tools": search}).rule == "by-model"
     assert router.decide({"model": "b", "messages": [], "tools": search}).rule == "none"
@@ -84,24 +91,34 @@ def test_model_tool_name_and_metadata_conditions() -> None:
 
 
 def test_unknown_or_unmapped_label_falls_back_to_default() -> None:
-    router = Router(_config([{"name": "r", "when": {"has_tools": True}, "label": "ghost"}], {"dflt": "c"}, default="dflt"))
+    router = Router(
+        _config([{"name": "r", "when": {"has_tools": True}, "label": "ghost"}], {"dflt": "c"}, default="dflt")
+    )
     decision = router.decide({"model": "a", "messages": [], "tools": TOOLS})
     assert (decision.rule, decision.label, decision.target) == ("r", "dflt", "c")
     router = Router(_config([{"name": "r", "when": {"has_tools": True}, "label": "ghost"}], {}))
     assert router.decide({"model": "a", "messages": [], "tools": TOOLS}).target == "a"
 
 
-@pytest.mark.parametrize("data", [
-    {},
-    {"model": None},
-    {"model": "gpt-4o", "messages": None},
-    {"model": "gpt-4o", "messages": []},
-    {"model": "gpt-4o", "messages": [None, 3, "x"]},
-    {"model": "gpt-4o", "messages": [{"role": "user", "content": None}]},
-    {"model": "gpt-4o", "messages": [{"role": "user", "content": [{"type": "image_url", "image_url": {"url": "data:image/png;base64,AAAA"}}]}]},
-    {"model": "gpt-4o", "tools": "not-a-list", "thinking": "yes"},
-    {"model": "text-embedding", "input": ["a", 1, None]},
-])
+@pytest.mark.parametrize(
+    "data",
+    [
+        {},
+        {"model": None},
+        {"model": "gpt-4o", "messages": None},
+        {"model": "gpt-4o", "messages": []},
+        {"model": "gpt-4o", "messages": [None, 3, "x"]},
+        {"model": "gpt-4o", "messages": [{"role": "user", "content": None}]},
+        {
+            "model": "gpt-4o",
+            "messages": [
+                {"role": "user", "content": [{"type": "image_url", "image_url": {"url": "data:image/png;base64,AAAA"}}]}
+            ],
+        },
+        {"model": "gpt-4o", "tools": "not-a-list", "thinking": "yes"},
+        {"model": "text-embedding", "input": ["a", 1, None]},
+    ],
+)
 def test_odd_requests_do_not_crash(dev_config: dict[str, Any], data: dict[str, Any]) -> None:
     before = copy.deepcopy(data)
     Router(dev_config["routing"]).decide(data)

@@ -68,7 +68,9 @@ def _install(name: str, fn: Any) -> str:
 
 def test_custom_transform_by_dotted_path() -> None:
     path = _install("custom_tag", lambda data, params: {**data, "user": params["user"]})
-    data, failed = Pipeline(spec({"name": "tag", "type": "custom", "path": path, "params": {"user": "team-a"}})).apply({"model": "m"})
+    data, failed = Pipeline(spec({"name": "tag", "type": "custom", "path": path, "params": {"user": "team-a"}})).apply(
+        {"model": "m"}
+    )
     assert data["user"] == "team-a" and failed == []
 
 
@@ -78,10 +80,12 @@ def test_fail_open_rolls_back_and_continues() -> None:
         raise ValueError("boom")
 
     path = _install("custom_fail_open", half_then_fail)
-    pipeline = Pipeline(spec(
-        {"name": "broken", "type": "custom", "path": path, "on_error": "fail_open"},
-        {"name": "clamp", "type": "clamp_max_tokens", "params": {"max": 5}},
-    ))
+    pipeline = Pipeline(
+        spec(
+            {"name": "broken", "type": "custom", "path": path, "on_error": "fail_open"},
+            {"name": "clamp", "type": "clamp_max_tokens", "params": {"max": 5}},
+        )
+    )
     data, failed = pipeline.apply({"messages": [{"role": "user", "content": "hi"}], "max_tokens": 50})
     assert failed == ["broken"]
     assert data["messages"][0]["content"] == "hi"
@@ -96,7 +100,9 @@ def test_fail_closed_raises_with_transform_name() -> None:
 
 
 def test_unloadable_custom_transform_follows_its_policy() -> None:
-    pipeline = Pipeline(spec({"name": "missing", "type": "custom", "path": "no_such_module.fn", "on_error": "fail_open"}))
+    pipeline = Pipeline(
+        spec({"name": "missing", "type": "custom", "path": "no_such_module.fn", "on_error": "fail_open"})
+    )
     data, failed = pipeline.apply({"model": "m"})
     assert failed == ["missing"] and data == {"model": "m"}
 

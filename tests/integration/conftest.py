@@ -12,21 +12,18 @@ from typing import Any
 import httpx
 import pytest
 
-from litellm_bundle.runtime import localenv
-from litellm_bundle.runtime import processes
-from litellm_bundle.runtime import launch
 from litellm_bundle.policy.policies import Policies
-
+from litellm_bundle.runtime import launch, localenv, processes
 from tests.helpers import checkout_tree
 
 # test-only transforms, staged next to config.yaml like a user's own module
-TEST_TRANSFORMS = '''
+TEST_TRANSFORMS = """
 def explode_on_marker(data, params):
     for message in data.get("messages") or []:
         if isinstance(message, dict) and params["marker"] in str(message.get("content")):
             raise RuntimeError("transform exploded")
     return None
-'''
+"""
 
 
 @dataclass
@@ -56,7 +53,9 @@ def stage_dev(dest: Path, secrets: dict[str, str]) -> launch.Staged:
 
 
 @contextlib.contextmanager
-def running_proxy(config: Path, secrets: dict[str, str], fake_provider: str, log_level: str = "WARNING") -> Iterator[Stack]:
+def running_proxy(
+    config: Path, secrets: dict[str, str], fake_provider: str, log_level: str = "WARNING"
+) -> Iterator[Stack]:
     """The real proxy on a free port with `config`; stopped (whole process group) on exit."""
     env = launch.proxy_env({**secrets, "LITELLM_LOG": log_level})
     for name in ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "GEMINI_API_KEY"):
@@ -81,8 +80,20 @@ def dev_stack(tmp_path_factory: pytest.TempPathFactory, fake_provider: str, redi
     (workdir / "test_transforms.py").write_text(TEST_TRANSFORMS)
     hooks = json.loads((workdir / "hooks.json").read_text())
     hooks["transforms"]["pipeline"] += [
-        {"name": "explodes-open", "type": "custom", "path": "test_transforms.explode_on_marker", "on_error": "fail_open", "params": {"marker": "EXPLODE-OPEN"}},
-        {"name": "explodes-closed", "type": "custom", "path": "test_transforms.explode_on_marker", "on_error": "fail_closed", "params": {"marker": "EXPLODE-CLOSED"}},
+        {
+            "name": "explodes-open",
+            "type": "custom",
+            "path": "test_transforms.explode_on_marker",
+            "on_error": "fail_open",
+            "params": {"marker": "EXPLODE-OPEN"},
+        },
+        {
+            "name": "explodes-closed",
+            "type": "custom",
+            "path": "test_transforms.explode_on_marker",
+            "on_error": "fail_closed",
+            "params": {"marker": "EXPLODE-CLOSED"},
+        },
     ]
     (workdir / "hooks.json").write_text(json.dumps(hooks))
     with running_proxy(staged.config, secrets, fake_provider, log_level="INFO") as stack:

@@ -10,7 +10,15 @@ from .conftest import Stack
 
 pytestmark = pytest.mark.proxy
 
-NOT_OBJECTS = {"null": "null", "[]": "a list", "[1, 2]": "a list", "3": "a number", "-0.5": "a number", '"hello"': "a string", "true": "a boolean"}
+NOT_OBJECTS = {
+    "null": "null",
+    "[]": "a list",
+    "[1, 2]": "a list",
+    "3": "a number",
+    "-0.5": "a number",
+    '"hello"': "a string",
+    "true": "a boolean",
+}
 ROUTES = ("/v1/chat/completions", "/chat/completions", "/v1/embeddings", "/v1/completions")
 
 
@@ -32,8 +40,12 @@ def test_the_openai_sdk_gets_a_bad_request_error_and_the_proxy_keeps_serving(dev
             client.post("/chat/completions", cast_to=httpx.Response, body=body)
         assert info.value.status_code == 400 and "must be a JSON object" in str(info.value)
     # malformed JSON and missing fields stay LiteLLM's own 400s
-    raw = httpx.post(f"{dev_stack.url}/v1/chat/completions", content="{", timeout=30,
-                     headers={"Authorization": f"Bearer {dev_stack.key}", "Content-Type": "application/json"})
+    raw = httpx.post(
+        f"{dev_stack.url}/v1/chat/completions",
+        content="{",
+        timeout=30,
+        headers={"Authorization": f"Bearer {dev_stack.key}", "Content-Type": "application/json"},
+    )
     assert raw.status_code == 400 and "Invalid JSON" in raw.text
     with pytest.raises(openai.BadRequestError):
         client.chat.completions.create(model="gpt-4o-mini", messages=None)  # type: ignore[arg-type]

@@ -11,12 +11,11 @@ from typing import Any
 
 import pytest
 
-from litellm_bundle.runtime import boot_check
-from litellm_bundle.importer import convert
 from litellm_bundle.build.generate import render_one
 from litellm_bundle.core.tree import BundleTree
 from litellm_bundle.core.yamlio import parse_yaml
-
+from litellm_bundle.importer import convert
+from litellm_bundle.runtime import boot_check
 from tests.helpers import ROOT, checkout_tree
 
 pytestmark = pytest.mark.proxy
@@ -31,7 +30,10 @@ def test_shipped_environment_boots(env: str, tmp_path: Path) -> None:
     config, _, _ = boot_check.rendered(tree, env)
     assert result.models == boot_check.expected(config)[0] and len(result.models) >= 5
     # what each environment serves besides the API was checked against the running proxy
-    assert result.surfaces == {"dev": [], "staging": ["metrics", "api_docs"], "prod": ["metrics", "admin_ui", "api_docs", "cors"]}[env]
+    assert (
+        result.surfaces
+        == {"dev": [], "staging": ["metrics", "api_docs"], "prod": ["metrics", "admin_ui", "api_docs", "cors"]}[env]
+    )
 
 
 def _rendered(tree: BundleTree, source: Path) -> tuple[dict[str, Any], str]:
@@ -47,7 +49,13 @@ def _rendered(tree: BundleTree, source: Path) -> tuple[dict[str, Any], str]:
 def combine(configs: dict[str, dict[str, Any]]) -> dict[str, Any]:
     """One config serving every config's deployments, guardrails, callbacks and settings: names
     prefixed by the config's (so nothing collides), lists joined, other settings first come."""
-    out: dict[str, Any] = {"model_list": [], "litellm_settings": {}, "general_settings": {}, "router_settings": {}, "guardrails": []}
+    out: dict[str, Any] = {
+        "model_list": [],
+        "litellm_settings": {},
+        "general_settings": {},
+        "router_settings": {},
+        "guardrails": [],
+    }
     for name, config in configs.items():
         config = copy.deepcopy(config)
         group = {m["model_name"]: f"{name}/{m['model_name']}" for m in config.get("model_list", [])}
@@ -60,7 +68,9 @@ def combine(configs: dict[str, dict[str, Any]]) -> dict[str, Any]:
                 params["litellm_credential_name"] = credential[params["litellm_credential_name"]]
             out["model_list"].append(entry)
         for item in config.get("credential_list", []):
-            out.setdefault("credential_list", []).append({**item, "credential_name": credential[item["credential_name"]]})
+            out.setdefault("credential_list", []).append(
+                {**item, "credential_name": credential[item["credential_name"]]}
+            )
         for guardrail in config.get("guardrails", []):
             if not guardrail["litellm_params"]["guardrail"].startswith("gateway_hooks."):
                 out["guardrails"].append({**guardrail, "guardrail_name": f"{name}-{guardrail['guardrail_name']}"})
@@ -72,7 +82,9 @@ def combine(configs: dict[str, dict[str, Any]]) -> dict[str, Any]:
             out["router_settings"].setdefault("model_group_alias", {})[f"{name}/{alias}"] = renamed
         for kind in ("fallbacks", "context_window_fallbacks"):
             for item in router.pop(kind, []):
-                out["router_settings"].setdefault(kind, []).append({group[k]: [group[t] for t in v] for k, v in item.items()})
+                out["router_settings"].setdefault(kind, []).append(
+                    {group[k]: [group[t] for t in v] for k, v in item.items()}
+                )
         for key, value in router.items():
             out["router_settings"].setdefault(key, value)
         for key, value in config.get("litellm_settings", {}).items():
@@ -108,4 +120,3 @@ def test_corpus_boots_in_one_config(tmp_path: Path) -> None:
     for kind in ("presidio", "lakera_v2", "bedrock", "aporia"):
         assert any(g["litellm_params"]["guardrail"] == kind for g in config["guardrails"])
     assert len(guardrails) >= 5
-

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from litellm_bundle.core.tree import BundleTree, find_root
 from litellm_bundle.render import env_example
 from litellm_bundle.runtime import k6
-from litellm_bundle.core.tree import BundleTree, find_root
 
 TREE = BundleTree.at(find_root(Path(__file__).resolve().parent))
 RATE = 20
@@ -17,8 +17,17 @@ RATE = 20
 
 @pytest.mark.parametrize("arrivals", ["even", "jittered"])
 def test_arrivals_keep_the_rate_and_jitter_only_when_asked(fake_provider: str, tmp_path: Path, arrivals: str) -> None:
-    result = k6.run(TREE, fake_provider, env_example.FAKE_PROVIDER_KEY, rate=RATE, duration="3s", summary=tmp_path / "summary.json",
-                    model="fake-gpt-4o", stream_ratio=0, arrivals=arrivals)
+    result = k6.run(
+        TREE,
+        fake_provider,
+        env_example.FAKE_PROVIDER_KEY,
+        rate=RATE,
+        duration="3s",
+        summary=tmp_path / "summary.json",
+        model="fake-gpt-4o",
+        stream_ratio=0,
+        arrivals=arrivals,
+    )
     assert result.failed == 0 and result.checks_failed == 0, result.output
     assert 3 * RATE - 2 <= result.requests <= 3 * RATE + 1, result.requests
     metrics = result.summary["metrics"]

@@ -16,13 +16,8 @@ import openai
 import psutil
 import pytest
 
-from litellm_bundle.render import env_example
-from litellm_bundle.render import alerts
-from litellm_bundle.runtime import local_prometheus
-from litellm_bundle.runtime import localenv
-from litellm_bundle.runtime import processes
-from litellm_bundle.runtime import stack
-
+from litellm_bundle.render import alerts, env_example
+from litellm_bundle.runtime import local_prometheus, localenv, processes, stack
 from tests.helpers import ROOT, checkout_tree
 
 pytestmark = pytest.mark.proxy
@@ -30,7 +25,9 @@ pytestmark = pytest.mark.proxy
 
 def _make(target: str, state: Path, env_file: Path, *extra: str) -> subprocess.CompletedProcess[str]:
     args = f"--state-dir {state} --env-file {env_file} {' '.join(extra)}".strip()
-    return subprocess.run(["make", "-s", target, f"STACK_ARGS={args}"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        ["make", "-s", target, f"STACK_ARGS={args}"], cwd=ROOT, capture_output=True, text=True, timeout=300
+    )
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +38,10 @@ def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, 
     work = Path(tempfile.mkdtemp(prefix="gateway-stack-"))
     work.chmod(0o755)
     state, env_file = work / "run", work / ".env"
-    ports = {name: processes.free_port() for name in ("PROXY_PORT", "FAKE_PROVIDER_PORT", "REDIS_PORT", "PROMETHEUS_PORT", "POSTGRES_PORT")}
+    ports = {
+        name: processes.free_port()
+        for name in ("PROXY_PORT", "FAKE_PROVIDER_PORT", "REDIS_PORT", "PROMETHEUS_PORT", "POSTGRES_PORT")
+    }
     example = (ROOT / env_example.ENV_EXAMPLE).read_text()
     for name, port in ports.items():
         example = example.replace(f"\n{name}=", f"\n{name}={port}\n# was: {name}=", 1)
@@ -49,7 +49,14 @@ def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, 
     up = _make("up", state, env_file, "--native")
     assert up.returncode == 0, up.stdout + up.stderr
     key = localenv.read_env_file(env_file)["LITELLM_MASTER_KEY"]
-    info = {"state": state, "env_file": env_file, "url": f"http://127.0.0.1:{ports['PROXY_PORT']}", "key": key, "up": up.stdout, "ports": ports}
+    info = {
+        "state": state,
+        "env_file": env_file,
+        "url": f"http://127.0.0.1:{ports['PROXY_PORT']}",
+        "key": key,
+        "up": up.stdout,
+        "ports": ports,
+    }
     try:
         yield info
     finally:
@@ -64,11 +71,17 @@ def test_virtual_keys_work_locally_the_declared_ones_land_in_env(local_stack: di
     ci_key = values["LITELLM_KEY_PLATFORM_CI"]
     assert ci_key.startswith("sk-") and ci_key not in local_stack["up"], "a key value never reaches the output"
     client = openai.OpenAI(base_url=f"{local_stack['url']}/v1", api_key=ci_key, max_retries=0)
-    assert client.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": "hi"}]).choices[0].message.content
+    assert (
+        client.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": "hi"}])
+        .choices[0]
+        .message.content
+    )
     with pytest.raises(openai.PermissionDeniedError):
         client.chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": "hi"}])
     admin = {"Authorization": f"Bearer {local_stack['key']}"}
-    generated = httpx.post(f"{local_stack['url']}/key/generate", headers=admin, json={"models": ["gpt-4o-mini"]}, timeout=30)
+    generated = httpx.post(
+        f"{local_stack['url']}/key/generate", headers=admin, json={"models": ["gpt-4o-mini"]}, timeout=30
+    )
     assert generated.status_code == 200 and generated.json()["key"].startswith("sk-")
     assert httpx.get(f"{local_stack['url']}/health/readiness", timeout=30).json()["db"] == "connected"
 
@@ -82,28 +95,58 @@ def test_up_prints_url_key_source_and_examples(local_stack: dict) -> None:
 
 
 def test_smoke_script_passes(local_stack: dict) -> None:
-    result = subprocess.run([str(ROOT / "scripts" / "smoke.sh"), local_stack["url"], local_stack["key"]], capture_output=True, text=True, timeout=180)
+    result = subprocess.run(
+        [str(ROOT / "scripts" / "smoke.sh"), local_stack["url"], local_stack["key"]],
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "smoke: all checks passed" in result.stdout
     assert "ok    stream:" in result.stdout and "ok    embedding:" in result.stdout
 
 
 def test_smoke_script_fails_clearly_on_a_wrong_key(local_stack: dict) -> None:
-    result = subprocess.run([str(ROOT / "scripts" / "smoke.sh"), local_stack["url"], "sk-wrong-key-000000"], capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [str(ROOT / "scripts" / "smoke.sh"), local_stack["url"], "sk-wrong-key-000000"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 1
     assert result.stderr.startswith("FAIL  models: GET /v1/models answered 4")
 
 
 def test_openai_sdk_sync_async_streaming(local_stack: dict) -> None:
     client = openai.OpenAI(base_url=f"{local_stack['url']}/v1", api_key=local_stack["key"], max_retries=0)
-    assert client.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": "hi"}]).choices[0].message.content
-    text = "".join(c.choices[0].delta.content or "" for c in client.chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": "hi"}], stream=True) if c.choices)
+    assert (
+        client.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": "hi"}])
+        .choices[0]
+        .message.content
+    )
+    text = "".join(
+        c.choices[0].delta.content or ""
+        for c in client.chat.completions.create(
+            model="gpt-4o", messages=[{"role": "user", "content": "hi"}], stream=True
+        )
+        if c.choices
+    )
     assert text == "Fake answer from fake-gpt-4o."
-    assert [m.id for m in client.models.list()] == ["gpt-4o", "gpt-4o-mini", "claude-sonnet", "long-context", "text-embedding"]
+    assert [m.id for m in client.models.list()] == [
+        "gpt-4o",
+        "gpt-4o-mini",
+        "claude-sonnet",
+        "long-context",
+        "text-embedding",
+    ]
 
     async def go() -> str:
-        async with openai.AsyncOpenAI(base_url=f"{local_stack['url']}/v1", api_key=local_stack["key"], max_retries=0) as aclient:
-            stream = await aclient.chat.completions.create(model="claude-sonnet", messages=[{"role": "user", "content": "hi"}], stream=True)
+        async with openai.AsyncOpenAI(
+            base_url=f"{local_stack['url']}/v1", api_key=local_stack["key"], max_retries=0
+        ) as aclient:
+            stream = await aclient.chat.completions.create(
+                model="claude-sonnet", messages=[{"role": "user", "content": "hi"}], stream=True
+            )
             return "".join([c.choices[0].delta.content or "" async for c in stream if c.choices])
 
     assert asyncio.run(go()) == "Fake answer from fake-claude-sonnet."
@@ -137,7 +180,9 @@ def test_second_up_refuses_while_running(local_stack: dict) -> None:
 def test_down_leaves_no_process_behind(local_stack: dict) -> None:
     pids = stack.recorded_pids(stack.StackPaths(checkout_tree(), local_stack["state"], local_stack["env_file"]))
     assert set(pids) == {"litellm", "fake-provider", "redis", "prometheus", "postgres"}
-    children = subprocess.run(["pgrep", "-g", ",".join(map(str, pids.values()))], capture_output=True, text=True).stdout.split()
+    children = subprocess.run(
+        ["pgrep", "-g", ",".join(map(str, pids.values()))], capture_output=True, text=True
+    ).stdout.split()
     assert len(children) >= 3
     down = _make("down", local_stack["state"], local_stack["env_file"])
     assert down.returncode == 0 and "stopped" in down.stdout

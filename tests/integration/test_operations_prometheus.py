@@ -18,16 +18,10 @@ import psutil
 import pytest
 from ruamel.yaml import YAML
 
-from litellm_bundle.render import prometheus_config
-from litellm_bundle.render import proxy_args
-from litellm_bundle.render import alerts
 from litellm_bundle.checks import dashboards
-from litellm_bundle.runtime import k6
-from litellm_bundle.runtime import local_prometheus
-from litellm_bundle.runtime import localenv
-from litellm_bundle.runtime import processes
-from litellm_bundle.runtime import launch
 from litellm_bundle.core.yamlio import dump_yaml
+from litellm_bundle.render import alerts, prometheus_config, proxy_args
+from litellm_bundle.runtime import k6, launch, local_prometheus, localenv, processes
 
 from ..helpers import wait_for
 from .conftest import TREE, Stack, stage_dev
@@ -63,10 +57,21 @@ def observed_profile(staged: Path) -> None:
     config = YAML(typ="safe").load(staged.read_text())
 
     def deployment(group: str, model: str, **model_info: Any) -> dict[str, Any]:
-        return {"model_name": group, "model_info": {"id": model, **model_info}, "litellm_params": {
-            "model": f"openai/fake-{model}", "api_base": "os.environ/FAKE_PROVIDER_API_BASE", "api_key": "os.environ/FAKE_PROVIDER_API_KEY"}}
+        return {
+            "model_name": group,
+            "model_info": {"id": model, **model_info},
+            "litellm_params": {
+                "model": f"openai/fake-{model}",
+                "api_base": "os.environ/FAKE_PROVIDER_API_BASE",
+                "api_key": "os.environ/FAKE_PROVIDER_API_KEY",
+            },
+        }
 
-    config["model_list"] += [deployment("pool", "pool-a", allowed_fails=0), deployment("pool", "pool-b"), deployment("flaky", "flaky", allowed_fails=10_000)]
+    config["model_list"] += [
+        deployment("pool", "pool-a", allowed_fails=0),
+        deployment("pool", "pool-b"),
+        deployment("flaky", "flaky", allowed_fails=10_000),
+    ]
     config["router_settings"]["num_retries"] = 0
     staged.write_text(dump_yaml(config))
 
@@ -74,11 +79,15 @@ def observed_profile(staged: Path) -> None:
 def prod_workers() -> dict[str, Any]:
     proxy = launch.committed_values(TREE, "prod")["proxy"]
     assert proxy["workers"] == 2 and proxy["maxRequestsBeforeRestart"] > RECYCLE_AFTER
-    return {"proxy": {**proxy, "maxRequestsBeforeRestart": RECYCLE_AFTER, "maxRequestsBeforeRestartJitter": RECYCLE_JITTER}}
+    return {
+        "proxy": {**proxy, "maxRequestsBeforeRestart": RECYCLE_AFTER, "maxRequestsBeforeRestartJitter": RECYCLE_JITTER}
+    }
 
 
 @pytest.fixture(scope="module")
-def gateway(tmp_path_factory: pytest.TempPathFactory, fake_provider: str, redis_server: int) -> Iterator[tuple[Stack, local_prometheus.PrometheusAPI, Path]]:
+def gateway(
+    tmp_path_factory: pytest.TempPathFactory, fake_provider: str, redis_server: int
+) -> Iterator[tuple[Stack, local_prometheus.PrometheusAPI, Path]]:
     if local_prometheus.binary() is None:
         pytest.skip("prometheus is not installed (apt-get install prometheus)")
     work = tmp_path_factory.mktemp("operations")
@@ -89,12 +98,19 @@ def gateway(tmp_path_factory: pytest.TempPathFactory, fake_provider: str, redis_
     options = proxy_args.proxy_options(prod_workers(), work / "multiprocess")
     env = launch.proxy_env({**secrets, **options.env})
     port, prom_port = processes.free_port(), processes.free_port()
-    proxy = launch.start_proxy(staged.config, port, env, work / "proxy.log", workers=options.workers, extra_args=options.args)
+    proxy = launch.start_proxy(
+        staged.config, port, env, work / "proxy.log", workers=options.workers, extra_args=options.args
+    )
     prometheus = None
     try:
         processes.wait_healthy(f"http://127.0.0.1:{port}/health/liveliness", 120, proxy, work / "proxy.log")
-        files = local_prometheus.write_files(work / "prometheus", [f"127.0.0.1:{port}"], alerts.rules_file(TREE, "dev", duration=ALERT_FOR),
-                                             scrape_interval=SCRAPE, evaluation_interval=SCRAPE)
+        files = local_prometheus.write_files(
+            work / "prometheus",
+            [f"127.0.0.1:{port}"],
+            alerts.rules_file(TREE, "dev", duration=ALERT_FOR),
+            scrape_interval=SCRAPE,
+            evaluation_interval=SCRAPE,
+        )
         prometheus = local_prometheus.start(files, prom_port, work / "prometheus.log")
         local_prometheus.wait_ready(prom_port, 30, prometheus, work / "prometheus.log")
         stack = Stack(f"http://127.0.0.1:{port}", secrets["LITELLM_MASTER_KEY"], fake_provider, work / "proxy.log")
@@ -107,7 +123,9 @@ def gateway(tmp_path_factory: pytest.TempPathFactory, fake_provider: str, redis_
 
 def writers(directory: Path) -> set[int]:
     """Pids of the workers that wrote counters into a multiprocess directory."""
-    return {int(m.group(1)) for f in directory.glob("counter_*.db") if (m := re.fullmatch(r"counter_(\d+)\.db", f.name))}
+    return {
+        int(m.group(1)) for f in directory.glob("counter_*.db") if (m := re.fullmatch(r"counter_(\d+)\.db", f.name))
+    }
 
 
 def alert_state(api: local_prometheus.PrometheusAPI, name: str) -> tuple[str, list[dict[str, Any]]]:
@@ -120,7 +138,9 @@ def alert_state(api: local_prometheus.PrometheusAPI, name: str) -> tuple[str, li
 class Client:
     def __init__(self, observed: Observed) -> None:
         self.o = observed
-        self.http = httpx.Client(base_url=observed.stack.url, headers={"Authorization": f"Bearer {observed.stack.key}"}, timeout=60)
+        self.http = httpx.Client(
+            base_url=observed.stack.url, headers={"Authorization": f"Bearer {observed.stack.key}"}, timeout=60
+        )
 
     def chat(self, model: str, text: str = "hello", headers: dict[str, str] | None = None, **extra: Any) -> int:
         self.o.sent += 1
@@ -133,7 +153,9 @@ class Client:
 
 
 @pytest.fixture(scope="module")
-def observed(gateway: tuple[Stack, local_prometheus.PrometheusAPI, Path], tmp_path_factory: pytest.TempPathFactory) -> Observed:
+def observed(
+    gateway: tuple[Stack, local_prometheus.PrometheusAPI, Path], tmp_path_factory: pytest.TempPathFactory
+) -> Observed:
     """Drive the gateway through every situation the dashboard shows, recording the error-rate alert."""
     stack, api, multiprocess_dir = gateway
     stack.clear()
@@ -141,10 +163,24 @@ def observed(gateway: tuple[Stack, local_prometheus.PrometheusAPI, Path], tmp_pa
     client = Client(o)
     after_a_good_scrape(api)
     # healthy traffic: every model group, streams, embeddings, routing rules, both guardrails
-    statuses = [client.chat(model, f"hello {i}") for i in range(4) for model in ("gpt-4o", "gpt-4o-mini", "claude-sonnet", "pool")]
-    statuses += [client.chat("gpt-4o", "stream please", stream=True, stream_options={"include_usage": True}) for _ in range(3)]
+    statuses = [
+        client.chat(model, f"hello {i}")
+        for i in range(4)
+        for model in ("gpt-4o", "gpt-4o-mini", "claude-sonnet", "pool")
+    ]
+    statuses += [
+        client.chat("gpt-4o", "stream please", stream=True, stream_options={"include_usage": True}) for _ in range(3)
+    ]
     statuses += [client.embed(), client.embed()]
-    statuses.append(client.chat("gpt-4o", "use a tool", tools=[{"type": "function", "function": {"name": "lookup", "parameters": {"type": "object", "properties": {}}}}]))
+    statuses.append(
+        client.chat(
+            "gpt-4o",
+            "use a tool",
+            tools=[
+                {"type": "function", "function": {"name": "lookup", "parameters": {"type": "object", "properties": {}}}}
+            ],
+        )
+    )
     statuses.append(client.chat("gpt-4o", "batch job", headers={"x-gateway-tier": "batch"}))
     statuses.append(client.chat("gpt-4o", "my key is " + FAKE_SECRET))  # redacted
     assert set(statuses) == {200}, statuses
@@ -155,7 +191,14 @@ def observed(gateway: tuple[Stack, local_prometheus.PrometheusAPI, Path], tmp_pa
     # cooling a deployment down, and an outage of `flaky` that goes on while the alert is watched
     stack.faults({"fake-gpt-4o": {"status": 500, "times": 2}})
     assert [client.chat("gpt-4o", f"fallback {i}") for i in range(2)] == [200, 200]
-    stack.faults({"fake-gpt-4o": {"status": 500, "times": 1}, "fake-claude-sonnet": {"status": 500, "times": 1}, "fake-pool-a": {"status": 500}, "fake-flaky": {"status": 500}})
+    stack.faults(
+        {
+            "fake-gpt-4o": {"status": 500, "times": 1},
+            "fake-claude-sonnet": {"status": 500, "times": 1},
+            "fake-pool-a": {"status": 500},
+            "fake-flaky": {"status": 500},
+        }
+    )
     assert client.chat("gpt-4o", "the fallback fails too") == 500
     pool = [client.chat("pool", f"pool {i}") for i in range(12)]
     assert 500 in pool and pool[-3:] == [200, 200, 200], pool  # pool-a failed, was cooled down, pool-b serves
@@ -171,7 +214,15 @@ def observed(gateway: tuple[Stack, local_prometheus.PrometheusAPI, Path], tmp_pa
     stack.clear()
     # worker recycling under load: k6 at a constant rate while both workers pass their request limit
     o.writers_before_load = writers(multiprocess_dir)
-    o.load = k6.run(TREE, stack.url, stack.key, rate=16, duration="5s", summary=tmp_path_factory.mktemp("k6") / "summary.json", model="gpt-4o-mini")
+    o.load = k6.run(
+        TREE,
+        stack.url,
+        stack.key,
+        rate=16,
+        duration="5s",
+        summary=tmp_path_factory.mktemp("k6") / "summary.json",
+        model="gpt-4o-mini",
+    )
     o.sent += o.load.requests - o.load.cut  # a cut connection never reached LiteLLM
     # while workers restart a scrape can time out (the target is down for that scrape, gauges go stale):
     # the checks read the gateway once it is scraped again
@@ -213,7 +264,11 @@ def after_a_good_scrape(api: local_prometheus.PrometheusAPI) -> list[dict[str, A
     """The targets once the last scrape succeeded. Workers keep recycling through this module (every request counts
     towards RECYCLE_AFTER, Prometheus' scrapes too), and a scrape that meets a worker restarting fails and marks every
     series stale until the next one: a test that reads Prometheus waits for a good scrape first (bounded)."""
-    return wait_for("a successful scrape of the proxy", lambda: (t := api.targets()) and all(x["health"] == "up" for x in t) and t, timeout=60)
+    return wait_for(
+        "a successful scrape of the proxy",
+        lambda: (t := api.targets()) and all(x["health"] == "up" for x in t) and t,
+        timeout=60,
+    )
 
 
 def test_prometheus_scrapes_the_proxy_with_the_bundles_rules(observed: Observed) -> None:
@@ -229,13 +284,19 @@ def test_upstream_500s_make_the_error_rate_alert_pending_then_firing(observed: O
     assert observed.alert_states[-1] == "firing", observed.alert_states
     alert = observed.firing[0]  # firing means it was pending for `for:` first (since activeAt)
     assert alert["activeAt"], alert
-    assert alert["state"] == "firing" and alert["labels"]["severity"] == "critical" and alert["labels"]["environment"] == "dev"
+    assert (
+        alert["state"] == "firing"
+        and alert["labels"]["severity"] == "critical"
+        and alert["labels"]["environment"] == "dev"
+    )
     assert float(alert["value"]) > alerts.chart_thresholds(TREE)["errorRatePercent"]
 
 
 def test_every_dashboard_and_alert_expression_returns_series(observed: Observed) -> None:
     after_a_good_scrape(observed.api)
-    empty = dashboard_answers(observed, Client(observed))  # workers recycle through the module (see after_a_good_scrape)
+    empty = dashboard_answers(
+        observed, Client(observed)
+    )  # workers recycle through the module (see after_a_good_scrape)
     assert empty == [], "\n".join(empty)
 
 
@@ -250,7 +311,11 @@ def test_request_counters_sum_over_workers_to_the_requests_sent(observed: Observ
     # every worker, current and recycled, left its samples in the per-instance directory
     assert len(writers(observed.multiprocess_dir)) > 2, "expected more writers than the two live workers"
     text = httpx.get(f"{observed.stack.url}{prometheus_config.METRICS_PATH}", timeout=10).text
-    scraped = sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines() if line.startswith("litellm_proxy_total_requests_metric_total{"))
+    scraped = sum(
+        float(line.rsplit(" ", 1)[1])
+        for line in text.splitlines()
+        if line.startswith("litellm_proxy_total_requests_metric_total{")
+    )
     assert scraped == observed.sent
     after_a_good_scrape(observed.api)
     in_prometheus = observed.api.query(f'sum(litellm_proxy_total_requests_metric_total{{job="{alerts.LOCAL_JOB}"}})')

@@ -21,13 +21,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from litellm_bundle.render import proxy_args
-from litellm_bundle.runtime import k6
-from litellm_bundle.runtime import load_balancer
-from litellm_bundle.runtime import localenv
-from litellm_bundle.runtime import processes
-from litellm_bundle.runtime import launch
 from litellm_bundle.model import shutdown
+from litellm_bundle.render import proxy_args
+from litellm_bundle.runtime import k6, launch, load_balancer, localenv, processes
 from litellm_bundle.runtime.load_balancer import HAProxy, Server
 
 from .conftest import TREE, stage_dev
@@ -38,7 +34,9 @@ pytestmark = pytest.mark.proxy
 TIMING = shutdown.timing(drain_seconds=1, stream_timeout=10, request_timeout=None)
 OPTIONS = proxy_args.proxy_options({"proxy": {"workers": 1, "maxStreamingDurationSeconds": 10}})
 STREAM_DELAY_S = 3  # the in-flight stream's first token comes this long after the request
-LOAD_SECONDS = 24  # k6's fixed duration: the rollout (about 12 s, up to 18 s on a busy machine) must be over before it ends
+LOAD_SECONDS = (
+    24  # k6's fixed duration: the rollout (about 12 s, up to 18 s on a busy machine) must be over before it ends
+)
 
 
 @dataclass
@@ -83,10 +81,14 @@ class Fleet:
 
     def start(self, instance: Instance) -> None:
         env = launch.proxy_env({**self.secrets, **OPTIONS.env})
-        instance.proc = launch.start_proxy(self.config, instance.port, env, self.work / f"{instance.name}.log", workers=OPTIONS.workers)
+        instance.proc = launch.start_proxy(
+            self.config, instance.port, env, self.work / f"{instance.name}.log", workers=OPTIONS.workers
+        )
 
     def wait_ready(self, instance: Instance) -> None:
-        processes.wait_healthy(f"http://127.0.0.1:{instance.port}/health/readiness", 120, instance.proc, self.work / f"{instance.name}.log")
+        processes.wait_healthy(
+            f"http://127.0.0.1:{instance.port}/health/readiness", 120, instance.proc, self.work / f"{instance.name}.log"
+        )
 
 
 def stream_directly(instance: Instance, key: str, out: dict[str, object]) -> None:
@@ -94,18 +96,29 @@ def stream_directly(instance: Instance, key: str, out: dict[str, object]) -> Non
     body = {"model": "claude-sonnet", "messages": [{"role": "user", "content": "a slow stream"}], "stream": True}
     out["sent"] = time.monotonic()
     try:
-        with httpx.stream("POST", f"http://127.0.0.1:{instance.port}/v1/chat/completions", json=body, timeout=30,
-                          headers={"Authorization": f"Bearer {key}"}) as response:
+        with httpx.stream(
+            "POST",
+            f"http://127.0.0.1:{instance.port}/v1/chat/completions",
+            json=body,
+            timeout=30,
+            headers={"Authorization": f"Bearer {key}"},
+        ) as response:
             out["status"] = response.status_code  # LiteLLM answers once the first chunk is there
             lines = [line for line in response.iter_lines() if line.startswith("data: ")]
         out["done"] = lines[-1] == "data: [DONE]" if lines else False
-        out["text"] = "".join(json.loads(line[6:])["choices"][0]["delta"].get("content") or "" for line in lines[:-1] if json.loads(line[6:])["choices"])
+        out["text"] = "".join(
+            json.loads(line[6:])["choices"][0]["delta"].get("content") or ""
+            for line in lines[:-1]
+            if json.loads(line[6:])["choices"]
+        )
     except httpx.HTTPError as exc:
         out["error"] = repr(exc)
     out["ended"] = time.monotonic()
 
 
-def replace(fleet: Fleet, lb: HAProxy, old: Instance, new: Instance, key: str, rollout: Rollout, with_stream: bool) -> None:
+def replace(
+    fleet: Fleet, lb: HAProxy, old: Instance, new: Instance, key: str, rollout: Rollout, with_stream: bool
+) -> None:
     step = Replacement(old.name, new.name)
     rollout.steps.append(step)
     fleet.wait_ready(new)  # the surge instance
@@ -136,7 +149,9 @@ def replace(fleet: Fleet, lb: HAProxy, old: Instance, new: Instance, key: str, r
 
 
 @pytest.fixture(scope="module")
-def rolled(tmp_path_factory: pytest.TempPathFactory, fake_provider: str, redis_server: int) -> Iterator[tuple[Rollout, k6.LoadResult]]:
+def rolled(
+    tmp_path_factory: pytest.TempPathFactory, fake_provider: str, redis_server: int
+) -> Iterator[tuple[Rollout, k6.LoadResult]]:
     if load_balancer.binary() is None:
         pytest.skip("haproxy is not installed (apt-get install haproxy)")
     work = tmp_path_factory.mktemp("restarts")
@@ -150,13 +165,28 @@ def rolled(tmp_path_factory: pytest.TempPathFactory, fake_provider: str, redis_s
             fleet.start(instance)
         with ThreadPoolExecutor(3) as pool:
             list(pool.map(fleet.wait_ready, old))
-        lb = HAProxy(work / "haproxy", processes.free_port(), [Server(i.name, i.port) for i in old] + [Server(i.name, i.port, enabled=False) for i in new])
+        lb = HAProxy(
+            work / "haproxy",
+            processes.free_port(),
+            [Server(i.name, i.port) for i in old] + [Server(i.name, i.port, enabled=False) for i in new],
+        )
         url = f"http://127.0.0.1:{lb.port}"
         httpx.delete(f"{fake_provider}/_fake/faults")
-        httpx.put(f"{fake_provider}/_fake/faults", json={"fake-claude-sonnet": {"first_token_delay_s": STREAM_DELAY_S}}).raise_for_status()
+        httpx.put(
+            f"{fake_provider}/_fake/faults", json={"fake-claude-sonnet": {"first_token_delay_s": STREAM_DELAY_S}}
+        ).raise_for_status()
         rollout = Rollout()
         with ThreadPoolExecutor(1) as pool:
-            load = pool.submit(k6.run, TREE, url, secrets["LITELLM_MASTER_KEY"], 12, f"{LOAD_SECONDS}s", work / "k6.json", model="gpt-4o-mini")
+            load = pool.submit(
+                k6.run,
+                TREE,
+                url,
+                secrets["LITELLM_MASTER_KEY"],
+                12,
+                f"{LOAD_SECONDS}s",
+                work / "k6.json",
+                model="gpt-4o-mini",
+            )
             rollout.load_started = time.monotonic()
             time.sleep(2)  # load is flowing before the first instance goes
             try:

@@ -56,10 +56,18 @@ def test_url_password_in_tool_arguments_streaming_and_embeddings(dev_stack: Stac
     url = "redis://:Red1sPassw0rd@redis.internal:6379/0"
     messages = [
         {"role": "user", "content": [{"type": "text", "text": f"use {url}"}]},
-        {"role": "assistant", "content": None, "tool_calls": [{"id": "c1", "type": "function", "function": {"name": "connect", "arguments": json.dumps({"url": url})}}]},
+        {
+            "role": "assistant",
+            "content": None,
+            "tool_calls": [
+                {"id": "c1", "type": "function", "function": {"name": "connect", "arguments": json.dumps({"url": url})}}
+            ],
+        },
         {"role": "tool", "tool_call_id": "c1", "content": f"connected to {url}"},
     ]
-    with client(dev_stack).chat.completions.with_streaming_response.create(model="gpt-4o", messages=messages, stream=True) as response:
+    with client(dev_stack).chat.completions.with_streaming_response.create(
+        model="gpt-4o", messages=messages, stream=True
+    ) as response:
         text = "".join(c.choices[0].delta.content or "" for c in response.parse() if c.choices)
     assert text == "Fake answer from fake-gpt-4o."
     embedding = client(dev_stack).embeddings.create(model="text-embedding", input=[f"index {url}", "plain text"])
@@ -74,12 +82,25 @@ def test_url_password_in_tool_arguments_streaming_and_embeddings(dev_stack: Stac
 def test_redactions_are_counted_per_detector(dev_stack: Stack) -> None:
     def count() -> float:
         metrics = httpx.get(f"{dev_stack.url}/metrics/", timeout=10).text
-        line = next((line for line in metrics.splitlines()
-                     if line.startswith("gateway_guardrail_actions_total{") and 'detector="url_password"' in line and 'action="redacted"' in line), None)
+        line = next(
+            (
+                line
+                for line in metrics.splitlines()
+                if line.startswith("gateway_guardrail_actions_total{")
+                and 'detector="url_password"' in line
+                and 'action="redacted"' in line
+            ),
+            None,
+        )
         return float(line.rsplit(" ", 1)[1]) if line else 0.0
 
     before = count()
-    client(dev_stack).chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": "db: postgresql://app:Pgpa55word@db/app, cache: redis://:Red1sPassw0rd@r/0"}])
+    client(dev_stack).chat.completions.create(
+        model="gpt-4o-mini",
+        messages=[
+            {"role": "user", "content": "db: postgresql://app:Pgpa55word@db/app, cache: redis://:Red1sPassw0rd@r/0"}
+        ],
+    )
     assert count() == before + 2
 
 
@@ -99,11 +120,17 @@ def blocking_stack(tmp_path_factory: pytest.TempPathFactory, fake_provider: str,
 def test_block_mode_refuses_a_url_password_without_echoing_it(blocking_stack: Stack) -> None:
     blocking_stack.clear()
     with pytest.raises(openai.BadRequestError) as info:
-        client(blocking_stack).chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": "try redis://:Red1sPassw0rd@redis.internal:6379"}])
+        client(blocking_stack).chat.completions.create(
+            model="gpt-4o", messages=[{"role": "user", "content": "try redis://:Red1sPassw0rd@redis.internal:6379"}]
+        )
     assert "Request blocked by guardrail 'redact-secrets'" in str(info.value)
     assert "url_password" in str(info.value)
     assert "Red1sPassw0rd" not in str(info.value)
     assert blocking_stack.fake_requests() == []
     assert_nowhere(blocking_stack, "Red1sPassw0rd")
     # a prompt without secrets still goes through
-    assert client(blocking_stack).chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": "hi"}]).choices
+    assert (
+        client(blocking_stack)
+        .chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": "hi"}])
+        .choices
+    )

@@ -15,9 +15,8 @@ import openai
 import pytest
 from ruamel.yaml import YAML
 
-from litellm_bundle.runtime import localenv
-from litellm_bundle.runtime import launch
 from litellm_bundle.core.yamlio import dump_yaml
+from litellm_bundle.runtime import launch, localenv
 
 from .conftest import Stack, running_proxy, stage_dev
 
@@ -27,8 +26,17 @@ COOLDOWN_S = 3
 
 
 def _deployment(group: str, model: str, fake: str, timeout: float = 2, **extra: Any) -> dict[str, Any]:
-    return {"model_name": group, "litellm_params": {"model": f"openai/{model}", "api_base": "os.environ/FAKE_PROVIDER_API_BASE",
-            "api_key": "os.environ/FAKE_PROVIDER_API_KEY", "timeout": timeout, **extra}, "model_info": {"id": f"{model}-dep"}}
+    return {
+        "model_name": group,
+        "litellm_params": {
+            "model": f"openai/{model}",
+            "api_base": "os.environ/FAKE_PROVIDER_API_BASE",
+            "api_key": "os.environ/FAKE_PROVIDER_API_KEY",
+            "timeout": timeout,
+            **extra,
+        },
+        "model_info": {"id": f"{model}-dep"},
+    }
 
 
 def reliability_config(staged: Path, fake: str) -> None:
@@ -41,8 +49,16 @@ def reliability_config(staged: Path, fake: str) -> None:
         _deployment("pool", "fake-pool-b", fake),
         _deployment("streamy", "fake-streamy", fake),
     ]
-    config["router_settings"].update({"num_retries": 0, "allowed_fails": 1, "cooldown_time": COOLDOWN_S, "timeout": 30,
-                                      "fallbacks": [{"primary": ["backup"]}], "context_window_fallbacks": None})
+    config["router_settings"].update(
+        {
+            "num_retries": 0,
+            "allowed_fails": 1,
+            "cooldown_time": COOLDOWN_S,
+            "timeout": 30,
+            "fallbacks": [{"primary": ["backup"]}],
+            "context_window_fallbacks": None,
+        }
+    )
     config["router_settings"] = {k: v for k, v in config["router_settings"].items() if v is not None}
     staged.write_text(dump_yaml(config))
 
@@ -61,14 +77,18 @@ def client(stack: Stack) -> openai.OpenAI:
 
 
 def ask(stack: Stack, model: str, text: str = "hello") -> Any:
-    return client(stack).chat.completions.with_raw_response.create(model=model, messages=[{"role": "user", "content": text}])
+    return client(stack).chat.completions.with_raw_response.create(
+        model=model, messages=[{"role": "user", "content": text}]
+    )
 
 
 def received(stack: Stack, model: str) -> int:
     return sum(1 for r in stack.fake_requests() if r["model"] == model)
 
 
-@pytest.mark.parametrize("fault", [{"status": 500}, {"status": 429, "retry_after": 1}, {"delay_s": 6}], ids=["500", "429", "timeout"])
+@pytest.mark.parametrize(
+    "fault", [{"status": 500}, {"status": 429, "retry_after": 1}, {"delay_s": 6}], ids=["500", "429", "timeout"]
+)
 def test_failing_primary_is_served_by_the_fallback_group(stack: Stack, fault: dict[str, Any]) -> None:
     stack.clear()
     stack.faults({"fake-primary": fault})
@@ -118,12 +138,19 @@ def test_stream_cut_mid_way_gives_the_client_an_error_and_the_proxy_keeps_servin
     stack.faults({"fake-streamy": {"cut_after_chunks": 2}})
     text = ""
     with pytest.raises((openai.APIError, httpx.HTTPError)):
-        for chunk in client(stack).chat.completions.create(model="streamy", messages=[{"role": "user", "content": "stream"}], stream=True):
+        for chunk in client(stack).chat.completions.create(
+            model="streamy", messages=[{"role": "user", "content": "stream"}], stream=True
+        ):
             text += (chunk.choices[0].delta.content or "") if chunk.choices else ""
     assert text != "Fake answer from fake-streamy."
     stack.clear()
-    complete = "".join((c.choices[0].delta.content or "") for c in client(stack).chat.completions.create(
-        model="streamy", messages=[{"role": "user", "content": "again"}], stream=True) if c.choices)
+    complete = "".join(
+        (c.choices[0].delta.content or "")
+        for c in client(stack).chat.completions.create(
+            model="streamy", messages=[{"role": "user", "content": "again"}], stream=True
+        )
+        if c.choices
+    )
     assert complete == "Fake answer from fake-streamy."
 
 
@@ -131,9 +158,23 @@ def test_health_stays_200_while_the_proxy_is_saturated(stack: Stack, tmp_path: P
     stack.clear()
     load = subprocess.Popen(
         [launch.bin_path("k6"), "run", "-q", str(Path(__file__).resolve().parents[2] / "scripts" / "load.js")],
-        env={**launch.proxy_env(), "URL": stack.url, "KEY": stack.key, "MODEL": "backup", "RATE": "200", "DURATION": "15s",
-             "VUS": "100", "MAX_VUS": "100", "STREAM_RATIO": "0", "SUMMARY": str(tmp_path / "sat.json"), "P95_MS": "600000", "MAX_ERROR_RATE": "1"},
-        cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        env={
+            **launch.proxy_env(),
+            "URL": stack.url,
+            "KEY": stack.key,
+            "MODEL": "backup",
+            "RATE": "200",
+            "DURATION": "15s",
+            "VUS": "100",
+            "MAX_VUS": "100",
+            "STREAM_RATIO": "0",
+            "SUMMARY": str(tmp_path / "sat.json"),
+            "P95_MS": "600000",
+            "MAX_ERROR_RATE": "1",
+        },
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     statuses: list[int] = []
     slowest = 0.0
@@ -141,7 +182,9 @@ def test_health_stays_200_while_the_proxy_is_saturated(stack: Stack, tmp_path: P
         time.sleep(2)  # load ramps up
         while load.poll() is None and len(statuses) < 20:
             started = time.monotonic()
-            statuses.append(httpx.get(f"{stack.url}/health/liveliness", timeout=5).status_code)  # the probe's timeoutSeconds
+            statuses.append(
+                httpx.get(f"{stack.url}/health/liveliness", timeout=5).status_code
+            )  # the probe's timeoutSeconds
             slowest = max(slowest, time.monotonic() - started)
             time.sleep(0.25)
     finally:

@@ -12,8 +12,8 @@ import openai
 import pytest
 from ruamel.yaml import YAML
 
-from litellm_bundle.runtime import localenv
 from litellm_bundle.core.yamlio import dump_yaml
+from litellm_bundle.runtime import localenv
 
 from .conftest import Stack, running_proxy, stage_dev
 
@@ -25,18 +25,33 @@ RPM_LIMIT = 4
 def shared_config(staged: Path) -> None:
     """The rendered dev config plus the response cache in Redis (as staging/prod) and an rpm-limited group."""
     config = YAML(typ="safe").load(staged.read_text())
-    limited = {"model_name": "limited", "litellm_params": {"model": "openai/fake-limited", "api_base": "os.environ/FAKE_PROVIDER_API_BASE",
-               "api_key": "os.environ/FAKE_PROVIDER_API_KEY", "rpm": RPM_LIMIT}, "model_info": {"id": "fake-limited-dep"}}
+    limited = {
+        "model_name": "limited",
+        "litellm_params": {
+            "model": "openai/fake-limited",
+            "api_base": "os.environ/FAKE_PROVIDER_API_BASE",
+            "api_key": "os.environ/FAKE_PROVIDER_API_KEY",
+            "rpm": RPM_LIMIT,
+        },
+        "model_info": {"id": "fake-limited-dep"},
+    }
     config["model_list"].append(limited)
     config["litellm_settings"]["cache"] = True
-    config["litellm_settings"]["cache_params"] = {"type": "redis", "host": "os.environ/REDIS_HOST", "port": "os.environ/REDIS_PORT", "ttl": 600,
-                                                  "supported_call_types": ["acompletion", "completion"]}
+    config["litellm_settings"]["cache_params"] = {
+        "type": "redis",
+        "host": "os.environ/REDIS_HOST",
+        "port": "os.environ/REDIS_PORT",
+        "ttl": 600,
+        "supported_call_types": ["acompletion", "completion"],
+    }
     config["router_settings"]["num_retries"] = 0
     staged.write_text(dump_yaml(config))
 
 
 @pytest.fixture(scope="module")
-def pair(tmp_path_factory: pytest.TempPathFactory, fake_provider: str, redis_server: int) -> Iterator[tuple[Stack, Stack]]:
+def pair(
+    tmp_path_factory: pytest.TempPathFactory, fake_provider: str, redis_server: int
+) -> Iterator[tuple[Stack, Stack]]:
     secrets = localenv.local_secrets(fake_provider, redis_server)
     configs = []
     for name in ("a", "b"):

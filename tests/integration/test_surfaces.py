@@ -12,7 +12,6 @@ from ruamel.yaml import YAML
 
 from litellm_bundle.render import proxy_args
 from litellm_bundle.runtime import boot_check
-
 from tests.helpers import committed
 
 from .conftest import Stack
@@ -26,15 +25,21 @@ def test_prods_switches_are_reported_against_a_proxy_that_serves_everything(dev_
     checked: list[str] = []
     failures = boot_check.surface_failures(dev_stack.url, dev_stack.key, prod_config, prod_surface, checked)
     assert checked == ["metrics", "admin_ui", "api_docs", "cors"]
-    assert any(f.startswith("/metrics/ should refuse a scrape without a key") and "200 without" in f for f in failures), failures
+    assert any(
+        f.startswith("/metrics/ should refuse a scrape without a key") and "200 without" in f for f in failures
+    ), failures
     assert {f.split()[0] for f in failures if "API docs off" in f} == {"/", "/redoc", "/openapi.json"}, failures
-    assert any("https://chat.prod.example.internal got Access-Control-Allow-Origin '*'" in f for f in failures), failures
+    assert any("https://chat.prod.example.internal got Access-Control-Allow-Origin '*'" in f for f in failures), (
+        failures
+    )
     assert not any("admin UI" in f for f in failures), failures
 
 
 def test_the_admin_ui_is_not_served_and_the_api_is(dev_stack: Stack) -> None:
     for method, path in (("GET", "/ui/"), ("GET", "/ui/login/"), ("POST", "/login"), ("POST", "/v2/login")):
-        answer = httpx.request(method, f"{dev_stack.url}{path}", data={"username": "admin", "password": dev_stack.key}, timeout=30)
+        answer = httpx.request(
+            method, f"{dev_stack.url}{path}", data={"username": "admin", "password": dev_stack.key}, timeout=30
+        )
         assert answer.status_code == 404, (path, answer.status_code, answer.text[:200])
         assert answer.json()["error"]["message"] == "The admin UI is turned off in this environment."
     headers = {"Authorization": f"Bearer {dev_stack.key}"}

@@ -6,9 +6,8 @@ import json
 from pathlib import Path
 
 from litellm_bundle.build.generate import render_one
-from litellm_bundle.policy.policies import Policies
 from litellm_bundle.core.tree import BundleTree
-
+from litellm_bundle.policy.policies import Policies
 from tests.helpers import committed
 
 
@@ -47,12 +46,17 @@ def test_every_rendered_access_json_matches_the_contract_the_reconciler_checks(c
 
 
 def test_a_key_value_from_a_declared_reference_is_named_never_copied(repo_copy: Path) -> None:
-    (repo_copy / "config" / "access.yaml").write_text((repo_copy / "config" / "access.yaml").read_text().replace(
-        "    rpm_limit: 60\n", "    rpm_limit: 60\n    value: os.environ/PLATFORM_CI_KEY\n"))
+    (repo_copy / "config" / "access.yaml").write_text(
+        (repo_copy / "config" / "access.yaml")
+        .read_text()
+        .replace("    rpm_limit: 60\n", "    rpm_limit: 60\n    value: os.environ/PLATFORM_CI_KEY\n")
+    )
     secrets = repo_copy / "config" / "secrets.yaml"
-    secrets.write_text(secrets.read_text() + "  PLATFORM_CI_KEY:\n    description: The CI key's value.\n    sources:\n"
-                       "      dev: {env: PLATFORM_CI_KEY}\n      staging: {kubernetes_secret: {name: ci-keys, key: platform}}\n"
-                       "      prod: {external: {store: vault-backend, key: prod/keys, property: platform-ci}}\n")
+    secrets.write_text(
+        secrets.read_text() + "  PLATFORM_CI_KEY:\n    description: The CI key's value.\n    sources:\n"
+        "      dev: {env: PLATFORM_CI_KEY}\n      staging: {kubernetes_secret: {name: ci-keys, key: platform}}\n"
+        "      prod: {external: {store: vault-backend, key: prod/keys, property: platform-ci}}\n"
+    )
     files = render_one(BundleTree.at(repo_copy), "staging")
     assert json.loads(files["access.json"])["keys"]["platform-ci"]["value_env"] == "PLATFORM_CI_KEY"
     from ruamel.yaml import YAML
@@ -68,11 +72,19 @@ def test_a_key_value_from_a_declared_reference_is_named_never_copied(repo_copy: 
 def test_without_access_yaml_nothing_is_declared(repo_copy: Path) -> None:
     (repo_copy / "config" / "access.yaml").unlink()
     prod = repo_copy / "config" / "environments" / "prod.yaml"  # nothing to scrape /metrics/ with: keep it open
-    prod.write_text(prod.read_text().replace("require_auth_for_metrics_endpoint: true", "require_auth_for_metrics_endpoint: false"))
+    prod.write_text(
+        prod.read_text().replace("require_auth_for_metrics_endpoint: true", "require_auth_for_metrics_endpoint: false")
+    )
     policy = repo_copy / "policies" / "environments" / "prod.policy.json"
-    policy.write_text(policy.read_text().replace('"require_auth_for_metrics_endpoint": {"const": true}', '"require_auth_for_metrics_endpoint": true'))
+    policy.write_text(
+        policy.read_text().replace(
+            '"require_auth_for_metrics_endpoint": {"const": true}', '"require_auth_for_metrics_endpoint": true'
+        )
+    )
     from ruamel.yaml import YAML
 
     files = render_one(BundleTree.at(repo_copy), "prod")
     assert json.loads(files["access.json"]) == {"environment": "prod", "teams": {}, "keys": {}}
-    assert YAML(typ="safe").load(files["values.yaml"])["access"]["enabled"] is False, "no access Job without declared access"
+    assert YAML(typ="safe").load(files["values.yaml"])["access"]["enabled"] is False, (
+        "no access Job without declared access"
+    )

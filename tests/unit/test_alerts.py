@@ -13,12 +13,10 @@ from typing import Any
 import pytest
 from ruamel.yaml import YAML
 
-from litellm_bundle.render import prometheus_config
-from litellm_bundle.render import alerts
-from litellm_bundle.external import kube
 from litellm_bundle.core.tree import BundleTree
 from litellm_bundle.core.yamlio import dump_yaml
-
+from litellm_bundle.external import kube
+from litellm_bundle.render import alerts, prometheus_config
 from tests.helpers import ROOT, committed
 
 CASES = Path(__file__).with_name("test_alerts_promtool.yaml")
@@ -102,7 +100,13 @@ def test_promtool_unit_tests_of_every_alert(checkout: BundleTree, tmp_path: Path
 
 def test_promtool_unit_tests_fail_when_an_alert_stops_firing(checkout: BundleTree, tmp_path: Path) -> None:
     """The unit tests can fail: with the error-rate threshold at 50% the 10% case no longer fires."""
-    groups = alerts.groups(checkout, CHART_TARGET, "prod", cluster=True, thresholds={**alerts.chart_thresholds(checkout), "errorRatePercent": 50})
+    groups = alerts.groups(
+        checkout,
+        CHART_TARGET,
+        "prod",
+        cluster=True,
+        thresholds={**alerts.chart_thresholds(checkout), "errorRatePercent": 50},
+    )
     write_rules(tmp_path / "rules.yml", groups)
     (tmp_path / "tests.yml").write_text(dump_yaml(_cases_with_annotations(chart_groups(checkout), "rules.yml")))
     result = subprocess.run([promtool(), "test", "rules", "tests.yml"], cwd=tmp_path, capture_output=True, text=True)
@@ -113,9 +117,19 @@ def test_promtool_unit_tests_fail_when_an_alert_stops_firing(checkout: BundleTre
 def test_every_alert_has_cases_that_fire_stay_quiet_and_resolve(checkout: BundleTree) -> None:
     cases = YAML(typ="safe").load(CASES.read_text())["tests"]
     for alert in alerts.load(checkout):
-        timelines = [[(item["eval_time"], bool(item["exp_alerts"])) for item in t["alert_rule_test"] if item["alertname"] == alert.name] for t in cases]
+        timelines = [
+            [
+                (item["eval_time"], bool(item["exp_alerts"]))
+                for item in t["alert_rule_test"]
+                if item["alertname"] == alert.name
+            ]
+            for t in cases
+        ]
         timelines = [sorted(t, key=lambda e: _minutes(e[0])) for t in timelines if t]
-        fires_then_resolves = any(any(f for _, f in t) and not t[-1][1] and t.index(next(e for e in t if e[1])) < len(t) - 1 for t in timelines)
+        fires_then_resolves = any(
+            any(f for _, f in t) and not t[-1][1] and t.index(next(e for e in t if e[1])) < len(t) - 1
+            for t in timelines
+        )
         quiet = any(not any(f for _, f in t) for t in timelines)
         assert fires_then_resolves, f"{alert.name}: no case where it fires and then resolves"
         assert quiet, f"{alert.name}: no case where it must not fire"
@@ -135,7 +149,11 @@ def test_compose_prometheus_loads_the_rules_and_grafana_the_chart_dashboards() -
     assert "./alerts.yml:/etc/prometheus/alerts.yml:ro" in compose["prometheus"]["volumes"]
     assert config["rule_files"] == ["/etc/prometheus/alerts.yml"]
     job = config["scrape_configs"][0]
-    assert job["job_name"] == alerts.LOCAL_JOB and job["metrics_path"] == "/metrics/" and job["static_configs"][0]["targets"] == ["litellm:4000"]
+    assert (
+        job["job_name"] == alerts.LOCAL_JOB
+        and job["metrics_path"] == "/metrics/"
+        and job["static_configs"][0]["targets"] == ["litellm:4000"]
+    )
     mounts = compose["grafana"]["volumes"]
     assert "../helm/litellm-gateway/files/dashboards:/etc/grafana/dashboards:ro" in mounts
     provider = YAML(typ="safe").load((ROOT / "compose" / "grafana" / "dashboards.yml").read_text())["providers"][0]

@@ -24,8 +24,17 @@ def rendered_dev() -> dict[str, Any]:
 
 
 def row(rate: int, cpu: float, p50: float = 40.0, saturation: bool = False, rps: float | None = None) -> dict[str, Any]:
-    return {"rate": rate, "rps": rps if rps is not None else float(rate), "p50": p50, "p95": p50 * 1.2, "p99": p50 * 1.5,
-            "failed": 0.0, "overhead_p50": 10.0, "cpu_ms_per_request": cpu, **({"saturation": True} if saturation else {})}
+    return {
+        "rate": rate,
+        "rps": rps if rps is not None else float(rate),
+        "p50": p50,
+        "p95": p50 * 1.2,
+        "p99": p50 * 1.5,
+        "failed": 0.0,
+        "overhead_p50": 10.0,
+        "cpu_ms_per_request": cpu,
+        **({"saturation": True} if saturation else {}),
+    }
 
 
 def test_feature_rows_carry_the_settings_the_renderer_writes(tmp_path: Path) -> None:
@@ -34,18 +43,25 @@ def test_feature_rows_carry_the_settings_the_renderer_writes(tmp_path: Path) -> 
     prom = bench.with_feature(plain, bench.feature_settings(tmp_path, "prometheus"))
     assert "prometheus" in dev["litellm_settings"]["callbacks"]
     assert prom["litellm_settings"]["callbacks"] == ["prometheus"], "the hooks callback is not a prometheus setting"
-    assert prom["litellm_settings"]["require_auth_for_metrics_endpoint"] == dev["litellm_settings"]["require_auth_for_metrics_endpoint"]
+    assert (
+        prom["litellm_settings"]["require_auth_for_metrics_endpoint"]
+        == dev["litellm_settings"]["require_auth_for_metrics_endpoint"]
+    )
     assert "router_settings" not in prom
     rpm = bench.with_feature(plain, bench.feature_settings(tmp_path, "redis+rpm"))
     assert rpm["router_settings"]["optional_pre_call_checks"] == dev["router_settings"]["optional_pre_call_checks"]
-    assert {k: rpm["router_settings"][k] for k in ("redis_host", "redis_port")} == {k: dev["router_settings"][k] for k in ("redis_host", "redis_port")}
+    assert {k: rpm["router_settings"][k] for k in ("redis_host", "redis_port")} == {
+        k: dev["router_settings"][k] for k in ("redis_host", "redis_port")
+    }
     dev_fake = next(m for m in dev["model_list"] if m["model_info"]["id"] == "gpt-4o-fake")
     assert rpm["model_list"][0]["litellm_params"]["rpm"] == dev_fake["litellm_params"]["rpm"]
     assert "litellm_settings" not in rpm
     redis_only = bench.with_feature(plain, bench.feature_settings(tmp_path, "redis"))
     assert "optional_pre_call_checks" not in redis_only["router_settings"]
     assert "rpm" not in redis_only["model_list"][0]["litellm_params"]
-    assert "router_settings" not in plain and "rpm" not in plain["model_list"][0]["litellm_params"], "the plain config is not modified"
+    assert "router_settings" not in plain and "rpm" not in plain["model_list"][0]["litellm_params"], (
+        "the plain config is not modified"
+    )
 
 
 def test_delta_keeps_only_what_changed() -> None:
@@ -63,15 +79,26 @@ def test_plain_env_keeps_litellm_defaults() -> None:
 
 def test_report_per_core_two_workers_and_rotation() -> None:
     results = {
-        "direct": [row(10, 0.0, 21.0), row(30, 0.0, 21.0), row(100, 0.0, 21.0), row(250, 0.0, 21.0, saturation=True, rps=250)],
+        "direct": [
+            row(10, 0.0, 21.0),
+            row(30, 0.0, 21.0),
+            row(100, 0.0, 21.0),
+            row(250, 0.0, 21.0, saturation=True, rps=250),
+        ],
         "plain": [row(10, 16.0), row(30, 16.0), row(250, 12.0, saturation=True, rps=80.0)],
         "bundle-nohooks": [row(10, 20.0), row(30, 20.0), row(250, 16.0, saturation=True, rps=60.0)],
         "bundle": [row(10, 20.0), row(30, 20.0), row(250, 16.0, saturation=True, rps=60.0)],
         "bundle-2w": [row(30, 22.0), row(100, 18.0, p50=45.0, rps=99.5), row(250, 16.0, saturation=True, rps=90.0)],
     }
-    rotation = {name: bench.median_row([row(30, cpu) for cpu in cpus]) for name, cpus in {
-        "plain": [16.0, 15.0, 17.0], "plain+prometheus": [18.0, 18.5, 17.5], "bundle (Python 3.13)": [20.0, 21.0, 19.0],
-        "bundle + httptools": [18.0, 18.0, 19.0]}.items()}
+    rotation = {
+        name: bench.median_row([row(30, cpu) for cpu in cpus])
+        for name, cpus in {
+            "plain": [16.0, 15.0, 17.0],
+            "plain+prometheus": [18.0, 18.5, 17.5],
+            "bundle (Python 3.13)": [20.0, 21.0, 19.0],
+            "bundle + httptools": [18.0, 18.0, 19.0],
+        }.items()
+    }
     text = bench.report(results, [10, 30], 250, 0.2, rotation, pod_rate=100, declared=(100, 55))
     assert "plain 62 req/s, bundle-nohooks 50 req/s, bundle 50 req/s" in text
     assert "the bundle reaches 100% of the same LiteLLM features" in text
@@ -87,16 +114,27 @@ def test_report_per_core_two_workers_and_rotation() -> None:
 
 
 def test_a_pod_that_keeps_up_meets_the_goal() -> None:
-    results = {"direct": [row(30, 0.0, 21.0), row(100, 0.0, 21.0), row(250, 0.0, saturation=True)],
-               "bundle": [row(30, 20.0), row(250, 16.0, saturation=True, rps=60.0)],
-               "bundle-2w": [row(30, 20.0), row(100, 18.0, p50=38.0, rps=100.1), row(250, 16.0, saturation=True, rps=110.0)]}
-    assert "): met on this machine: 100.1 req/s achieved, p50 overhead 17.0 ms" in bench.report(results, [30], 250, pod_rate=100)
+    results = {
+        "direct": [row(30, 0.0, 21.0), row(100, 0.0, 21.0), row(250, 0.0, saturation=True)],
+        "bundle": [row(30, 20.0), row(250, 16.0, saturation=True, rps=60.0)],
+        "bundle-2w": [row(30, 20.0), row(100, 18.0, p50=38.0, rps=100.1), row(250, 16.0, saturation=True, rps=110.0)],
+    }
+    assert "): met on this machine: 100.1 req/s achieved, p50 overhead 17.0 ms" in bench.report(
+        results, [30], 250, pod_rate=100
+    )
 
 
 def test_the_latency_bound_rate_is_the_highest_that_meets_the_overhead_goal() -> None:
-    results = {"direct": [row(r, 0.0, 21.0) for r in (30, 60, 80, 100)],
-               "bundle-2w": [row(30, 20.0, p50=28.0), row(60, 18.0, p50=36.0), row(80, 18.0, p50=44.0), row(100, 18.0, p50=60.0, rps=97.0),
-                             row(250, 16.0, saturation=True, rps=110.0)]}
+    results = {
+        "direct": [row(r, 0.0, 21.0) for r in (30, 60, 80, 100)],
+        "bundle-2w": [
+            row(30, 20.0, p50=28.0),
+            row(60, 18.0, p50=36.0),
+            row(80, 18.0, p50=44.0),
+            row(100, 18.0, p50=60.0, rps=97.0),
+            row(250, 16.0, saturation=True, rps=110.0),
+        ],
+    }
     (line,) = bench.latency_bound(results)
     assert line.startswith("Highest offered rate at which two workers keep up at p50 overhead <= 20 ms: 60 req/s ")
     assert "30: +7.0 ms, 60: +15.0 ms, 80: +23.0 ms, 100: +39.0 ms" in line
@@ -113,7 +151,12 @@ def test_rotation_alternates_and_takes_medians() -> None:
 
     def fake_k6(url: str, rate: int, *args: object, **kwargs: object) -> dict[str, object]:
         calls.append(url)
-        return row(rate, {"a": [10.0, 30.0, 20.0], "b": [5.0, 5.0, 6.0], "c": [1.0, 2.0, 3.0]}[url][sum(c == url for c in calls) - 1])
+        return row(
+            rate,
+            {"a": [10.0, 30.0, 20.0], "b": [5.0, 5.0, 6.0], "c": [1.0, 2.0, 3.0]}[url][
+                sum(c == url for c in calls) - 1
+            ],
+        )
 
     saved = bench.start, bench.k6, bench.processes.stop
     bench.start, bench.k6, bench.processes.stop = fake_start, fake_k6, lambda proc: None
@@ -122,7 +165,12 @@ def test_rotation_alternates_and_takes_medians() -> None:
     finally:
         bench.start, bench.k6, bench.processes.stop = saved
     assert calls == ["a", "b", "c", "c", "b", "a", "a", "b", "c"]
-    assert (out["a"]["cpu_ms_per_request"], out["a"]["cpu_min"], out["a"]["cpu_max"], out["a"]["runs"]) == (20.0, 10.0, 30.0, 3)
+    assert (out["a"]["cpu_ms_per_request"], out["a"]["cpu_min"], out["a"]["cpu_max"], out["a"]["runs"]) == (
+        20.0,
+        10.0,
+        30.0,
+        3,
+    )
 
 
 def test_dashboard_metrics_are_litellm_families() -> None:
@@ -132,7 +180,10 @@ def test_dashboard_metrics_are_litellm_families() -> None:
 
 
 def test_report_without_price_rows_has_no_price_table() -> None:
-    results = {"direct": [row(30, 0.0), row(250, 0.0, saturation=True)], "plain": [row(30, 16.0), row(250, 12.0, saturation=True)]}
+    results = {
+        "direct": [row(30, 0.0), row(250, 0.0, saturation=True)],
+        "plain": [row(30, 16.0), row(250, 12.0, saturation=True)],
+    }
     text = bench.report(results, [30], 250)
     assert "Price of each LiteLLM feature" not in text
     assert "plain 62 req/s" in text
@@ -158,7 +209,9 @@ def test_profile_cost_centres_count_a_sample_once_per_centre() -> None:
     assert ms["LiteLLM's success logging (all callbacks)"] == 20.0
     assert ms["LiteLLM's prometheus callback (success)"] == 20.0
     assert ms["of which its rate-limit gauges (v3 limiter headers)"] == 20.0
-    assert ms["the gateway hooks and guardrails (their own frames)"] == 10.0, "the ASGI guards wrap everything: not counted"
+    assert ms["the gateway hooks and guardrails (their own frames)"] == 10.0, (
+        "the ASGI guards wrap everything: not counted"
+    )
     assert ms["every Redis command (redis-py, circuit breaker)"] == 40.0, "two matching frames, one sample"
     assert ms["the router: selection, fallbacks, retries, the provider call"] == 40.0
     lines = bench_profile.table(ms, {**ms, "total": 90.0}, 30)
@@ -180,5 +233,7 @@ def test_redis_lines_sum_and_order_the_commands() -> None:
 
 def test_image_venv_gets_the_whole_runtime_extra() -> None:
     reqs = bench.image_requirements()
-    assert any(r.startswith("opentelemetry-sdk==") for r in reqs), "without it LiteLLM retries its OTel import per request"
+    assert any(r.startswith("opentelemetry-sdk==") for r in reqs), (
+        "without it LiteLLM retries its OTel import per request"
+    )
     assert any(r.startswith("prometheus_client==") for r in reqs) and any(r.startswith("prisma==") for r in reqs)

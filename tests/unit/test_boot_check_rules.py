@@ -19,14 +19,25 @@ def test_expected_lists_groups_aliases_callbacks_guardrails() -> None:
     config = {
         "model_list": [{"model_name": "gpt-4o"}, {"model_name": "gpt-4o"}, {"model_name": "anthropic/*"}],
         "router_settings": {"model_group_alias": {"gpt-4": "gpt-4o", "old": {"model": "gpt-4o", "hidden": True}}},
-        "litellm_settings": {"callbacks": ["gateway_hooks.entry.proxy_hooks", "otel"], "success_callback": ["langfuse", "otel"]},
+        "litellm_settings": {
+            "callbacks": ["gateway_hooks.entry.proxy_hooks", "otel"],
+            "success_callback": ["langfuse", "otel"],
+        },
         "guardrails": [{"guardrail_name": "pii"}],
     }
-    assert boot_check.expected(config) == (["gpt-4o", "anthropic/*", "gpt-4"], ["gateway_hooks.entry.proxy_hooks", "otel", "langfuse"], ["pii"])
+    assert boot_check.expected(config) == (
+        ["gpt-4o", "anthropic/*", "gpt-4"],
+        ["gateway_hooks.entry.proxy_hooks", "otel", "langfuse"],
+        ["pii"],
+    )
 
 
 def test_a_callback_counts_as_loaded_by_name_or_by_its_class() -> None:
-    active = ["langfuse", "<litellm.integrations.opentelemetry.OpenTelemetry object at 0x1>", "<gateway_hooks.proxy.GatewayHooks object at 0x2>"]
+    active = [
+        "langfuse",
+        "<litellm.integrations.opentelemetry.OpenTelemetry object at 0x1>",
+        "<gateway_hooks.proxy.GatewayHooks object at 0x2>",
+    ]
     classes = {"otel": "OpenTelemetry", "datadog": "DataDogLogger"}
     assert boot_check._loaded("langfuse", active, classes)
     assert boot_check._loaded("otel", active, classes)

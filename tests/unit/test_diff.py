@@ -11,16 +11,21 @@ from pathlib import Path
 
 import pytest
 
-from litellm_bundle.cli.main import main
 from litellm_bundle.build.diff import DiffError, default_ref, diff_generated, generate_at_ref
 from litellm_bundle.build.generate import generate
+from litellm_bundle.cli.main import main
 from litellm_bundle.core.tree import BundleTree
-
 from tests.helpers import ROOT
 
 
 def _git(cwd: Path, *args: str) -> str:
-    return subprocess.run(["git", "-c", "user.email=t@example.com", "-c", "user.name=t", *args], cwd=cwd, check=True, capture_output=True, text=True).stdout
+    return subprocess.run(
+        ["git", "-c", "user.email=t@example.com", "-c", "user.name=t", *args],
+        cwd=cwd,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
 
 
 @pytest.fixture
@@ -62,7 +67,10 @@ def test_config_change_shows_rendered_and_k8s_per_environment(git_repo: Path) ->
 
 def test_secret_declaration_change_shows_in_env_example(git_repo: Path) -> None:
     secrets = git_repo / "config" / "secrets.yaml"
-    secrets.write_text(secrets.read_text() + "  EXTRA_SETTING:\n    description: An extra setting.\n    secret: false\n    sources:\n      dev: {env: EXTRA_SETTING}\n")
+    secrets.write_text(
+        secrets.read_text()
+        + "  EXTRA_SETTING:\n    description: An extra setting.\n    secret: false\n    sources:\n      dev: {env: EXTRA_SETTING}\n"
+    )
     shared = _section(_diff(git_repo), "shared")
     assert "+++ b/.env.example" in shared and "+EXTRA_SETTING=" in shared
 
@@ -123,8 +131,13 @@ WORKING_TREE = [ROOT / p for p in ("config", "rendered", "k8s", "compose", ".env
 
 def _audited(tmp: Path, *args: str) -> dict:
     log = tmp / f"audit-{args[0] if args[0] != '--root' else args[2]}.json"
-    result = subprocess.run([sys.executable, "-c", AUDIT, *args], cwd=tmp, capture_output=True, text=True,
-                            env={**__import__("os").environ, "AUDIT_LOG": str(log), "PYTHONPATH": str(ROOT)})
+    result = subprocess.run(
+        [sys.executable, "-c", AUDIT, *args],
+        cwd=tmp,
+        capture_output=True,
+        text=True,
+        env={**__import__("os").environ, "AUDIT_LOG": str(log), "PYTHONPATH": str(ROOT)},
+    )
     data = json.loads(log.read_text())
     data["stdout"], data["stderr"] = result.stdout, result.stderr
     return data

@@ -8,11 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from litellm_bundle.importer import convert
 from litellm_bundle.cli.main import main
 from litellm_bundle.core.yamlio import parse_yaml
-
-from tests.helpers import checkout_tree, validate_root, ROOT
+from litellm_bundle.importer import convert
+from tests.helpers import ROOT, checkout_tree, validate_root
 
 CONFIG = """\
 # Our gateway.
@@ -58,13 +57,23 @@ def _import(tmp_path: Path, text: str, env: str = "dev") -> tuple[int, Path, str
     return main(["--root", str(ROOT), "import", str(source), "--into", str(into), "--env", env]), into, str(source)
 
 
-def test_import_writes_a_config_directory_the_bundle_accepts(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_import_writes_a_config_directory_the_bundle_accepts(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     code, into, _ = _import(tmp_path, VALID)
     out = capsys.readouterr().out
     assert code == 0, out
     assert sorted(p.relative_to(into).as_posix() for p in into.rglob("*.yaml")) == [
-        "environments/dev.yaml", "environments/prod.yaml", "environments/staging.yaml",
-        "guardrails.yaml", "litellm.yaml", "models.yaml", "routing.yaml", "secrets.yaml", "transforms.yaml"]
+        "environments/dev.yaml",
+        "environments/prod.yaml",
+        "environments/staging.yaml",
+        "guardrails.yaml",
+        "litellm.yaml",
+        "models.yaml",
+        "routing.yaml",
+        "secrets.yaml",
+        "transforms.yaml",
+    ]
     _, problems = validate_root(config_dir=into)
     assert not problems, "\n".join(map(str, problems))
     models = (into / "models.yaml").read_text()
@@ -79,28 +88,68 @@ def test_import_writes_a_config_directory_the_bundle_accepts(tmp_path: Path, cap
     assert secrets["GPT_4O_CLIENT_SECRET"]["sources"]["prod"] == {"env": "GPT_4O_CLIENT_SECRET"}
     # what the bundle owns moved to its place
     dev = parse_yaml((into / "environments" / "dev.yaml").read_text(), "dev")[0].data  # type: ignore[union-attr]
-    assert dev["master_key"] == "os.environ/LITELLM_MASTER_KEY" and dev["prometheus"] is True and dev["cache"] == {"ttl": 300}
-    assert dev["redis"] == {"host": "os.environ/REDIS_HOST", "port": 6379} and dev["database"] == {"url": "os.environ/DATABASE_URL"}
+    assert (
+        dev["master_key"] == "os.environ/LITELLM_MASTER_KEY"
+        and dev["prometheus"] is True
+        and dev["cache"] == {"ttl": 300}
+    )
+    assert dev["redis"] == {"host": "os.environ/REDIS_HOST", "port": 6379} and dev["database"] == {
+        "url": "os.environ/DATABASE_URL"
+    }
     routing = parse_yaml((into / "routing.yaml").read_text(), "routing")[0].data  # type: ignore[union-attr]
     assert routing["num_retries"] == 2 and routing["fallbacks"] == {"gpt-4o": ["claude"]}
-    assert "model_group_alias" in (into / "litellm.yaml").read_text() and "disable_spend_logs: true" in (into / "litellm.yaml").read_text()
+    assert (
+        "model_group_alias" in (into / "litellm.yaml").read_text()
+        and "disable_spend_logs: true" in (into / "litellm.yaml").read_text()
+    )
     # the other environments pass their policies: prod has replicas, a salt key and the redaction guardrail
     prod = parse_yaml((into / "environments" / "prod.yaml").read_text(), "prod")[0].data  # type: ignore[union-attr]
-    assert prod["replicas"] == 2 and prod["salt_key"] == "os.environ/LITELLM_SALT_KEY" and "redact-secrets" in prod["guardrails"]
+    assert (
+        prod["replicas"] == 2
+        and prod["salt_key"] == "os.environ/LITELLM_SALT_KEY"
+        and "redact-secrets" in prod["guardrails"]
+    )
     assert "GPT_4O_CLIENT_SECRET, LITELLM_MASTER_KEY" in out
 
 
-@pytest.mark.parametrize(("edit", "line", "message"), [
-    (("drop_params: true", "drop_param: true"), 24, "unknown key 'drop_param' in litellm_settings; did you mean 'drop_params'?"),
-    (("      rpm: 100", "      rpm: 100\n      aws_regoin_name: us-east-1"), 13, "did you mean 'aws_region_name'?"),
-    (("num_retries: 2", "num_retries: 2\n  num_retries: 3"), 19, "duplicate key 'num_retries' (first defined at line 18)"),
-    (("api_key: os.environ/OPENAI_API_KEY", "api_key: ${OPENAI_API_KEY}"), 16, "${OPENAI_API_KEY} is not expanded by LiteLLM"),
-    (("router_settings:", "routr_settings:"), 17, "unknown key 'routr_settings' in (top level); did you mean 'router_settings'?"),
-    (("  redis_port: 6379", "  redis_url: os.environ/REDIS_URL"), 22, "redis_url cannot be imported"),
-    (("api_key: os.environ/OPENAI_API_KEY\n", "api_key: os.environ/OPENAI_API_KEY\n    model_info: {mode: embedding}\n"), 17, "state different modes"),
-])
-def test_what_cannot_be_imported_is_located_and_nothing_is_written(tmp_path: Path, capsys: pytest.CaptureFixture[str],
-                                                                   edit: tuple[str, str], line: int, message: str) -> None:
+@pytest.mark.parametrize(
+    ("edit", "line", "message"),
+    [
+        (
+            ("drop_params: true", "drop_param: true"),
+            24,
+            "unknown key 'drop_param' in litellm_settings; did you mean 'drop_params'?",
+        ),
+        (("      rpm: 100", "      rpm: 100\n      aws_regoin_name: us-east-1"), 13, "did you mean 'aws_region_name'?"),
+        (
+            ("num_retries: 2", "num_retries: 2\n  num_retries: 3"),
+            19,
+            "duplicate key 'num_retries' (first defined at line 18)",
+        ),
+        (
+            ("api_key: os.environ/OPENAI_API_KEY", "api_key: ${OPENAI_API_KEY}"),
+            16,
+            "${OPENAI_API_KEY} is not expanded by LiteLLM",
+        ),
+        (
+            ("router_settings:", "routr_settings:"),
+            17,
+            "unknown key 'routr_settings' in (top level); did you mean 'router_settings'?",
+        ),
+        (("  redis_port: 6379", "  redis_url: os.environ/REDIS_URL"), 22, "redis_url cannot be imported"),
+        (
+            (
+                "api_key: os.environ/OPENAI_API_KEY\n",
+                "api_key: os.environ/OPENAI_API_KEY\n    model_info: {mode: embedding}\n",
+            ),
+            17,
+            "state different modes",
+        ),
+    ],
+)
+def test_what_cannot_be_imported_is_located_and_nothing_is_written(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], edit: tuple[str, str], line: int, message: str
+) -> None:
     old, new = edit
     assert old in CONFIG
     code, into, source = _import(tmp_path, CONFIG.replace(old, new, 1))
@@ -111,11 +160,16 @@ def test_what_cannot_be_imported_is_located_and_nothing_is_written(tmp_path: Pat
 
 def test_a_prod_import_needs_what_prod_needs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """Imported as prod, a config without Redis fails prod's policy: reported, nothing written."""
-    text = VALID.replace("  redis_host: os.environ/REDIS_HOST\n  redis_port: 6379\n", "").replace("  cache: true\n  cache_params: {type: redis, ttl: 300}\n", "")
+    text = VALID.replace("  redis_host: os.environ/REDIS_HOST\n  redis_port: 6379\n", "").replace(
+        "  cache: true\n  cache_params: {type: redis, ttl: 300}\n", ""
+    )
     code, into, source = _import(tmp_path, text, env="prod")
     err = capsys.readouterr().err
     assert code == 1 and not into.exists(), err
-    assert f"{source}:1:1: [prod] environment.replicas: more than one replica needs `redis`" in err and "prod needs `redis`" in err, err
+    assert (
+        f"{source}:1:1: [prod] environment.replicas: more than one replica needs `redis`" in err
+        and "prod needs `redis`" in err
+    ), err
 
 
 def test_usage_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -132,7 +186,10 @@ def test_usage_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Non
 def test_literal_secrets_found_by_the_detectors_anywhere(tmp_path: Path) -> None:
     """A provider key in a key the types do not mark (here an extra header) is still a secret."""
     key = "sk-" + "proj-" + "q" * 24 + "x1y2"
-    text = VALID.replace("      api_key: os.environ/OPENAI_API_KEY\n", f"      api_key: os.environ/OPENAI_API_KEY\n      extra_headers: {{X-Other-Key: {key}}}\n")
+    text = VALID.replace(
+        "      api_key: os.environ/OPENAI_API_KEY\n",
+        f"      api_key: os.environ/OPENAI_API_KEY\n      extra_headers: {{X-Other-Key: {key}}}\n",
+    )
     source = tmp_path / "config.yaml"
     source.write_text(text)
     imported = convert.import_config(checkout_tree(), source, "dev")

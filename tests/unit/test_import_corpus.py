@@ -11,19 +11,39 @@ from typing import Any
 
 import pytest
 
-from litellm_bundle.importer import convert
-from litellm_bundle.importer import roundtrip
 from litellm_bundle.build.generate import render_one
 from litellm_bundle.core.tree import BundleTree
 from litellm_bundle.core.yamlio import parse_yaml
-
+from litellm_bundle.importer import convert, roundtrip
 from tests.helpers import ROOT, checkout_tree, validate_root
 
 CORPUS = sorted((ROOT / "tests" / "corpus").glob("*.yaml"))
-FEATURES = ("aws_role_name", "vertex_credentials", "tenant_id", "input_cost_per_token", "anthropic/*", "model_group_alias",
-            "credential_list", "litellm_credential_name", "enable_tag_filtering", "drop_params", "langfuse", "otel", "datadog",
-            "s3_callback_params", "presidio", "lakera_v2", "guardrail: bedrock", "aporia", "alerting", "pass_through_endpoints",
-            "default_team_settings", "proxy_batch_write_at", "disable_spend_logs", "allow_requests_on_db_unavailable")
+FEATURES = (
+    "aws_role_name",
+    "vertex_credentials",
+    "tenant_id",
+    "input_cost_per_token",
+    "anthropic/*",
+    "model_group_alias",
+    "credential_list",
+    "litellm_credential_name",
+    "enable_tag_filtering",
+    "drop_params",
+    "langfuse",
+    "otel",
+    "datadog",
+    "s3_callback_params",
+    "presidio",
+    "lakera_v2",
+    "guardrail: bedrock",
+    "aporia",
+    "alerting",
+    "pass_through_endpoints",
+    "default_team_settings",
+    "proxy_batch_write_at",
+    "disable_spend_logs",
+    "allow_requests_on_db_unavailable",
+)
 
 
 def _data(text: str) -> dict[str, Any]:
@@ -48,7 +68,9 @@ def test_imports_validates_renders_and_round_trips(source: Path, tmp_path: Path)
     assert not problems, "\n".join(map(str, problems))
     rendered = _data(render_one(BundleTree.at(tree.root, config_dir=config_dir), "dev")["config.yaml"])
     original = imported.original  # the config with its literal secrets as the references import declared
-    assert sum(str(v).startswith("os.environ/") for v in _leaves(original)) >= sum(str(v).startswith("os.environ/") for v in _leaves(_data(source.read_text())))
+    assert sum(str(v).startswith("os.environ/") for v in _leaves(original)) >= sum(
+        str(v).startswith("os.environ/") for v in _leaves(_data(source.read_text()))
+    )
     # every deployment as written, in its group's order
     groups: dict[str, list[Any]] = {}
     for entry in rendered["model_list"]:
@@ -56,7 +78,9 @@ def test_imports_validates_renders_and_round_trips(source: Path, tmp_path: Path)
     for entry in original["model_list"]:
         mine = groups[entry["model_name"]].pop(0)
         assert mine["litellm_params"] == entry["litellm_params"]
-        assert {k: v for k, v in mine["model_info"].items() if k in (entry.get("model_info") or {})} == (entry.get("model_info") or {})
+        assert {k: v for k, v in mine["model_info"].items() if k in (entry.get("model_info") or {})} == (
+            entry.get("model_info") or {}
+        )
     assert not any(groups.values())
     # every setting as written (callbacks: the bundle's come first)
     for section in ("litellm_settings", "general_settings", "router_settings"):
@@ -64,12 +88,16 @@ def test_imports_validates_renders_and_round_trips(source: Path, tmp_path: Path)
             if key in ("callbacks", "success_callback", "failure_callback"):
                 assert set(value) <= set(rendered[section][key]), (section, key)
             elif key in roundtrip.ROUTER_LISTS:
-                assert [i for item in value for i in item.items()] == [i for item in rendered[section][key] for i in item.items()]
+                assert [i for item in value for i in item.items()] == [
+                    i for item in rendered[section][key] for i in item.items()
+                ]
             else:
                 assert rendered[section].get(key) == value, (section, key)
     for key in ("environment_variables", "callback_settings", "credential_list"):
         assert rendered.get(key) == original.get(key)
-    assert [g for g in rendered.get("guardrails", []) if not g["litellm_params"]["guardrail"].startswith("gateway_hooks.")] == original.get("guardrails", [])
+    assert [
+        g for g in rendered.get("guardrails", []) if not g["litellm_params"]["guardrail"].startswith("gateway_hooks.")
+    ] == original.get("guardrails", [])
     assert roundtrip.differences(original, rendered) == []
 
 
@@ -87,7 +115,15 @@ def _typo(text: str) -> tuple[str, int, str]:
     lines = text.splitlines()
     for number, line in enumerate(lines):
         match = re.match(r"^(\s+)([a-z][a-z_]{6,}):", line)
-        if match and match.group(2) not in ("model_name", "litellm_params", "model_info", "credential_name", "credential_values", "credential_info", "guardrail_name"):
+        if match and match.group(2) not in (
+            "model_name",
+            "litellm_params",
+            "model_info",
+            "credential_name",
+            "credential_values",
+            "credential_info",
+            "guardrail_name",
+        ):
             key = match.group(2)
             wrong = key[:3] + key[4:]
             lines[number] = line.replace(key, wrong, 1)
@@ -102,7 +138,9 @@ def test_typo_is_rejected_with_its_line(source: Path, tmp_path: Path) -> None:
     broken.write_text(text)
     with pytest.raises(convert.ImportFailed) as failed:
         convert.import_config(checkout_tree(), broken, "dev")
-    assert any(p.location.line == line and f"did you mean '{key}'" in p.message for p in failed.value.problems), "\n".join(map(str, failed.value.problems))
+    assert any(p.location.line == line and f"did you mean '{key}'" in p.message for p in failed.value.problems), (
+        "\n".join(map(str, failed.value.problems))
+    )
 
 
 @pytest.mark.parametrize("source", CORPUS, ids=lambda p: p.stem)
@@ -112,11 +150,14 @@ def test_interpolation_is_rejected_with_its_line(source: Path, tmp_path: Path) -
     assert match
     line = text[: match.start()].count("\n") + 1
     broken = tmp_path / source.name
-    broken.write_text(text[: match.start()] + "${" + match.group(1) + "}" + text[match.end():])
+    broken.write_text(text[: match.start()] + "${" + match.group(1) + "}" + text[match.end() :])
     with pytest.raises(convert.ImportFailed) as failed:
         convert.import_config(checkout_tree(), broken, "dev")
     assert [p.location.line for p in failed.value.problems] == [line]
-    assert "is not expanded by LiteLLM" in failed.value.problems[0].message and f"os.environ/{match.group(1)}" in failed.value.problems[0].message
+    assert (
+        "is not expanded by LiteLLM" in failed.value.problems[0].message
+        and f"os.environ/{match.group(1)}" in failed.value.problems[0].message
+    )
 
 
 def test_import_of_the_corpus_writes_nothing_in_place(tmp_path: Path) -> None:

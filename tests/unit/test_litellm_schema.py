@@ -10,11 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from litellm_bundle.surface import generator
 from litellm_bundle.checks.litellm_settings import sensitive
-from litellm_bundle.policy.policies import Policies, PolicyError
 from litellm_bundle.core.tree import BundleTree
-
+from litellm_bundle.policy.policies import Policies, PolicyError
+from litellm_bundle.surface import generator
 from tests.helpers import ROOT, checkout_tree, copy_tree
 
 
@@ -33,7 +32,9 @@ def test_installed_litellm_is_the_pinned_one() -> None:
 
 def test_committed_schemas_are_fresh_for_the_pinned_version(generated: dict[str, str]) -> None:
     stale = generator.stale(checkout_tree(), generated)
-    assert not stale, f"policies/litellm/{checkout_tree().pinned_version()}/ is stale ({', '.join(stale)}): run `make litellm-schema` and commit"
+    assert not stale, (
+        f"policies/litellm/{checkout_tree().pinned_version()}/ is stale ({', '.join(stale)}): run `make litellm-schema` and commit"
+    )
 
 
 def test_a_stale_file_is_found(tmp_path: Path, generated: dict[str, str]) -> None:
@@ -63,13 +64,37 @@ def test_a_version_bump_without_schemas_is_a_warning(tmp_path: Path) -> None:
 
 def test_sections_name_what_real_configs_use() -> None:
     params = _schema("litellm_params")["properties"]
-    for key in ("aws_region_name", "aws_role_name", "vertex_project", "vertex_location", "vertex_credentials", "tenant_id",
-                "client_id", "client_secret", "input_cost_per_token", "litellm_credential_name", "tags", "rpm", "order", "max_tokens"):
+    for key in (
+        "aws_region_name",
+        "aws_role_name",
+        "vertex_project",
+        "vertex_location",
+        "vertex_credentials",
+        "tenant_id",
+        "client_id",
+        "client_secret",
+        "input_cost_per_token",
+        "litellm_credential_name",
+        "tags",
+        "rpm",
+        "order",
+        "max_tokens",
+    ):
         assert key in params, key
     assert "base_model" in _schema("model_info")["properties"]
-    assert "model_group_alias" in _schema("router_settings")["properties"] and "enable_tag_filtering" in _schema("router_settings")["properties"]
+    assert (
+        "model_group_alias" in _schema("router_settings")["properties"]
+        and "enable_tag_filtering" in _schema("router_settings")["properties"]
+    )
     general = _schema("general_settings")["properties"]
-    for key in ("proxy_batch_write_at", "disable_spend_logs", "allow_requests_on_db_unavailable", "alerting", "pass_through_endpoints", "store_model_in_db"):
+    for key in (
+        "proxy_batch_write_at",
+        "disable_spend_logs",
+        "allow_requests_on_db_unavailable",
+        "alerting",
+        "pass_through_endpoints",
+        "store_model_in_db",
+    ):
         assert key in general, key
     settings = _schema("litellm_settings")["properties"]
     for key in ("drop_params", "set_verbose", "success_callback", "callbacks", "default_team_settings", "cache_params"):
@@ -93,7 +118,9 @@ def test_types_come_through() -> None:
 def test_secret_bearing_parameters_are_references() -> None:
     surface = json.loads((checkout_tree().litellm_schemas_dir / "surface.json").read_text())
     secret = surface["secret_params"]
-    assert {"api_key", "aws_secret_access_key", "client_secret", "vertex_credentials", "aws_session_token"} <= set(secret["litellm_params"])
+    assert {"api_key", "aws_secret_access_key", "client_secret", "vertex_credentials", "aws_session_token"} <= set(
+        secret["litellm_params"]
+    )
     assert {"master_key", "database_url"} <= set(secret["general_settings"])
     assert "litellm_credential_name" not in secret["litellm_params"] and "custom_auth" not in secret["general_settings"]
     assert _schema("litellm_params")["properties"]["client_secret"]["$ref"].endswith("#/$defs/envRef")
@@ -118,7 +145,9 @@ def test_no_schema_default_leaks_into_the_sources() -> None:
         assert _defaults(json.loads(file.read_text())) == 0, file.name
 
 
-def test_the_command_writes_and_checks(tmp_path: Path, generated: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_command_writes_and_checks(
+    tmp_path: Path, generated: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     root = copy_tree(tmp_path / "bundle")
     shutil.rmtree(BundleTree.at(root).litellm_schemas_dir)
     monkeypatch.setattr(generator, "generate", lambda tree: generated)  # generated once, by the fixture

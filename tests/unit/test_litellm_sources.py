@@ -8,11 +8,10 @@ from pathlib import Path
 from typing import Any
 
 from litellm_bundle.checks import validate as validation
+from litellm_bundle.core.tree import BundleTree
 from litellm_bundle.model.effective import effective_config
 from litellm_bundle.policy.policies import Policies
 from litellm_bundle.render.environment import litellm_config
-from litellm_bundle.core.tree import BundleTree
-
 from tests.helpers import ROOT
 
 EXTRA_DEPLOYMENTS = """
@@ -62,8 +61,19 @@ guardrails:
   - guardrail_name: presidio-pii
     litellm_params: {guardrail: presidio, mode: pre_call, presidio_analyzer_api_base: os.environ/PRESIDIO_ANALYZER_API_BASE}
 """
-DECLARED = "\n".join(f"  {name}:\n    sources:\n      dev: {{env: {name}}}\n      staging: {{env: {name}}}\n      prod: {{env: {name}}}"
-                     for name in ("AWS_ROLE_ARN", "LANGFUSE_PUBLIC_KEY", "PRESIDIO_ANALYZER_API_BASE", "AZURE_EU_API_KEY", "AZURE_EU_API_BASE")) + "\n"
+DECLARED = (
+    "\n".join(
+        f"  {name}:\n    sources:\n      dev: {{env: {name}}}\n      staging: {{env: {name}}}\n      prod: {{env: {name}}}"
+        for name in (
+            "AWS_ROLE_ARN",
+            "LANGFUSE_PUBLIC_KEY",
+            "PRESIDIO_ANALYZER_API_BASE",
+            "AZURE_EU_API_KEY",
+            "AZURE_EU_API_BASE",
+        )
+    )
+    + "\n"
+)
 
 
 def _extend(root: Path) -> None:
@@ -71,16 +81,27 @@ def _extend(root: Path) -> None:
     models = config / "models.yaml"
     models.write_text(models.read_text() + EXTRA_DEPLOYMENTS)
     litellm = config / "litellm.yaml"
-    litellm.write_text(litellm.read_text().replace("  json_logs: true\n", "  json_logs: true\n  success_callback: [langfuse]\n") + LITELLM)
+    litellm.write_text(
+        litellm.read_text().replace("  json_logs: true\n", "  json_logs: true\n  success_callback: [langfuse]\n")
+        + LITELLM
+    )
     secrets = config / "secrets.yaml"
     secrets.write_text(secrets.read_text() + DECLARED)
     for env in ("dev", "staging", "prod"):
         overlay = config / "environments" / f"{env}.yaml"
-        text = overlay.read_text().replace("model_groups: [gpt-4o,", "model_groups: [bedrock-claude, anthropic/*, azure-eu, gpt-4o,")
-        text = text.replace("guardrails: [redact-secrets, banned-keywords]", "guardrails: [redact-secrets, banned-keywords, presidio-pii]")
+        text = overlay.read_text().replace(
+            "model_groups: [gpt-4o,", "model_groups: [bedrock-claude, anthropic/*, azure-eu, gpt-4o,"
+        )
+        text = text.replace(
+            "guardrails: [redact-secrets, banned-keywords]",
+            "guardrails: [redact-secrets, banned-keywords, presidio-pii]",
+        )
         overlay.write_text(text)
     prod = config / "environments" / "prod.yaml"
-    prod.write_text(prod.read_text() + "litellm:\n  general_settings:\n    proxy_batch_write_at: 120\n  litellm_settings:\n    turn_off_message_logging: true\n")
+    prod.write_text(
+        prod.read_text()
+        + "litellm:\n  general_settings:\n    proxy_batch_write_at: 120\n  litellm_settings:\n    turn_off_message_logging: true\n"
+    )
 
 
 def _rendered(root: Path, env: str) -> dict[str, Any]:
@@ -96,15 +117,35 @@ def test_litellm_surface_renders(repo_copy: Path) -> None:
     entries = {e["model_info"]["id"]: e for e in config["model_list"]}
     us = entries["bedrock-claude-us"]
     assert us["model_name"] == "bedrock-claude"
-    assert us["litellm_params"] == {"model": "bedrock/anthropic.claude-3-5-sonnet-20240620-v1:0", "aws_region_name": "us-east-1",
-                                    "aws_role_name": "os.environ/AWS_ROLE_ARN", "tags": ["paid"]}
-    assert us["model_info"] == {"id": "bedrock-claude-us", "mode": "chat", "base_model": "anthropic.claude-3-5-sonnet-20240620-v1:0", "input_cost_per_token": 0.000003}
+    assert us["litellm_params"] == {
+        "model": "bedrock/anthropic.claude-3-5-sonnet-20240620-v1:0",
+        "aws_region_name": "us-east-1",
+        "aws_role_name": "os.environ/AWS_ROLE_ARN",
+        "tags": ["paid"],
+    }
+    assert us["model_info"] == {
+        "id": "bedrock-claude-us",
+        "mode": "chat",
+        "base_model": "anthropic.claude-3-5-sonnet-20240620-v1:0",
+        "input_cost_per_token": 0.000003,
+    }
     assert entries["bedrock-claude-eu"]["litellm_params"]["performanceConfig"] == {"latency": "optimized"}
-    assert entries["anthropic-wildcard"]["model_name"] == "anthropic/*" and entries["anthropic-wildcard"]["litellm_params"]["model"] == "anthropic/*"
-    assert entries["azure-eu-gpt-4o"]["litellm_params"] == {"model": "azure/gpt-4o", "litellm_credential_name": "azure-eu"}
+    assert (
+        entries["anthropic-wildcard"]["model_name"] == "anthropic/*"
+        and entries["anthropic-wildcard"]["litellm_params"]["model"] == "anthropic/*"
+    )
+    assert entries["azure-eu-gpt-4o"]["litellm_params"] == {
+        "model": "azure/gpt-4o",
+        "litellm_credential_name": "azure-eu",
+    }
     assert config["credential_list"][0]["credential_name"] == "azure-eu"
-    assert config["router_settings"]["model_group_alias"] == {"claude": "bedrock-claude"} and config["router_settings"]["enable_tag_filtering"] is True
-    assert config["litellm_settings"]["callbacks"][0] == "gateway_hooks.entry.proxy_hooks" and config["litellm_settings"]["success_callback"] == ["langfuse"]
+    assert (
+        config["router_settings"]["model_group_alias"] == {"claude": "bedrock-claude"}
+        and config["router_settings"]["enable_tag_filtering"] is True
+    )
+    assert config["litellm_settings"]["callbacks"][0] == "gateway_hooks.entry.proxy_hooks" and config[
+        "litellm_settings"
+    ]["success_callback"] == ["langfuse"]
     assert config["environment_variables"]["LANGFUSE_HOST"] == "https://cloud.langfuse.com"
     assert [g["guardrail_name"] for g in config["guardrails"]] == ["redact-secrets", "banned-keywords", "presidio-pii"]
     assert config["general_settings"]["disable_spend_logs"] is True
@@ -113,9 +154,17 @@ def test_litellm_surface_renders(repo_copy: Path) -> None:
 def test_overlay_merges_over_litellm_yaml(repo_copy: Path) -> None:
     _extend(repo_copy)
     dev, prod = _rendered(repo_copy, "dev"), _rendered(repo_copy, "prod")
-    assert dev["general_settings"]["proxy_batch_write_at"] == 30  # litellm.yaml wins over the bundle's 60 (dev has a database)
-    assert prod["general_settings"]["proxy_batch_write_at"] == 120 and prod["general_settings"]["disable_spend_logs"] is True
-    assert prod["litellm_settings"]["turn_off_message_logging"] is True and "turn_off_message_logging" not in dev["litellm_settings"]
+    assert (
+        dev["general_settings"]["proxy_batch_write_at"] == 30
+    )  # litellm.yaml wins over the bundle's 60 (dev has a database)
+    assert (
+        prod["general_settings"]["proxy_batch_write_at"] == 120
+        and prod["general_settings"]["disable_spend_logs"] is True
+    )
+    assert (
+        prod["litellm_settings"]["turn_off_message_logging"] is True
+        and "turn_off_message_logging" not in dev["litellm_settings"]
+    )
     assert prod["litellm_settings"]["drop_params"] is True  # the rest of litellm.yaml stays
 
 
@@ -132,7 +181,10 @@ def test_a_waiver_allows_store_model_in_db_in_prod(repo_copy: Path) -> None:
     prod.write_text(prod.read_text() + "litellm:\n  general_settings:\n    store_model_in_db: true\n")
     problems = validation.run(Policies(BundleTree.at(repo_copy)), debug=True).problems
     assert [p.message for p in problems if "store_model_in_db" in p.message]
-    prod.write_text(prod.read_text() + "waivers:\n  store_model_in_db: The platform team adds models in the UI until the migration (OPS-123) ends.\n")
+    prod.write_text(
+        prod.read_text()
+        + "waivers:\n  store_model_in_db: The platform team adds models in the UI until the migration (OPS-123) ends.\n"
+    )
     assert not validation.run(Policies(BundleTree.at(repo_copy)), debug=True).problems
 
 

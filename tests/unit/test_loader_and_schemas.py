@@ -5,13 +5,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from litellm_bundle.policy import schemas
-from litellm_bundle.model.configset import load_config_set
-from litellm_bundle.model.effective import effective_config
-from litellm_bundle.policy.policies import Policies
 from litellm_bundle.core.tree import BundleTree
 from litellm_bundle.core.yamlio import dump_yaml, load_yaml
-
+from litellm_bundle.model.configset import load_config_set
+from litellm_bundle.model.effective import effective_config
+from litellm_bundle.policy import schemas
+from litellm_bundle.policy.policies import Policies
 from tests.helpers import ROOT
 
 
@@ -37,13 +36,15 @@ def test_duplicate_key_names_both_lines(tmp_path: Path) -> None:
     file.write_text("x: 1\ny: 2\nx: 3\n", encoding="utf-8")
     doc, problems = load_yaml(file, "d.yaml")
     assert doc is None
-    assert [str(p) for p in problems] == ["d.yaml:3:1: duplicate key 'x' (first defined at line 1); each key may appear once in a mapping"]
+    assert [str(p) for p in problems] == [
+        "d.yaml:3:1: duplicate key 'x' (first defined at line 1); each key may appear once in a mapping"
+    ]
 
 
 def test_missing_config_file_is_a_problem(repo_copy: Path) -> None:
     (repo_copy / "config" / "transforms.yaml").unlink()
     cs = load_config_set(BundleTree.at(repo_copy), ("dev", "staging", "prod"))
-    assert any("config/transforms.yaml" == p.location.file and "missing" in p.message for p in cs.problems)
+    assert any(p.location.file == "config/transforms.yaml" and "missing" in p.message for p in cs.problems)
 
 
 def test_every_schema_is_valid_draft_2020_12_and_closed(checkout_policies: Policies) -> None:
@@ -65,7 +66,7 @@ def test_unknown_key_suggests_the_closest_allowed_key(checkout_policies: Policie
     assert "allowed: allowed_fails," in problems[0].message
 
 
-def paths_loc(path: tuple) -> "Location":  # noqa: F821 - small locator for schema-only checks
+def paths_loc(path: tuple) -> Location:  # noqa: F821 - small locator for schema-only checks
     from litellm_bundle.core.problems import Location
 
     return Location("mem.yaml", len(path) + 1, 1)

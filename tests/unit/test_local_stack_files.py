@@ -9,10 +9,8 @@ from pathlib import Path
 from jsonschema import Draft7Validator
 from ruamel.yaml import YAML
 
-from litellm_bundle.runtime import localenv
-from litellm_bundle.runtime import launch
 from litellm_bundle.policy.policies import Policies
-
+from litellm_bundle.runtime import launch, localenv
 from tests.helpers import ROOT, checkout_tree, committed
 
 COMPOSE = YAML(typ="safe").load((ROOT / "compose" / "compose.yaml").read_text())
@@ -51,8 +49,13 @@ def test_compose_services_are_hardened_and_ordered() -> None:
     text = (ROOT / "compose" / "compose.yaml").read_text()
     assert "sk-" not in text and "${POSTGRES_PASSWORD:?" in text
     postgres = services["postgres"]
-    assert "POSTGRES_PASSWORD" not in postgres["environment"] and postgres["environment"]["POSTGRES_PASSWORD_FILE"] == "/run/secrets/postgres_password"
-    assert postgres["secrets"] == ["postgres_password"] and COMPOSE["secrets"]["postgres_password"] == {"environment": "POSTGRES_PASSWORD"}
+    assert (
+        "POSTGRES_PASSWORD" not in postgres["environment"]
+        and postgres["environment"]["POSTGRES_PASSWORD_FILE"] == "/run/secrets/postgres_password"
+    )
+    assert postgres["secrets"] == ["postgres_password"] and COMPOSE["secrets"]["postgres_password"] == {
+        "environment": "POSTGRES_PASSWORD"
+    }
 
 
 def test_the_proxy_gets_only_what_it_reads() -> None:
@@ -79,7 +82,11 @@ def test_env_example_lists_every_variable_the_stack_reads() -> None:
 
 def test_ensure_env_file_generates_secrets_once(tmp_path: Path) -> None:
     env = tmp_path / ".env"
-    assert sorted(localenv.ensure_env_file(env, ROOT / ".env.example")) == ["LITELLM_MASTER_KEY", "LITELLM_SALT_KEY", "POSTGRES_PASSWORD"]
+    assert sorted(localenv.ensure_env_file(env, ROOT / ".env.example")) == [
+        "LITELLM_MASTER_KEY",
+        "LITELLM_SALT_KEY",
+        "POSTGRES_PASSWORD",
+    ]
     first = localenv.read_env_file(env)
     assert first["LITELLM_MASTER_KEY"].startswith("sk-") and first["PROXY_PORT"] == "4000"
     assert localenv.ensure_env_file(env, ROOT / ".env.example") == []
@@ -110,7 +117,7 @@ def test_env_file_is_private_from_its_first_byte(tmp_path: Path, monkeypatch) ->
 
 def test_user_values_survive_and_missing_generated_names_are_added(tmp_path: Path) -> None:
     env = tmp_path / ".env"
-    env.write_text("# mine\nOPENAI_API_KEY=\"sk-my own key\"\nLITELLM_MASTER_KEY=sk-mine-0123456789\n")
+    env.write_text('# mine\nOPENAI_API_KEY="sk-my own key"\nLITELLM_MASTER_KEY=sk-mine-0123456789\n')
     assert sorted(localenv.ensure_env_file(env, ROOT / ".env.example")) == ["LITELLM_SALT_KEY", "POSTGRES_PASSWORD"]
     values = localenv.read_env_file(env)
     assert values["OPENAI_API_KEY"] == "sk-my own key" and values["LITELLM_MASTER_KEY"] == "sk-mine-0123456789"
@@ -119,11 +126,24 @@ def test_user_values_survive_and_missing_generated_names_are_added(tmp_path: Pat
 
 def test_localize_drops_unset_deployments_and_redis(checkout_policies: Policies) -> None:
     config = YAML(typ="safe").load(committed("dev", "config.yaml"))
-    environ = {"FAKE_PROVIDER_API_BASE": "http://x/v1", "FAKE_PROVIDER_API_KEY": "k", "REDIS_HOST": "h", "REDIS_PORT": "1"}
+    environ = {
+        "FAKE_PROVIDER_API_BASE": "http://x/v1",
+        "FAKE_PROVIDER_API_KEY": "k",
+        "REDIS_HOST": "h",
+        "REDIS_PORT": "1",
+    }
     local, notes = launch.localize(config, environ, False, checkout_policies.env_ref)
-    assert {e["model_info"]["id"] for e in local["model_list"]} == {"gpt-4o-fake", "gpt-4o-mini-fake", "claude-sonnet-fake", "long-context-fake", "text-embedding-fake"}
+    assert {e["model_info"]["id"] for e in local["model_list"]} == {
+        "gpt-4o-fake",
+        "gpt-4o-mini-fake",
+        "claude-sonnet-fake",
+        "long-context-fake",
+        "text-embedding-fake",
+    }
     assert not any(k.startswith("redis_") for k in local["router_settings"])
     assert any("OPENAI_API_KEY not set" in n for n in notes)
-    with_keys, _ = launch.localize(config, {**environ, "OPENAI_API_KEY": "sk-x", "ANTHROPIC_API_KEY": "a"}, True, checkout_policies.env_ref)
+    with_keys, _ = launch.localize(
+        config, {**environ, "OPENAI_API_KEY": "sk-x", "ANTHROPIC_API_KEY": "a"}, True, checkout_policies.env_ref
+    )
     assert len(with_keys["model_list"]) == len(config["model_list"])
     assert with_keys["router_settings"]["redis_host"] == "os.environ/REDIS_HOST"

@@ -19,17 +19,37 @@ def test_the_tooling_installs_and_runs_without_litellm(tmp_path: Path) -> None:
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
     python = str(venv / "bin" / "python")
-    install = subprocess.run([python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", str(source)], capture_output=True, text=True)
+    install = subprocess.run(
+        [python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", str(source)],
+        capture_output=True,
+        text=True,
+    )
     assert install.returncode == 0, install.stderr
-    missing = subprocess.run([python, "-c", "import importlib.util as u; print([m for m in ('litellm', 'httpx', 'openai', 'pytest') if u.find_spec(m)])"],
-                             capture_output=True, text=True, check=True)
+    missing = subprocess.run(
+        [
+            python,
+            "-c",
+            "import importlib.util as u; print([m for m in ('litellm', 'httpx', 'openai', 'pytest') if u.find_spec(m)])",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert missing.stdout.strip() == "[]", "the tooling pulled in runtime or test dependencies"
     env = {**os.environ, "PYTHONPATH": ""}  # the installed package, not this checkout's
-    run = lambda *args: subprocess.run([python, "-m", "litellm_bundle", "--root", str(ROOT), *args], capture_output=True, text=True, env=env, cwd=tmp_path)  # noqa: E731
+    run = lambda *args: subprocess.run(
+        [python, "-m", "litellm_bundle", "--root", str(ROOT), *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+    )
     validated = run("validate")
     assert validated.returncode == 0 and "config valid for dev, staging, prod" in validated.stdout, validated.stderr
     rendered = run("render", "--out", str(tmp_path / "out"))
     assert rendered.returncode == 0, rendered.stderr
-    assert (tmp_path / "out" / "k8s" / "prod" / "manifests.yaml").read_text() == (ROOT / "k8s" / "prod" / "manifests.yaml").read_text()
+    assert (tmp_path / "out" / "k8s" / "prod" / "manifests.yaml").read_text() == (
+        ROOT / "k8s" / "prod" / "manifests.yaml"
+    ).read_text()
     diffed = run("diff", "--ref", "HEAD")
     assert diffed.returncode == 0 and "### shared" in diffed.stdout, diffed.stderr

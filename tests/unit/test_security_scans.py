@@ -9,9 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from litellm_bundle.external import scan
 from litellm_bundle.core.tree import BundleTree
-
+from litellm_bundle.external import scan
 from tests.helpers import ROOT, copy_tree
 
 
@@ -39,7 +38,9 @@ def scratch_repo(tmp_path: Path) -> BundleTree:
 def test_gitleaks_finds_a_key_committed_and_then_removed(scratch_repo: BundleTree) -> None:
     root = scratch_repo.root
     leaked = root / "config" / "notes.txt"
-    leaked.write_text("aws_secret=AKIAZQ3DRSTUVWXYZ123 aws_secret_access_key=wJalrXUtnFEMI/K7MDENG/bPxRfiCYzEXAMPLEKEY1\n")
+    leaked.write_text(
+        "aws_secret=AKIAZQ3DRSTUVWXYZ123 aws_secret_access_key=wJalrXUtnFEMI/K7MDENG/bPxRfiCYzEXAMPLEKEY1\n"
+    )
     git = ["git", "-c", "user.email=t@example.com", "-c", "user.name=t"]
     subprocess.run([*git, "add", "-A"], cwd=root, check=True)
     subprocess.run([*git, "commit", "-qm", "oops"], cwd=root, check=True)
@@ -56,7 +57,12 @@ def test_checkov_finds_an_unwaived_weakness_and_a_stale_waiver(scratch_repo: Bun
     assert "readOnlyRootFilesystem: true" in text
     manifest.write_text(text.replace("readOnlyRootFilesystem: true", "readOnlyRootFilesystem: false"))
     waivers = scratch_repo.policies_dir / "checkov-waivers.yaml"
-    waivers.write_text(waivers.read_text() + "  - check: CKV_K8S_22\n    resources: [Deployment/litellm-gateway-old]\n    reason: an object that no longer exists\n")
+    waivers.write_text(
+        waivers.read_text()
+        + "  - check: CKV_K8S_22\n    resources: [Deployment/litellm-gateway-old]\n    reason: an object that no longer exists\n"
+    )
     findings = [str(f) for f in scan.checkov(scratch_repo, ["dev"])]
     assert any("k8s/dev: Deployment/litellm-gateway: CKV_K8S_22" in f for f in findings), findings
-    assert any("waiver of CKV_K8S_22 matches no finding" in f and "Deployment/litellm-gateway-old" in f for f in findings), findings
+    assert any(
+        "waiver of CKV_K8S_22 matches no finding" in f and "Deployment/litellm-gateway-old" in f for f in findings
+    ), findings

@@ -11,19 +11,20 @@ import subprocess
 import sys
 from pathlib import Path
 
-from litellm_bundle.cli import report
 from litellm_bundle.checks import validate as validation
-from litellm_bundle.policy.policies import Policies
+from litellm_bundle.cli import report
 from litellm_bundle.core.problems import Location, Problem
 from litellm_bundle.core.tree import BundleTree
-
+from litellm_bundle.policy.policies import Policies
 from tests.helpers import ROOT
 
 STAGING = "config/environments/staging.yaml"
 
 
 def run(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "litellm_bundle", "--root", str(root), *args], capture_output=True, text=True, cwd=ROOT)
+    return subprocess.run(
+        [sys.executable, "-m", "litellm_bundle", "--root", str(root), *args], capture_output=True, text=True, cwd=ROOT
+    )
 
 
 def edit(root: Path, file: str, old: str, new: str) -> None:
@@ -49,9 +50,11 @@ def test_random_bytes_are_a_located_problem_not_a_traceback(repo_copy: Path) -> 
 
 
 def test_usage_errors_exit_2(repo_copy: Path) -> None:
-    for args, phrase in ((["validate", "--env", "qa"], "unknown environment qa (known: dev, staging, prod)"),
-                         (["validate", "--format", "xml"], "invalid choice: 'xml'"),
-                         (["validate", "--config", str(repo_copy / "nope")], "does not exist")):
+    for args, phrase in (
+        (["validate", "--env", "qa"], "unknown environment qa (known: dev, staging, prod)"),
+        (["validate", "--format", "xml"], "invalid choice: 'xml'"),
+        (["validate", "--config", str(repo_copy / "nope")], "does not exist"),
+    ):
         done = run(repo_copy, *args)
         assert done.returncode == 2, (args, done.stderr)
         assert phrase in done.stderr and "Traceback" not in done.stderr
@@ -62,7 +65,9 @@ def test_warnings_pass_unless_strict(repo_copy: Path) -> None:
     relaxed = run(repo_copy, "validate")
     assert relaxed.returncode == 0
     assert relaxed.stdout == "config valid for dev, staging, prod (1 warning(s))\n"
-    assert relaxed.stderr.startswith(f"{STAGING}:4:11: warning: [staging] replicas 6 is outside the autoscaling range 2–4")
+    assert relaxed.stderr.startswith(
+        f"{STAGING}:4:11: warning: [staging] replicas 6 is outside the autoscaling range 2–4"
+    )
     strict = run(repo_copy, "validate", "--strict")
     assert strict.returncode == 1
     assert strict.stderr.splitlines()[-1] == "validation failed: 0 error(s), 1 warning(s) (--strict: warnings fail)"
@@ -76,9 +81,20 @@ def test_json_format(repo_copy: Path) -> None:
     document = json.loads(done.stdout)
     assert (document["valid"], document["errors"], document["warnings"]) == (False, 1, 1)
     first, second = document["problems"]
-    assert first == {"file": "config/routing.yaml", "line": 8, "column": 12, "severity": "error", "environments": [],
-                     "message": "fallback target 'claude-opus' is not a model group (known: claude-sonnet, gpt-4o, gpt-4o-mini, long-context, text-embedding)"}
-    assert (second["file"], second["line"], second["severity"], second["environments"]) == (STAGING, 4, "warning", ["staging"])
+    assert first == {
+        "file": "config/routing.yaml",
+        "line": 8,
+        "column": 12,
+        "severity": "error",
+        "environments": [],
+        "message": "fallback target 'claude-opus' is not a model group (known: claude-sonnet, gpt-4o, gpt-4o-mini, long-context, text-embedding)",
+    }
+    assert (second["file"], second["line"], second["severity"], second["environments"]) == (
+        STAGING,
+        4,
+        "warning",
+        ["staging"],
+    )
 
 
 def test_github_format(repo_copy: Path) -> None:
@@ -94,14 +110,24 @@ def test_github_format(repo_copy: Path) -> None:
 
 def test_github_annotations_escape_what_the_runner_would_misread() -> None:
     problem = Problem(Location("config/a,b:c.yaml", 3, 1), "100% broken\nsecond line", "prod", severity="warning")
-    assert report.annotation(problem) == "::warning file=config/a%2Cb%3Ac.yaml,line=3,col=1,title=litellm-bundle validate::[prod] 100%25 broken%0Asecond line"
+    assert (
+        report.annotation(problem)
+        == "::warning file=config/a%2Cb%3Ac.yaml,line=3,col=1,title=litellm-bundle validate::[prod] 100%25 broken%0Asecond line"
+    )
 
 
 def test_one_problem_in_several_environments_is_reported_once(repo_copy: Path) -> None:
-    edit(repo_copy, "config/models.yaml", "api_key: os.environ/OPENAI_API_KEY\n        rpm: 10000\n        tpm", "api_key: os.environ/OPENAI_KEY\n        rpm: 10000\n        tpm")
+    edit(
+        repo_copy,
+        "config/models.yaml",
+        "api_key: os.environ/OPENAI_API_KEY\n        rpm: 10000\n        tpm",
+        "api_key: os.environ/OPENAI_KEY\n        rpm: 10000\n        tpm",
+    )
     done = run(repo_copy, "validate")
     lines = [line for line in done.stderr.splitlines() if "OPENAI_KEY" in line]
-    assert len(lines) == 1 and lines[0].startswith("config/models.yaml:58:18: [dev, staging, prod] secret reference OPENAI_KEY is not declared"), done.stderr
+    assert len(lines) == 1 and lines[0].startswith(
+        "config/models.yaml:58:18: [dev, staging, prod] secret reference OPENAI_KEY is not declared"
+    ), done.stderr
 
 
 def _precommit_config() -> str:
@@ -118,14 +144,31 @@ def test_the_documented_pre_commit_hook_passes_and_fails(repo_copy: Path, tmp_pa
     assert precommit, "pre-commit is pinned in pyproject.toml's test extra; run `make setup`"
     (repo_copy / ".pre-commit-config.yaml").write_text(_precommit_config())
     (repo_copy / ".venv").symlink_to(ROOT / ".venv")  # the entry runs the repository's .venv (make setup)
-    env = {**os.environ, "PRE_COMMIT_HOME": str(tmp_path / "pre-commit-home"), "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1"}
+    env = {
+        **os.environ,
+        "PRE_COMMIT_HOME": str(tmp_path / "pre-commit-home"),
+        "GIT_CONFIG_GLOBAL": os.devnull,
+        "GIT_CONFIG_NOSYSTEM": "1",
+    }
 
     def git(*args: str) -> None:
-        subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@example.com", *args], cwd=repo_copy, check=True, capture_output=True, env=env)
+        subprocess.run(
+            ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", *args],
+            cwd=repo_copy,
+            check=True,
+            capture_output=True,
+            env=env,
+        )
 
     def hook() -> subprocess.CompletedProcess[str]:
         git("add", "-A")
-        return subprocess.run([str(precommit), "run", "--all-files", "--color", "never"], cwd=repo_copy, capture_output=True, text=True, env=env)
+        return subprocess.run(
+            [str(precommit), "run", "--all-files", "--color", "never"],
+            cwd=repo_copy,
+            capture_output=True,
+            text=True,
+            env=env,
+        )
 
     git("init", "-q")
     passed = hook()

@@ -19,13 +19,12 @@ from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 from ruamel.yaml import YAML
 
-from litellm_bundle.cli import main
 from litellm_bundle.checks import validate as validation
-from litellm_bundle.policy.policies import Policies
-from litellm_bundle.render.environment import render_environment
+from litellm_bundle.cli import main
 from litellm_bundle.core.tree import BundleTree
 from litellm_bundle.core.yamlio import dump_yaml
-
+from litellm_bundle.policy.policies import Policies
+from litellm_bundle.render.environment import render_environment
 from tests.helpers import ROOT
 
 FILES = sorted(str(p.relative_to(ROOT / "config")) for p in (ROOT / "config").rglob("*.yaml"))
@@ -33,11 +32,33 @@ ORIGINAL = {name: (ROOT / "config" / name).read_bytes() for name in FILES}
 
 # values a careless edit puts somewhere: scalars YAML reads in surprising ways, lists, mappings, references
 SCALARS = st.one_of(
-    st.none(), st.booleans(), st.integers(-10**6, 10**12), st.floats(allow_nan=False, allow_infinity=False),
-    st.text(max_size=30), st.sampled_from(["2024-10-21", "yes", "0x1F", "os.environ/OPENAI_API_KEY", "os.environ/NOPE", "gpt-4o",
-                                           "*", "~", "sk-proj-abcdefghijklmnopqrstuvwxyz0123", "redis://:pw@h", "custom", "azure"]),
+    st.none(),
+    st.booleans(),
+    st.integers(-(10**6), 10**12),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.text(max_size=30),
+    st.sampled_from(
+        [
+            "2024-10-21",
+            "yes",
+            "0x1F",
+            "os.environ/OPENAI_API_KEY",
+            "os.environ/NOPE",
+            "gpt-4o",
+            "*",
+            "~",
+            "sk-proj-abcdefghijklmnopqrstuvwxyz0123",
+            "redis://:pw@h",
+            "custom",
+            "azure",
+        ]
+    ),
 )
-VALUES = st.recursive(SCALARS, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=4), max_leaves=12)
+VALUES = st.recursive(
+    SCALARS,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=4),
+    max_leaves=12,
+)
 
 
 def _paths(node: Any, path: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
@@ -152,7 +173,9 @@ def line_count(file: Path) -> int:
 
 @given(edit=mutation())
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-def test_any_edit_gives_located_problems_or_a_config_that_renders(scratch: tuple[Path, Policies], edit: tuple[str, bytes]) -> None:
+def test_any_edit_gives_located_problems_or_a_config_that_renders(
+    scratch: tuple[Path, Policies], edit: tuple[str, bytes]
+) -> None:
     config, policies = scratch
     name, content = edit
     with mutated_config(config, *edit):
@@ -177,18 +200,24 @@ def test_any_edit_gives_located_problems_or_a_config_that_renders(scratch: tuple
 
 @given(edit=mutation(), fmt=st.sampled_from(["text", "json", "github"]), strict=st.booleans())
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-def test_the_command_exits_1_with_problems_0_without_never_a_traceback(scratch: tuple[Path, Policies], edit: tuple[str, bytes], fmt: str, strict: bool) -> None:
+def test_the_command_exits_1_with_problems_0_without_never_a_traceback(
+    scratch: tuple[Path, Policies], edit: tuple[str, bytes], fmt: str, strict: bool
+) -> None:
     config, policies = scratch
     with mutated_config(config, *edit):
         result = validation.run(policies)
-        code, out, err = run_cli("validate", "--config", str(config), "--format", fmt, *(["--strict"] if strict else []))
+        code, out, err = run_cli(
+            "validate", "--config", str(config), "--format", fmt, *(["--strict"] if strict else [])
+        )
     failed = bool(result.errors) or (strict and bool(result.warnings))
     assert code == (1 if failed else 0)
     assert "Traceback" not in out + err
     if fmt == "json":
         report = json.loads(out)
         assert report["valid"] is not failed and report["errors"] == len(result.errors)
-        assert [(p["file"], p["line"]) for p in report["problems"]] == [(p.location.file, p.location.line) for p in result.problems]
+        assert [(p["file"], p["line"]) for p in report["problems"]] == [
+            (p.location.file, p.location.line) for p in result.problems
+        ]
     elif fmt == "github":
         assert out.count("::error ") == len(result.errors) and out.count("::warning ") == len(result.warnings)
     else:
