@@ -246,7 +246,7 @@ def create_app(state: State) -> Starlette:
 
 
 def main() -> None:
-    import uvicorn
+    import uvicorn  # noqa: PLC0415  (only to serve; the app imports without it)
 
     parser = argparse.ArgumentParser(description="OpenAI-compatible fake provider")
     parser.add_argument("--host", default=os.environ.get("FAKE_PROVIDER_HOST", "127.0.0.1"))

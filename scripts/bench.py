@@ -7,8 +7,8 @@
   bundle-nohooks  the proxy with the rendered dev config minus the gateway hooks and guardrails:
                   the same LiteLLM features as the bundle (prometheus, Redis router state, enforced rpm)
   bundle          the proxy with the rendered dev config, hooks, guardrails, prometheus, Redis
-  bundle-2w       the bundle with two workers in one proxy (the prod pod's shape), at 60, 80 and 100 % of the pod rate too
-                  (the highest of them that meets the overhead goal is reported)
+  bundle-2w       the bundle with two workers in one proxy (the prod pod's shape), at 60, 80 and 100 % of the
+                  pod rate too (the highest of them that meets the overhead goal is reported)
 
 at fixed request rates and at saturation; the bundle targets run at the production log level
 (WARNING, as prod renders). The proxies run on the interpreter of `--image-venv` (the official image's
@@ -49,12 +49,15 @@ from ruamel.yaml import YAML
 
 from litellm_bundle.build.generate import render_one
 from litellm_bundle.checks import dashboards
+from litellm_bundle.core.facts import FAKE_PROVIDER_KEY, HOOKS_PACKAGE, LIVENESS_PATH, METRICS_PATH
 from litellm_bundle.core.tree import BundleTree, find_root
 from litellm_bundle.core.yamlio import dump_yaml
 from litellm_bundle.model import sizing
 from litellm_bundle.policy.policies import Policies
 from litellm_bundle.render import env_example
-from litellm_bundle.runtime import launch, localenv, processes
+from litellm_bundle.runtime import launch, localenv, metrics, processes
+from litellm_bundle.runtime.k6 import load_env
+from litellm_bundle.runtime.k6 import script as load_script
 
 ROOT = find_root(Path(__file__).resolve().parent)
 TREE = BundleTree.at(ROOT)
@@ -91,26 +94,13 @@ def k6(
     max_vus: int | None = None,
     pgid: int | None = None,
 ) -> dict[str, Any]:
-    env = {
-        **os.environ,
-        "URL": url,
-        "KEY": key,
-        "MODEL": model,
-        "RATE": str(rate),
-        "DURATION": duration,
-        "STREAM_RATIO": "0",
-        "SUMMARY": str(summary),
-        "P95_MS": "600000",
-        "MAX_ERROR_RATE": "1",
-        # evenly spaced arrivals lock onto the proxy's own cycle (request, 20 ms upstream, logging after the
-        # response): at 28-36 req/s one worker's overhead header doubled; jittered, no period to lock onto
-        "ARRIVALS": "jittered",
-    }
-    if max_vus:
-        env.update({"VUS": str(max_vus), "MAX_VUS": str(max_vus)})
+    # evenly spaced arrivals lock onto the proxy's own cycle (request, 20 ms upstream, logging after the
+    # response): at 28-36 req/s one worker's overhead header doubled; jittered, no period to lock onto
+    variables = load_env(url, key, rate, duration, summary, model, stream_ratio=0, arrivals="jittered", vus=max_vus)
+    env = {**os.environ, **variables}
     cpu_before, load_before = group_cpu_seconds(pgid), load_cpu_seconds()
     subprocess.run(
-        [launch.bin_path("k6"), "run", "-q", str(ROOT / "scripts" / "load.js")],
+        [launch.bin_path("k6"), "run", "-q", str(load_script(TREE))],
         env=env,
         capture_output=True,
         text=True,
@@ -149,7 +139,7 @@ def plain_config(fake: str) -> dict[str, Any]:
                 "litellm_params": {
                     "model": "openai/fake-gpt-4o",
                     "api_base": f"{fake}/v1",
-                    "api_key": env_example.FAKE_PROVIDER_KEY,
+                    "api_key": FAKE_PROVIDER_KEY,
                 },
                 "model_info": {"id": PLAIN_DEPLOYMENT},
             }
@@ -252,7 +242,7 @@ def without_hooks(config_file: Path) -> None:
     """The staged bundle config minus the gateway hooks and guardrails: the same LiteLLM features."""
     config = YAML(typ="safe").load(config_file.read_text())
     config["litellm_settings"]["callbacks"] = [
-        c for c in config["litellm_settings"]["callbacks"] if not c.startswith("gateway_hooks")
+        c for c in config["litellm_settings"]["callbacks"] if not c.startswith(HOOKS_PACKAGE)
     ]
     config.pop("guardrails", None)
     config_file.write_text(dump_yaml(config))
@@ -319,7 +309,7 @@ def with_metrics_config(config_file: Path, dest: Path) -> Path:
         {"group": "dashboard-and-alerts", "metrics": dashboard_metrics()}
     ]
     dest.mkdir(parents=True, exist_ok=True)
-    shutil.copytree(config_file.parent / "gateway_hooks", dest / "gateway_hooks", dirs_exist_ok=True)
+    shutil.copytree(config_file.parent / HOOKS_PACKAGE, dest / HOOKS_PACKAGE, dirs_exist_ok=True)
     shutil.copy(config_file.parent / "hooks.json", dest / "hooks.json")
     return write_config(dest, config)
 
@@ -585,7 +575,8 @@ def redis_lines(per_request: dict[str, float]) -> list[str]:
     parts = ", ".join(f"{cmd.upper()} {n:.2f}" for cmd, n in sorted(per_request.items(), key=lambda kv: -kv[1]))
     return [
         "",
-        f"Redis commands per request of the bundle (fixed-rate runs, INFO commandstats; a Lua script's commands count too): "
+        "Redis commands per request of the bundle (fixed-rate runs, INFO commandstats; a Lua script's commands "
+        "count too): "
         f"{sum(per_request.values()):.1f} in all: {parts}.",
     ]
 
@@ -603,7 +594,7 @@ def start(
     port = processes.free_port()
     proc = launch.start_proxy(config, port, env, tmp / f"{name}.log", workers=workers, binary=binary)
     url = f"http://127.0.0.1:{port}"
-    processes.wait_healthy(f"{url}/health/liveliness", 120, proc, tmp / f"{name}.log")
+    processes.wait_healthy(f"{url}{LIVENESS_PATH}", 120, proc, tmp / f"{name}.log")
     k6(url, 5 * workers, "3s", model, tmp / "warmup.json")
     return proc, url
 
@@ -612,14 +603,10 @@ def hooks_time_ms(url: str) -> float:
     """Mean time per request spent inside the gateway hooks (pre_call callback + guardrails), from /metrics/."""
     import httpx
 
-    text = httpx.get(f"{url}/metrics/", timeout=10).text
-    total, requests = 0.0, 0.0
-    for line in text.splitlines():
-        if line.startswith("gateway_hook_duration_seconds_sum"):
-            total += float(line.rsplit(" ", 1)[1])
-        if line.startswith('gateway_hook_duration_seconds_count{stage="pre_call"}'):
-            requests = float(line.rsplit(" ", 1)[1])
-    return total / requests * 1000 if requests else float("nan")
+    text = httpx.get(f"{url}{METRICS_PATH}", timeout=10).text
+    spent = metrics.total(text, "gateway_hook_duration_seconds_sum")  # every stage
+    requests = metrics.total(text, "gateway_hook_duration_seconds_count", stage="pre_call")
+    return spent / requests * 1000 if requests else float("nan")
 
 
 def fixed(rows: list[dict[str, Any]], rate: int) -> dict[str, Any] | None:
@@ -640,9 +627,11 @@ def report(
     python = f", proxies on Python {pythons['proxy']}" if pythons else ""
     lines = [
         f"Benchmark: {os.cpu_count()} CPUs{python}, one proxy worker unless the name says otherwise (bundle-2w: two), "
-        f"fake upstream with {UPSTREAM_LATENCY_MS} ms latency, chat requests (k6 constant arrival rate, each arrival jittered within its slot).",
+        f"fake upstream with {UPSTREAM_LATENCY_MS} ms latency, chat requests (k6 constant arrival rate, each "
+        "arrival jittered within its slot).",
         "",
-        "| target | offered req/s | achieved req/s | p50 ms | p95 ms | p99 ms | failed | p50 overhead vs direct ms | LiteLLM overhead header p50 ms | proxy CPU ms/request |",
+        "| target | offered req/s | achieved req/s | p50 ms | p95 ms | p99 ms | failed | p50 overhead vs direct ms "
+        "| LiteLLM overhead header p50 ms | proxy CPU ms/request |",
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for name, rows in results.items():
@@ -653,7 +642,8 @@ def report(
             header = "-" if row["overhead_p50"] is None else f"{row['overhead_p50']:.2f}"
             cpu = "-" if row.get("cpu_ms_per_request") is None else f"{row['cpu_ms_per_request']:.2f}"
             lines.append(
-                f"| {name} | {offered} | {row['rps']} | {row['p50']:.1f} | {row['p95']:.1f} | {row['p99']:.1f} | {row['failed'] * 100:.1f}% | {over} | {header} | {cpu} |"
+                f"| {name} | {offered} | {row['rps']} | {row['p50']:.1f} | {row['p95']:.1f} | {row['p99']:.1f} | "
+                f"{row['failed'] * 100:.1f}% | {over} | {header} | {cpu} |"
             )
     mid = rates[len(rates) // 2]
     if "bundle" in results and "bundle-nohooks" in results:
@@ -662,11 +652,13 @@ def report(
             lines += [
                 "",
                 f"Hooks cost at {mid} req/s: p50 {with_h['p50'] - without['p50']:+.2f} ms end to end; "
-                f"LiteLLM overhead header p50 {((with_h['overhead_p50'] or 0) - (without['overhead_p50'] or 0)):+.2f} ms.",
+                "LiteLLM overhead header p50 "
+                f"{((with_h['overhead_p50'] or 0) - (without['overhead_p50'] or 0)):+.2f} ms.",
             ]
         if hook_ms is not None:
             lines.append(
-                f"Time inside the hooks per request, measured in the proxy (gateway_hook_duration_seconds, all fixed-rate runs): {hook_ms:.3f} ms mean."
+                "Time inside the hooks per request, measured in the proxy (gateway_hook_duration_seconds, all "
+                f"fixed-rate runs): {hook_ms:.3f} ms mean."
             )
     per_core = {}
     for name, rows in results.items():
@@ -681,7 +673,8 @@ def report(
         )
     if "bundle" in per_core and "bundle-nohooks" in per_core:
         lines.append(
-            f"Per core, the bundle reaches {per_core['bundle'] / per_core['bundle-nohooks'] * 100:.0f}% of the same LiteLLM features "
+            f"Per core, the bundle reaches {per_core['bundle'] / per_core['bundle-nohooks'] * 100:.0f}% of the same "
+            "LiteLLM features "
             "without the gateway hooks and guardrails (bundle-nohooks)"
             + (
                 f" and {per_core['bundle'] / per_core['plain'] * 100:.0f}% of the plain config."
@@ -692,12 +685,14 @@ def report(
     sat = {name: next(r for r in rows if r.get("saturation"))["rps"] for name, rows in results.items()}
     if "plain" in sat and "bundle" in sat:
         lines.append(
-            f"Saturation throughput per worker: plain {sat['plain']} req/s, bundle {sat['bundle']} req/s ({sat['bundle'] / sat['plain'] * 100:.0f}% of plain)."
+            f"Saturation throughput per worker: plain {sat['plain']} req/s, bundle {sat['bundle']} req/s "
+            f"({sat['bundle'] / sat['plain'] * 100:.0f}% of plain)."
         )
     lines += two_workers(results, mid, sat, pod_rate)
     if declared and "bundle" in per_core:
         lines.append(
-            f"Sizing (config/environments/prod.yaml): declared worker_rps {declared[1]:g}, measured here {per_core['bundle']:.0f} req/s per core "
+            f"Sizing (config/environments/prod.yaml): declared worker_rps {declared[1]:g}, measured here "
+            f"{per_core['bundle']:.0f} req/s per core "
             f"for the bundle; {sizing.explain(*declared)}."
         )
     lines += rotation_table(mid, rotation or {})
@@ -707,7 +702,8 @@ def report(
 def two_workers(
     results: dict[str, list[dict[str, Any]]], mid: int, sat: dict[str, float], pod_rate: int | None
 ) -> list[str]:
-    """The 2-worker row against one worker, and the pod goal: `pod_rate` sustained at p50 overhead <= POD_GOAL_OVERHEAD_MS."""
+    """The 2-worker row against one worker, and the pod goal: `pod_rate` sustained at p50 overhead
+    <= POD_GOAL_OVERHEAD_MS."""
     if "bundle-2w" not in results or "bundle" not in sat:
         return []
     lines = [
@@ -718,7 +714,8 @@ def two_workers(
     if one and two and one.get("cpu_ms_per_request") and two.get("cpu_ms_per_request"):
         lines.append(
             f"Proxy CPU per request at {mid} req/s: two workers {two['cpu_ms_per_request']:.2f} ms, "
-            f"{two['cpu_ms_per_request'] / one['cpu_ms_per_request']:.2f}x one worker's {one['cpu_ms_per_request']:.2f} ms."
+            f"{two['cpu_ms_per_request'] / one['cpu_ms_per_request']:.2f}x one worker's "
+            f"{one['cpu_ms_per_request']:.2f} ms."
         )
     pod, base = (
         (fixed(results["bundle-2w"], pod_rate), fixed(results["direct"], pod_rate)) if pod_rate else (None, None)
@@ -728,10 +725,12 @@ def two_workers(
         met = meets_overhead_goal(pod, base)
         lines.append(
             f"Pod goal ({pod_rate} req/s sustained by two workers at p50 overhead <= {POD_GOAL_OVERHEAD_MS} ms): "
-            f"{'met' if met else 'NOT met'} on this machine: {pod['rps']} req/s achieved, p50 overhead {overhead:.1f} ms, "
+            f"{'met' if met else 'NOT met'} on this machine: {pod['rps']} req/s achieved, p50 overhead "
+            f"{overhead:.1f} ms, "
             f"p95 {pod['p95']:.1f} ms, {pod['failed'] * 100:.1f}% failed"
             + (
-                f"; the proxy used {pod['proxy_cores']:.2f} cores, k6 and the fake provider {pod['load_cores']:.2f}, of {os.cpu_count()}."
+                f"; the proxy used {pod['proxy_cores']:.2f} cores, k6 and the fake provider "
+                f"{pod['load_cores']:.2f}, of {os.cpu_count()}."
                 if pod.get("proxy_cores") is not None and pod.get("load_cores") is not None
                 else "."
             )
@@ -762,7 +761,8 @@ def latency_bound(results: dict[str, list[dict[str, Any]]]) -> list[str]:
 
 
 def rotation_table(mid: int, rotation: dict[str, dict[str, Any]]) -> list[str]:
-    """Medians of the alternated runs: each feature against plain, each lever against the bundle (the first arm named bundle)."""
+    """Medians of the alternated runs: each feature against plain, each lever against the bundle (the first arm
+    named bundle)."""
     if not rotation:
         return []
     plain = rotation.get("plain", {}).get("cpu_ms_per_request")
@@ -771,7 +771,8 @@ def rotation_table(mid: int, rotation: dict[str, dict[str, Any]]) -> list[str]:
     runs = max(r["runs"] for r in rotation.values())
     lines = [
         "",
-        f"Alternated at {mid} req/s (every proxy started once, {runs} runs each in the order A B C …, … C B A; medians):",
+        f"Alternated at {mid} req/s (every proxy started once, {runs} runs each in the order A B C …, … C B A; "
+        "medians):",
         "",
         "| target | proxy CPU ms/request (min–max) | vs plain | vs bundle | LiteLLM overhead header p50 ms | p50 ms |",
         "|---|---|---|---|---|---|",
@@ -791,7 +792,8 @@ def rotation_table(mid: int, rotation: dict[str, dict[str, Any]]) -> list[str]:
     if plain and bundle:
         lines += [
             "",
-            f"Per core, the bundle with every dev feature costs {bundle / plain:.2f}x the plain config's CPU per request "
+            f"Per core, the bundle with every dev feature costs {bundle / plain:.2f}x the plain config's CPU per "
+            "request "
             f"({1000 / bundle:.0f} vs {1000 / plain:.0f} req/s per core; goal <= 1.00x).",
         ]
     return lines

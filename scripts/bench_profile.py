@@ -16,6 +16,8 @@ import re
 import subprocess
 from pathlib import Path
 
+from litellm_bundle.core.facts import HOOKS_PACKAGE
+
 SAMPLE_HZ = 100
 
 # (label, pattern over one frame): the parts of a request the bundle turns on or that plain pays too
@@ -32,7 +34,7 @@ COST_CENTRES: tuple[tuple[str, str], ...] = (
     ("every Redis command (redis-py, circuit breaker)", r"\(redis/asyncio/|^_run_under_circuit_breaker \("),
     (
         "the gateway hooks and guardrails (their own frames)",
-        r"\(gateway_hooks/(?!admin_guard\.py|body_guard\.py|asgi\.py)",
+        rf"\({HOOKS_PACKAGE}/(?!admin_guard\.py|body_guard\.py|asgi\.py)",
     ),
     ("OTel destinations per request (import of its logger)", r"^_seed_request_destinations \("),
 )

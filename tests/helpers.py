@@ -3,19 +3,16 @@
 from __future__ import annotations
 
 import shutil
-import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar
 
 from litellm_bundle.checks.validate import validate
+from litellm_bundle.core.facts import RENDERED_AREA
 from litellm_bundle.core.problems import Problem
 from litellm_bundle.core.tree import BundleTree
 from litellm_bundle.model.configset import ConfigSet
 from litellm_bundle.policy.policies import Policies
 
 ROOT = Path(__file__).resolve().parent.parent
-T = TypeVar("T")
 # what a bundle tree holds besides its generated files (symlinks inside are kept as links)
 TREE_PARTS = ("config", "policies", "helm", "hooks", "LITELLM_VERSION")
 
@@ -45,15 +42,4 @@ def validate_root(
 
 def committed(env: str, name: str) -> str:
     """A generated file of this checkout as committed."""
-    return (ROOT / "rendered" / env / name).read_text(encoding="utf-8")
-
-
-def wait_for(what: str, check: Callable[[], T], timeout: float = 60, interval: float = 0.2) -> T:
-    """Poll `check` until it returns something truthy; that value, or AssertionError after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
+    return (ROOT / RENDERED_AREA / env / name).read_text(encoding="utf-8")

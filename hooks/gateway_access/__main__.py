@@ -1,10 +1,12 @@
-"""python -m gateway_access plan|apply: exit 0 in sync (or applied), 2 drift found by plan, 1 failure."""
+"""python -m gateway_access plan|apply: exit 0 in sync (or applied), 3 drift found by plan, 1 failure,
+2 usage error (the tooling's exit codes, docs/validation.md "Exit codes")."""
 
 from __future__ import annotations
 
 import argparse
 import os
 import sys
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from gateway_access import plan as planning
@@ -12,6 +14,33 @@ from gateway_access import sinks, state
 from gateway_access.api import ApiError, Management
 
 MASTER_KEY_ENV = "LITELLM_MASTER_KEY"
+# held equal to litellm_bundle.core.facts by tests/unit/test_access.py (argparse exits 2 on a usage error)
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_DRIFT = 3
+FAILURES = (ValueError, planning.PlanError, ApiError, OSError)  # what a run can end with, besides a plan
+
+
+def prepare(
+    url: str,
+    desired: Path,
+    master_key: str,
+    environ: Mapping[str, str],
+    prune: bool = False,
+    rotate: Iterable[str] = (),
+    wait: float = 0,
+) -> tuple[planning.Plan, Management]:
+    """The plan that makes the proxy at `url` match the rendered access.json `desired`, and the API to
+    apply it with. Raises one of FAILURES."""
+    document = state.load(desired)
+    unknown = sorted(set(rotate) - set(document["keys"]))
+    if unknown:
+        raise planning.PlanError(f"--rotate: no declared key {', '.join(unknown)}")
+    api = Management(url, master_key)
+    if wait:
+        api.wait_ready(wait)
+    plan = planning.make_plan(document, api.teams(), api.keys(), environ, prune=prune, rotate=frozenset(rotate))
+    return plan, api
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -29,28 +58,21 @@ def main(argv: list[str] | None = None) -> int:
     master_key = os.environ.get(MASTER_KEY_ENV)
     if not master_key:
         print(f"gateway_access: ${MASTER_KEY_ENV} is not set (the proxy's master key)", file=sys.stderr)
-        return 1
+        return EXIT_FAILED
     try:
         sink = sinks.sink(args.keys_to)
-        document = state.load(args.desired)
-        unknown = sorted(set(args.rotate) - set(document["keys"]))
-        if unknown:
-            raise planning.PlanError(f"--rotate: no declared key {', '.join(unknown)}")
-        api = Management(args.url, master_key)
-        if args.wait:
-            api.wait_ready(args.wait)
-        plan = planning.make_plan(
-            document, api.teams(), api.keys(), os.environ, prune=args.prune, rotate=frozenset(args.rotate)
+        plan, api = prepare(
+            args.url, args.desired, master_key, os.environ, prune=args.prune, rotate=args.rotate, wait=args.wait
         )
         print(plan.report(), file=sys.stderr)
         if args.action == "plan":
-            return 2 if plan.drift else 0
+            return EXIT_DRIFT if plan.drift else EXIT_OK
         done = planning.apply(plan, api, os.environ, sink)
         print(f"applied: {len(done)} change(s)", file=sys.stderr)
-        return 0
-    except (ValueError, planning.PlanError, ApiError, OSError) as exc:
+        return EXIT_OK
+    except FAILURES as exc:
         print(f"gateway_access: {exc}", file=sys.stderr)
-        return 1
+        return EXIT_FAILED
 
 
 if __name__ == "__main__":

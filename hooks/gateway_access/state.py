@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
@@ -29,7 +29,7 @@ def check(document: Any, source: str = "access.json") -> dict[str, Any]:
             or "(top level)"
         )
         raise ValueError(f"{source}: {where}: {error.message}; re-render it with `make render`")
-    return document
+    return cast("dict[str, Any]", document)  # the schema requires an object
 
 
 def load(path: Path) -> dict[str, Any]:

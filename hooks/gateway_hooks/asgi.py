@@ -28,7 +28,7 @@ def mount(app: Any, mark: str, guard: Callable[[App], App]) -> bool:
 def proxy_app() -> Any | None:
     """The running LiteLLM proxy's app (None outside the proxy)."""
     try:
-        from litellm.proxy.proxy_server import app
+        from litellm.proxy.proxy_server import app  # noqa: PLC0415  (only inside the proxy)
     except ImportError:
         return None
     return app

@@ -75,13 +75,16 @@ class _ConfiguredGuardrail(CustomGuardrail):
         spec = settings.load(config_path)["guardrails"].get(guardrail_name or "")
         if spec is None or spec.get("type") != self.expected_type:
             raise ValueError(
-                f"gateway hooks: guardrail '{guardrail_name}' has no {self.expected_type} entry in hooks.json; re-render the config"
+                f"gateway hooks: guardrail '{guardrail_name}' has no {self.expected_type} entry in hooks.json; "
+                "re-render the config"
             )
         self.spec = spec
         kwargs.setdefault("supported_event_hooks", [GuardrailEventHooks.pre_call])
         super().__init__(guardrail_name=guardrail_name, **kwargs)
 
-    async def async_pre_call_hook(self, user_api_key_dict: Any, cache: Any, data: dict, call_type: Any) -> dict:
+    async def async_pre_call_hook(
+        self, user_api_key_dict: Any, cache: Any, data: dict[str, Any], call_type: Any
+    ) -> dict[str, Any]:
         if not self._should_run(data):
             return data
         started = obs.monotonic()

@@ -56,7 +56,7 @@ class _NoMetric:
 
 def _metric(kind: str, name: str, doc: str, labels: list[str], **kwargs: Any) -> Any:
     try:
-        import prometheus_client
+        import prometheus_client  # noqa: PLC0415  (optional: metrics only where it is installed)
     except ImportError:
         return _NoMetric()
     existing = getattr(prometheus_client.REGISTRY, "_names_to_collectors", {}).get(name)

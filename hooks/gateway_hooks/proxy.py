@@ -35,14 +35,16 @@ class GatewayHooks(CustomLogger):
             decision = Decision(decision.rule, decision.label, decision.requested, decision.requested)
         return decision
 
-    async def async_pre_call_hook(self, user_api_key_dict: Any, cache: Any, data: dict, call_type: Any) -> dict:
+    async def async_pre_call_hook(
+        self, user_api_key_dict: Any, cache: Any, data: dict[str, Any], call_type: Any
+    ) -> dict[str, Any]:
         started = obs.monotonic()
         try:
             return self._pre_call(data, call_type)
         finally:
             obs.HOOK_SECONDS.labels("pre_call").observe(obs.monotonic() - started)
 
-    def _pre_call(self, data: dict, call_type: Any) -> dict:
+    def _pre_call(self, data: dict[str, Any], call_type: Any) -> dict[str, Any]:
         try:
             data, failed = self.pipeline.apply(data)
         except TransformFailed as exc:
@@ -81,7 +83,7 @@ class GatewayHooks(CustomLogger):
 
     async def async_post_call_response_headers_hook(
         self,
-        data: dict,
+        data: dict[str, Any],
         user_api_key_dict: Any,
         response: Any,
         request_headers: dict[str, str] | None = None,

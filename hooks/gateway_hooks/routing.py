@@ -23,7 +23,7 @@ class Decision:
 
 def count_prompt_tokens(data: dict[str, Any], model: str) -> int:
     """Prompt tokens with the tokenizer LiteLLM has for the requested model (its default otherwise)."""
-    import litellm
+    import litellm  # noqa: PLC0415  (the hooks load without litellm in unit tests; it is imported once)
 
     msgs = data.get("messages")
     if isinstance(msgs, list):
@@ -38,10 +38,11 @@ def _has_tools(data: dict[str, Any]) -> bool:
 
 
 def _tool_names(data: dict[str, Any]) -> set[str]:
-    names = set()
+    names: set[str] = set()
     for tool in data.get("tools") or []:
         if isinstance(tool, dict):
-            fn = tool.get("function") if isinstance(tool.get("function"), dict) else tool
+            function = tool.get("function")
+            fn = function if isinstance(function, dict) else tool
             if isinstance(fn.get("name"), str):
                 names.add(fn["name"])
     for fn in data.get("functions") or []:
@@ -109,6 +110,6 @@ class Router:
             # unknown or unmapped label: fall back to the default label, else keep the requested group
             fallback = self.labels.get(self.default_label or "")
             if fallback in self.groups and label != self.default_label:
-                return Decision(rule, self.default_label, model, fallback)  # type: ignore[arg-type]
+                return Decision(rule, self.default_label, model, fallback)
             return Decision(rule, label, model, model)
         return Decision(rule, label, model, target)

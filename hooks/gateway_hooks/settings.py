@@ -10,7 +10,7 @@ import json
 import os
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
@@ -45,9 +45,10 @@ def checked(raw: Any, source: str = "hooks.json") -> dict[str, Any]:
             or "(top level)"
         )
         raise RuntimeError(
-            f"gateway hooks: {source}: {where}: {error.message}; re-render it with `make render` (policies/schemas/hooks.schema.json)"
+            f"gateway hooks: {source}: {where}: {error.message}; "
+            "re-render it with `make render` (policies/schemas/hooks.schema.json)"
         )
-    return raw
+    return cast("dict[str, Any]", raw)  # the schema requires an object
 
 
 @lru_cache(maxsize=4)

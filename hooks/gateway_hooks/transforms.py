@@ -16,7 +16,7 @@ import fnmatch
 import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from gateway_hooks import observability as obs
 
@@ -83,7 +83,7 @@ def _import(path: str) -> Transform:
     fn = getattr(importlib.import_module(module_name), attr)
     if not callable(fn):
         raise TypeError(f"{path} is not callable")
-    return fn
+    return cast(Transform, fn)
 
 
 def _broken(path: str, error: BaseException) -> Transform:

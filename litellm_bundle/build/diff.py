@@ -10,6 +10,7 @@ import tempfile
 from pathlib import Path
 
 from litellm_bundle.build.generate import Generated, generate
+from litellm_bundle.core.facts import K8S_AREA, RENDERED_AREA
 from litellm_bundle.core.problems import ValidationFailed
 from litellm_bundle.core.tree import BundleTree
 from litellm_bundle.policy.policies import PolicyError
@@ -66,7 +67,8 @@ def generate_at_ref(tree: BundleTree, ref: str, with_k8s: bool = True) -> Genera
 def _section(path: str, environments: list[str]) -> str:
     """The PR comment section of a generated path: its environment, else 'shared'."""
     parts = path.split("/")
-    return parts[1] if len(parts) > 2 and parts[0] in ("rendered", "k8s") and parts[1] in environments else "shared"
+    per_env = len(parts) > 2 and f"{parts[0]}/" in (RENDERED_AREA, K8S_AREA) and parts[1] in environments
+    return parts[1] if per_env else "shared"
 
 
 def diff_generated(old: Generated, new: Generated, ref: str) -> str:

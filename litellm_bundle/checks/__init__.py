@@ -1,1 +1,20 @@
-"""checks."""
+"""Checks: everything `validate` finds, and the validation pipeline itself (check, above model).
+
+Each check module reads the model and returns located problems; `validate` runs them in stages
+(literal secrets -> JSON Schema -> cross-references and what rendering and running need -> environment
+policies) and settles the result (each problem once, causes first). Public interface:
+
+- `validate`: `run(policies, envs)` -> `Result` (the config set and its settled problems), `validate`.
+- `secret_scan`: no literal secret anywhere in the sources (`scan`, `matches`).
+- `references`: names that must exist in another file, cycles (`find_cycle`), secret references and
+  their sources per environment.
+- `runnable`: what the renderer, Kubernetes and the proxy need, and configuration that can never take
+  effect (warnings); `covers`.
+- `litellm_settings`: LiteLLM's own settings (callbacks, guardrail classes, secrets by LiteLLM's
+  sensitive-key rule: `sensitive`).
+- `access`: the teams and keys of an environment, the ServiceMonitor's key, the database connections.
+- `hooks_index`: `HooksIndex`, what the hooks package defines, read statically (the tooling never
+  imports the hooks).
+- `dashboards`: the chart's Grafana dashboards: their queries (`queries`, `concrete`) and a lint.
+- `waivers`: config/waivers.yaml, problems accepted by check id (`apply`, `matches`).
+"""

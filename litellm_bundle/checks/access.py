@@ -29,7 +29,11 @@ def check_environment(eff: EffectiveConfig) -> list[Problem]:
                         ("access", kind, alias, "models", index),
                         value=True,
                         because=groups,
-                        message=f"{kind[:-1]} '{alias}' may call '{model}', which is not a model group enabled in {env} (enabled: {', '.join(sorted(enabled)) or 'none'})",
+                        message=(
+                            f"{kind[:-1]} '{alias}' may call '{model}', which is not a model group enabled in "
+                            f"{env} (enabled: {', '.join(sorted(enabled)) or 'none'})"
+                        ),
+                        check="model-group-not-enabled",
                     )
     for alias, key in keys.items():
         team_alias = key.get("team")
@@ -41,7 +45,11 @@ def check_environment(eff: EffectiveConfig) -> list[Problem]:
                 eff,
                 ("access", "keys", alias, "team"),
                 value=True,
-                message=f"key '{alias}' belongs to team '{team_alias}', which is not declared for {env} (teams there: {', '.join(sorted(teams)) or 'none'})",
+                message=(
+                    f"key '{alias}' belongs to team '{team_alias}', which is not declared for {env} (teams there: "
+                    f"{', '.join(sorted(teams)) or 'none'})"
+                ),
+                check="unknown-team",
             )
             continue
         outside = [m for m in strings(key.get("models")) if m not in strings(team.get("models"))]
@@ -50,7 +58,11 @@ def check_environment(eff: EffectiveConfig) -> list[Problem]:
                 eff,
                 ("access", "keys", alias, "models"),
                 because=eff.because(("access", "teams", team_alias)),
-                message=f"key '{alias}' may call {', '.join(outside)}, which its team '{team_alias}' may not (team models: {', '.join(strings(team.get('models')))}); LiteLLM refuses such a key",
+                message=(
+                    f"key '{alias}' may call {', '.join(outside)}, which its team '{team_alias}' may not (team "
+                    f"models: {', '.join(strings(team.get('models')))}); LiteLLM refuses such a key"
+                ),
+                check="key-models-outside-team",
             )
         for limit in ("max_budget", "rpm_limit", "tpm_limit"):
             if number(key.get(limit)) and number(team.get(limit)) and key[limit] > team[limit]:
@@ -58,8 +70,11 @@ def check_environment(eff: EffectiveConfig) -> list[Problem]:
                     eff,
                     ("access", "keys", alias, limit),
                     value=True,
-                    severity="warning",
-                    message=f"key '{alias}' {limit} {key[limit]} is above its team's ({team[limit]}): the team's limit binds first",
+                    message=(
+                        f"key '{alias}' {limit} {key[limit]} is above its team's ({team[limit]}): the team's "
+                        "limit binds first"
+                    ),
+                    check="key-limit-above-team",
                 )
     return found.problems
 
@@ -71,9 +86,11 @@ def check_metrics_scraper(eff: EffectiveConfig, env_ref: re.Pattern[str]) -> lis
         found.add(
             eff,
             ("environment", "kubernetes", "service_monitor"),
-            message=f"{eff.env} keeps /metrics/ behind a key (require_auth_for_metrics_endpoint) and its ServiceMonitor has none to send: "
-            "declare a key in config/access.yaml with `allowed_routes: [/metrics]` and `value: os.environ/NAME` "
-            "(a declared secret reference) for this environment, or set require_auth_for_metrics_endpoint: false",
+            message=f"{eff.env} keeps /metrics/ behind a key (require_auth_for_metrics_endpoint) and its "
+            "ServiceMonitor has none to send: declare a key in config/access.yaml with `allowed_routes: [/metrics]` "
+            "and `value: os.environ/NAME` (a declared secret reference) for this environment, or set "
+            "require_auth_for_metrics_endpoint: false",
+            check="metrics-scraper-key-missing",
         )
     return found.problems
 
@@ -102,7 +119,9 @@ def check_connection_budget(eff: EffectiveConfig) -> list[Problem]:
         found.add(
             eff,
             ("environment", "database", "connection_pool_limit"),
-            message=f"the database pools need up to {needed} connections (connection_pool_limit {pool} x workers {workers} x {pods} pods at most) "
-            f"but database.max_connections is {limit}; lower the pool or the replicas, or raise max_connections",
+            message=f"the database pools need up to {needed} connections (connection_pool_limit {pool} x workers "
+            f"{workers} x {pods} pods at most) but database.max_connections is {limit}; lower the pool or the "
+            "replicas, or raise max_connections",
+            check="database-connections-exceeded",
         )
     return found.problems

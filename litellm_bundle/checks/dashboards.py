@@ -42,7 +42,8 @@ def files(tree: BundleTree) -> list[Path]:
 
 
 def load(path: Path) -> dict[str, Any]:
-    return json.loads(path.read_text(encoding="utf-8"))
+    dashboard: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return dashboard
 
 
 def panels(dashboard: dict[str, Any]) -> list[dict[str, Any]]:
@@ -124,7 +125,8 @@ def _lint_expr(where: str, expr: str, legend: str) -> list[str]:
     for label in _LEGEND_LABEL.findall(legend):
         if label not in grouped:
             problems.append(
-                f"{where}: legend names {{{{{label}}}}}, which the query does not keep (by ({', '.join(sorted(grouped))}))"
+                f"{where}: legend names {{{{{label}}}}}, which the query does not keep (by "
+                f"({', '.join(sorted(grouped))}))"
             )
     return problems
 
@@ -163,7 +165,8 @@ def lint(path: Path) -> list[str]:
         for target in targets:
             if (target.get("datasource") or {}).get("uid") not in DATASOURCE_UIDS:
                 problems.append(
-                    f"{where} query {target.get('refId')}: must use the ${{datasource}} variable [panel-datasource-rule]"
+                    f"{where} query {target.get('refId')}: must use the ${{datasource}} variable "
+                    "[panel-datasource-rule]"
                 )
             problems += _lint_expr(
                 f"{where} query {target.get('refId')}", target.get("expr", ""), target.get("legendFormat", "")

@@ -8,7 +8,7 @@ import ast
 from dataclasses import dataclass, field
 from pathlib import Path
 
-PACKAGE = "gateway_hooks"
+from litellm_bundle.core.facts import HOOKS_PACKAGE as PACKAGE
 
 
 @dataclass
@@ -48,7 +48,7 @@ class HooksIndex:
     """The hooks package at `package_dir` (hooks/gateway_hooks), parsed on demand, once per module."""
 
     package_dir: Path
-    shown_dir: str = "hooks/gateway_hooks"
+    shown_dir: str = f"hooks/{PACKAGE}"
     _cache: dict[str, _Module | str] = field(default_factory=dict)
 
     def _module(self, parts: list[str]) -> _Module | str:
@@ -78,7 +78,10 @@ class HooksIndex:
         defines (callable when asked); else why not, in words."""
         parts = dotted.split(".")
         if len(parts) < 2 or parts[0] != PACKAGE:
-            return f"the proxy only has the hooks package {self.shown_dir}/ next to its config, so a path must start with {PACKAGE}. (e.g. {PACKAGE}.my_transforms.tag_team for {self.shown_dir}/my_transforms.py)"
+            return (
+                f"the proxy only has the hooks package {self.shown_dir}/ next to its config, so a path must start with "
+                f"{PACKAGE}. (e.g. {PACKAGE}.my_transforms.tag_team for {self.shown_dir}/my_transforms.py)"
+            )
         module = self._module(parts[1:-1])
         if isinstance(module, str):
             return module

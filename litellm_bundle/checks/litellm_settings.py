@@ -13,7 +13,7 @@ from typing import Any
 
 from litellm_bundle.checks.hooks_index import HooksIndex
 from litellm_bundle.checks.references import known, model_groups, ref
-from litellm_bundle.core.facts import CALLBACK_KEYS
+from litellm_bundle.core.facts import CALLBACK_KEYS, HOOKS_PACKAGE
 from litellm_bundle.core.problems import Found, Location, PathKey, Problem, names
 from litellm_bundle.model.configset import ConfigSet, as_list, as_map
 from litellm_bundle.model.effective import EffectiveConfig
@@ -67,13 +67,18 @@ def check_callbacks(cs: ConfigSet, policies: Policies, hooks: HooksIndex) -> lis
                 if DOTTED.match(name):
                     why = hooks.why_not(name, callable_needed=False)
                     if why:
-                        found.add(doc, path, f"callback {name} does not resolve: {why}", value=True)
+                        found.add(
+                            doc, path, f"callback {name} does not resolve: {why}", value=True, check="hooks-unresolved"
+                        )
                 else:
                     found.add(
                         doc,
                         path,
-                        f"unknown callback '{name}'{_guess(name, shipped)} (allowed: a callback LiteLLM ships, see names.schema.json in policies/litellm/{policies.tree.pinned_version()}/, or gateway_hooks.<module>.<name>)",
+                        f"unknown callback '{name}'{_guess(name, shipped)} (allowed: a callback LiteLLM ships, see "
+                        f"names.schema.json in policies/litellm/{policies.tree.pinned_version()}/, or "
+                        f"{HOOKS_PACKAGE}.<module>.<name>)",
                         value=True,
+                        check="unknown-callback",
                     )
     return found.problems
 
@@ -100,12 +105,15 @@ def check_guardrails(cs: ConfigSet, policies: Policies, hooks: HooksIndex) -> li
                     doc,
                     ("guardrails", index, "guardrail_name"),
                     f"duplicate guardrail_name '{name}' (also guardrails[{seen[name]}])",
+                    check="duplicate-name",
                 )
             elif name in hooks_names:
                 found.add(
                     doc,
                     ("guardrails", index, "guardrail_name"),
-                    f"guardrail_name '{name}' is also a guardrail of config/guardrails.yaml; environments enable guardrails by name, so each name may exist once",
+                    f"guardrail_name '{name}' is also a guardrail of config/guardrails.yaml; environments enable "
+                    "guardrails by name, so each name may exist once",
+                    check="duplicate-name",
                     because=(names(ref(cs, "guardrails", ("guardrails",))),),
                 )
             seen.setdefault(name, index)
@@ -116,13 +124,18 @@ def check_guardrails(cs: ConfigSet, policies: Policies, hooks: HooksIndex) -> li
         if DOTTED.match(kind):
             why = hooks.why_not(kind)
             if why:
-                found.add(doc, path, f"guardrail class {kind} does not resolve: {why}", value=True)
+                found.add(
+                    doc, path, f"guardrail class {kind} does not resolve: {why}", value=True, check="hooks-unresolved"
+                )
         else:
             found.add(
                 doc,
                 path,
-                f"unknown guardrail integration '{kind}'{_guess(kind, integrations)} (allowed: an integration of litellm.types.guardrails, see names.schema.json in policies/litellm/{policies.tree.pinned_version()}/, or gateway_hooks.<module>.<Class>)",
+                f"unknown guardrail integration '{kind}'{_guess(kind, integrations)} (allowed: an integration of "
+                "litellm.types.guardrails, see names.schema.json in "
+                f"policies/litellm/{policies.tree.pinned_version()}/, or gateway_hooks.<module>.<Class>)",
                 value=True,
+                check="unknown-guardrail-integration",
             )
     return found.problems
 
@@ -140,6 +153,7 @@ def check_credentials(cs: ConfigSet) -> list[Problem]:
                     doc,
                     ("credential_list", index, "credential_name"),
                     f"duplicate credential_name '{name}' (also credential_list[{credentials[name]}])",
+                    check="duplicate-name",
                 )
             credentials.setdefault(name, index)
     if "models" not in cs.docs or cs.usable("models") is False:
@@ -152,8 +166,10 @@ def check_credentials(cs: ConfigSet) -> list[Problem]:
                 found.add(
                     models,
                     ("model_groups", group, "deployments", index, "litellm_credential_name"),
-                    f"credential '{name}' is not in credential_list of config/litellm.yaml (known: {known(credentials)})",
+                    f"credential '{name}' is not in credential_list of config/litellm.yaml (known: "
+                    f"{known(credentials)})",
                     value=True,
+                    check="unknown-credential",
                     because=(names(ref(cs, "litellm", ("credential_list",))),),
                 )
     return found.problems
@@ -172,8 +188,10 @@ def check_secret_names(cs: ConfigSet, policies: Policies) -> list[Problem]:
                 found.add(
                     doc,
                     base + ("environment_variables", name),
-                    f"environment variable {name} carries a secret by LiteLLM's rule (a name with key, secret, token, password, ...): write os.environ/NAME and declare NAME in config/secrets.yaml",
+                    f"environment variable {name} carries a secret by LiteLLM's rule (a name with key, secret, token, "
+                    "password, ...): write os.environ/NAME and declare NAME in config/secrets.yaml",
                     value=True,
+                    check="litellm-secret-value",
                 )
         for callback, body in as_map(settings.get("callback_settings")).items():
             for name, value in as_map(body).items():
@@ -181,8 +199,10 @@ def check_secret_names(cs: ConfigSet, policies: Policies) -> list[Problem]:
                     found.add(
                         doc,
                         base + ("callback_settings", callback, name),
-                        f"callback_settings.{callback}.{name} carries a secret by LiteLLM's rule: write os.environ/NAME and declare NAME in config/secrets.yaml",
+                        f"callback_settings.{callback}.{name} carries a secret by LiteLLM's rule: write "
+                        "os.environ/NAME and declare NAME in config/secrets.yaml",
                         value=True,
+                        check="litellm-secret-value",
                     )
     return found.problems
 
@@ -204,8 +224,9 @@ def check_usage(cs: ConfigSet, policies: Policies) -> list[Problem]:
             found.add(
                 doc,
                 ("guardrails", index),
-                f"guardrail '{name}' is not enabled in any environment; add it to guardrails in {overlays}, or remove it",
-                severity="warning",
+                f"guardrail '{name}' is not enabled in any environment; add it to guardrails in {overlays}, or remove "
+                "it",
+                check="unused",
                 because=tuple(ref(cs, f"env:{e}", ("guardrails",)) for e in policies.environments),
             )
     return found.problems
@@ -229,18 +250,25 @@ def check_environment(cs: ConfigSet, eff: EffectiveConfig) -> list[Problem]:
                 path,
                 f"model_group_alias '{alias}' points to '{group}', which is not a model group (known: {known(groups)})",
                 value=True,
+                check="unknown-model-group",
                 because=(names(ref(cs, "models", ("model_groups",))),),
             )
         elif group not in enabled:
             found.add(
                 eff,
                 path,
-                f"model_group_alias '{alias}' points to '{group}', which is not enabled in {eff.env} (enabled: {known(enabled)})",
+                f"model_group_alias '{alias}' points to '{group}', which is not enabled in {eff.env} (enabled: "
+                f"{known(enabled)})",
                 value=True,
+                check="model-group-not-enabled",
             )
         elif alias in groups:
             found.add(
-                eff, path, f"model_group_alias '{alias}' is also a model group; the alias would hide it", value=True
+                eff,
+                path,
+                f"model_group_alias '{alias}' is also a model group; the alias would hide it",
+                value=True,
+                check="alias-shadows-group",
             )
     return found.problems
 
@@ -257,7 +285,8 @@ def check_version(policies: Policies) -> list[Problem]:
     return [
         Problem(
             where,
-            f"policies/litellm/{pinned}/ does not exist: the sources were checked against LiteLLM {used}'s configuration surface; run `make litellm-schema` and commit it",
-            severity="warning",
+            f"policies/litellm/{pinned}/ does not exist: the sources were checked against LiteLLM {used}'s "
+            "configuration surface; run `make litellm-schema` and commit it",
+            check="litellm-surface-missing",
         )
     ]

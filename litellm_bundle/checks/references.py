@@ -91,7 +91,9 @@ def check_models(cs: ConfigSet, policies: Policies) -> list[Problem]:
                     found.add(
                         doc,
                         path + ("id",),
-                        f"duplicate deployment id '{dep_id}' (first used at line {first.line}); ids must be unique across all groups",
+                        f"duplicate deployment id '{dep_id}' (first used at line {first.line}); ids must be unique "
+                        "across all groups",
+                        check="duplicate-name",
                     )
                 else:
                     seen_ids[dep_id] = path + ("id",)
@@ -103,7 +105,10 @@ def check_models(cs: ConfigSet, policies: Policies) -> list[Problem]:
                     found.add(
                         doc,
                         path,
-                        f"duplicate deployment in group '{group}': same provider/model/api_base as deployments[{other}] in {', '.join(sorted(envs & other_envs))}; remove one or change its target",
+                        f"duplicate deployment in group '{group}': same provider/model/api_base as "
+                        f"deployments[{other}] in {', '.join(sorted(envs & other_envs))}; remove one or change its "
+                        "target",
+                        check="duplicate-deployment",
                     )
                     break
             seen.append((index, envs, target))
@@ -125,6 +130,7 @@ def check_routing(cs: ConfigSet, policies: Policies) -> list[Problem]:
                     doc,
                     (kind, source),
                     f"{kind} source '{source}' is not a model group (known: {known(groups)})",
+                    check="unknown-model-group",
                     because=groups_ref,
                 )
             for index, target in enumerate(as_list(targets)):
@@ -135,6 +141,7 @@ def check_routing(cs: ConfigSet, policies: Policies) -> list[Problem]:
                         doc,
                         (kind, source, index),
                         f"fallback target '{target}' is not a model group (known: {known(groups)})",
+                        check="unknown-model-group",
                         value=True,
                         because=groups_ref,
                     )
@@ -143,12 +150,18 @@ def check_routing(cs: ConfigSet, policies: Policies) -> list[Problem]:
                         doc,
                         (kind, source, index),
                         f"'{source}' falls back to itself; a fallback must be another group",
+                        check="fallback-to-itself",
                         value=True,
                     )
         graph = {s: [t for t in as_list(ts) if isinstance(t, str) and t != s] for s, ts in mapping.items()}
         cycle = find_cycle(graph)
         if cycle:
-            found.add(doc, (kind, cycle[0]), f"{kind} cycle: {' -> '.join(cycle)}; a fallback chain must end")
+            found.add(
+                doc,
+                (kind, cycle[0]),
+                f"{kind} cycle: {' -> '.join(cycle)}; a fallback chain must end",
+                check="fallback-cycle",
+            )
     labels = as_map(routing.get("labels"))
     for label, group in labels.items():
         if isinstance(group, str) and group not in groups:
@@ -156,6 +169,7 @@ def check_routing(cs: ConfigSet, policies: Policies) -> list[Problem]:
                 doc,
                 ("labels", label),
                 f"label '{label}' maps to '{group}', which is not a model group (known: {known(groups)})",
+                check="unknown-model-group",
                 value=True,
                 because=groups_ref,
             )
@@ -166,7 +180,12 @@ def check_routing(cs: ConfigSet, policies: Policies) -> list[Problem]:
             continue
         name = rule.get("name")
         if isinstance(name, str) and name in seen_rules:
-            found.add(doc, ("rules", index, "name"), f"duplicate rule name '{name}' (also rules[{seen_rules[name]}])")
+            found.add(
+                doc,
+                ("rules", index, "name"),
+                f"duplicate rule name '{name}' (also rules[{seen_rules[name]}])",
+                check="duplicate-name",
+            )
         elif isinstance(name, str):
             seen_rules[name] = index
         rule_label = rule.get("label")
@@ -175,6 +194,7 @@ def check_routing(cs: ConfigSet, policies: Policies) -> list[Problem]:
                 doc,
                 ("rules", index, "label"),
                 f"rule '{name}' yields label '{rule_label}', which is not declared in labels (known: {known(labels)})",
+                check="unknown-label",
             )
         for m_index, model in enumerate(as_list(as_map(rule.get("when")).get("models"))):
             if isinstance(model, str) and not any(c in model for c in "*?[") and model not in groups:
@@ -182,13 +202,17 @@ def check_routing(cs: ConfigSet, policies: Policies) -> list[Problem]:
                     doc,
                     ("rules", index, "when", "models", m_index),
                     f"rule '{name}' matches model '{model}', which is not a model group (known: {known(groups)})",
+                    check="unknown-model-group",
                     value=True,
                     because=groups_ref,
                 )
     default = routing.get("default_label")
     if isinstance(default, str) and default not in labels:
         found.add(
-            doc, ("default_label",), f"default_label '{default}' is not declared in labels (known: {known(labels)})"
+            doc,
+            ("default_label",),
+            f"default_label '{default}' is not declared in labels (known: {known(labels)})",
+            check="unknown-label",
         )
     # route loops: a rule for explicit models routes them to a group; a chain of such rules must not come back
     routes: dict[str, list[str]] = {}
@@ -208,6 +232,7 @@ def check_routing(cs: ConfigSet, policies: Policies) -> list[Problem]:
             doc,
             ("rules", first_rule[cycle[0]], "label"),
             f"routing rules form a loop: {' -> '.join(cycle)}; a rule may not route to a label that routes back",
+            check="routing-loop",
         )
     return found.problems
 
@@ -221,7 +246,12 @@ def check_unique_names(cs: ConfigSet, doc_key: str, list_key: str, what: str) ->
         if not isinstance(name, str):
             continue
         if name in seen:
-            found.add(doc, (list_key, index, "name"), f"duplicate {what} name '{name}' (also {list_key}[{seen[name]}])")
+            found.add(
+                doc,
+                (list_key, index, "name"),
+                f"duplicate {what} name '{name}' (also {list_key}[{seen[name]}])",
+                check="duplicate-name",
+            )
         else:
             seen[name] = index
     return found.problems
@@ -258,13 +288,16 @@ def check_environment(cs: ConfigSet, eff: EffectiveConfig, pinned_version: str, 
                 eff,
                 path,
                 f"model group '{name}' does not exist (known: {known(models)})",
+                check="unknown-model-group",
                 because=(names(ref(cs, "models", ("model_groups",))),),
             )
         elif name in eff.data["model_groups"] and not eff.data["model_groups"][name]["deployments"]:
             found.add(
                 eff,
                 path,
-                f"model group '{name}' has no deployment for environment '{env}'; add one or list '{env}' in a deployment's environments",
+                f"model group '{name}' has no deployment for environment '{env}'; add one or list '{env}' in a "
+                "deployment's environments",
+                check="model-group-empty",
                 because=because,
             )
 
@@ -284,7 +317,9 @@ def check_environment(cs: ConfigSet, eff: EffectiveConfig, pinned_version: str, 
             found.add(
                 eff,
                 ("environment", "guardrails", index),
-                f"guardrail '{name}' is not defined in config/guardrails.yaml or config/litellm.yaml (known: {known(guardrail_names)})",
+                f"guardrail '{name}' is not defined in config/guardrails.yaml or config/litellm.yaml (known: "
+                f"{known(guardrail_names)})",
+                check="unknown-guardrail",
                 because=(names(ref(cs, "guardrails", ("guardrails",))), names(ref(cs, "litellm", ("guardrails",)))),
             )
 
@@ -298,6 +333,7 @@ def check_environment(cs: ConfigSet, eff: EffectiveConfig, pinned_version: str, 
                         eff,
                         ("routing", kind, source, index),
                         f"fallback target '{target}' is not enabled in {env} (enabled: {known(enabled)})",
+                        check="model-group-not-enabled",
                         value=True,
                         because=(ref(cs, "models", ("model_groups", target)),) + enabled_ref,
                     )
@@ -307,6 +343,7 @@ def check_environment(cs: ConfigSet, eff: EffectiveConfig, pinned_version: str, 
                 eff,
                 ("routing", "labels", label),
                 f"label '{label}' routes to '{group}', which is not enabled in {env} (enabled: {known(enabled)})",
+                check="model-group-not-enabled",
                 value=True,
                 because=(ref(cs, "models", ("model_groups", group)),) + enabled_ref,
             )
@@ -317,6 +354,7 @@ def check_environment(cs: ConfigSet, eff: EffectiveConfig, pinned_version: str, 
             ("environment", *path),
             f"`{'.'.join(path)}` is derived from `sizing` (pod_rps / worker_rps, litellm_bundle/model/sizing.py); "
             "remove it here or remove `sizing`",
+            check="sizing-conflict",
         )
 
     tag = as_map(overlay.get("image")).get("tag")
@@ -324,7 +362,9 @@ def check_environment(cs: ConfigSet, eff: EffectiveConfig, pinned_version: str, 
         found.add(
             eff,
             ("environment", "image", "tag"),
-            f"image tag '{tag}' drifts from the pinned LiteLLM version {pinned_version} (LITELLM_VERSION); remove the tag or set it to {pinned_version}",
+            f"image tag '{tag}' drifts from the pinned LiteLLM version {pinned_version} (LITELLM_VERSION); remove the "
+            f"tag or set it to {pinned_version}",
+            check="image-tag-drift",
         )
     return found.problems
 
@@ -345,6 +385,7 @@ def check_secret_references(cs: ConfigSet, eff: EffectiveConfig, policies: Polic
                 eff,
                 path,
                 f"secret reference {name} is not declared in config/secrets.yaml (declared: {known(declared)})",
+                check="secret-undeclared",
                 value=True,
                 because=(names(ref(cs, "secrets", ("references",))),),
             )
@@ -352,7 +393,9 @@ def check_secret_references(cs: ConfigSet, eff: EffectiveConfig, policies: Polic
             found.add(
                 eff,
                 path,
-                f"secret reference {name} has no source for environment '{env}' (sources for: {known(sources)}); add sources.{env} in config/secrets.yaml",
+                f"secret reference {name} has no source for environment '{env}' (sources for: {known(sources)}); add "
+                f"sources.{env} in config/secrets.yaml",
+                check="secret-source-missing",
                 value=True,
                 because=(
                     ref(cs, "secrets", ("references", name)),

@@ -16,7 +16,7 @@ from litellm_bundle.checks.hooks_index import HooksIndex
 from litellm_bundle.checks.references import model_groups, ref
 from litellm_bundle.core import facts
 from litellm_bundle.core.facts import FALLBACK_KINDS
-from litellm_bundle.core.problems import CHECKS, Found, Location, Problem, whole
+from litellm_bundle.core.problems import Found, Location, Problem, whole
 from litellm_bundle.core.yamlio import load_yaml
 from litellm_bundle.model.configset import ConfigSet, as_list, as_map
 from litellm_bundle.model.effective import EffectiveConfig
@@ -45,6 +45,7 @@ def check_guardrails(cs: ConfigSet, policies: Policies, hooks: HooksIndex) -> li
                     ("guardrails", index, "type"),
                     f"guardrail type '{kind}' does not resolve in the hooks package ({target or 'no class'}): {why}",
                     value=True,
+                    check="hooks-unresolved",
                 )
         if kind != "secret_redaction":
             continue
@@ -57,6 +58,7 @@ def check_guardrails(cs: ConfigSet, policies: Policies, hooks: HooksIndex) -> li
                     ("guardrails", index, "detectors", d_index),
                     f"unknown detector '{name}'{guess} (known: {', '.join(detectors)}; policies/secret_patterns.json)",
                     value=True,
+                    check="unknown-detector",
                 )
     return found.problems
 
@@ -79,6 +81,7 @@ def check_transforms(cs: ConfigSet, hooks: HooksIndex) -> list[Problem]:
                 ("transforms", index, "path"),
                 f"custom transform '{transform.get('name')}' names {transform['path']}, which does not resolve: {why}",
                 value=True,
+                check="transform-unresolved",
             )
     return found.problems
 
@@ -93,7 +96,7 @@ def check_callbacks(policies: Policies, hooks: HooksIndex) -> list[Problem]:
         Problem(
             Location(entry, 1, 1),
             f"the rendered config names {facts.HOOKS_CALLBACK}, which does not resolve: {why}",
-            stage=CHECKS,
+            check="hooks-unresolved",
         )
     ]
 
@@ -200,8 +203,10 @@ def check_routing(cs: ConfigSet, policies: Policies) -> list[Problem]:
                     found.add(
                         doc,
                         path,
-                        f"fallback target '{target}' serves {target_mode} calls, '{source}' serves {source_mode}; a fallback must serve the same kind of calls",
+                        f"fallback target '{target}' serves {target_mode} calls, '{source}' serves {source_mode}; a "
+                        "fallback must serve the same kind of calls",
                         value=True,
+                        check="fallback-kind-mismatch",
                         because=because,
                     )
                     continue
@@ -215,17 +220,21 @@ def check_routing(cs: ConfigSet, policies: Policies) -> list[Problem]:
                     found.add(
                         doc,
                         path,
-                        f"cannot check the context-window fallback '{source}' -> '{target}': {missing} declares no max_input_tokens in config/models.yaml",
+                        f"cannot check the context-window fallback '{source}' -> '{target}': {missing} declares no "
+                        "max_input_tokens in config/models.yaml",
                         value=True,
-                        severity="warning",
+                        check="context-window-unchecked",
                         because=because,
                     )
                 elif target_window <= source_window:
                     found.add(
                         doc,
                         path,
-                        f"context-window fallback '{source}' -> '{target}' cannot help: '{target}' accepts {target_window} input tokens, no more than '{source}' ({source_window}); a fallback for long prompts needs a larger max_input_tokens",
+                        f"context-window fallback '{source}' -> '{target}' cannot help: '{target}' accepts "
+                        f"{target_window} input tokens, no more than '{source}' ({source_window}); a fallback for "
+                        "long prompts needs a larger max_input_tokens",
                         value=True,
+                        check="context-window-fallback-smaller",
                         because=because,
                     )
 
@@ -241,8 +250,10 @@ def check_routing(cs: ConfigSet, policies: Policies) -> list[Problem]:
                 found.add(
                     doc,
                     ("rules", index),
-                    f"rule '{name}' can never match: rule '{earlier.get('name')}' (rules[{earlier_index}]) comes first and matches every request it matches (first match wins); move it up or narrow the earlier rule",
-                    severity="warning",
+                    f"rule '{name}' can never match: rule '{earlier.get('name')}' (rules[{earlier_index}]) comes "
+                    "first and matches every request it matches (first match wins); move it up or narrow the earlier "
+                    "rule",
+                    check="rule-unreachable",
                 )
                 break
         label = rule.get("label")
@@ -254,8 +265,10 @@ def check_routing(cs: ConfigSet, policies: Policies) -> list[Problem]:
             found.add(
                 doc,
                 ("rules", index, "label"),
-                f"rule '{name}' routes to '{group_name}', {_an(_mode(groups[group_name], default_mode))} group; rules route chat calls only and the hooks refuse a reroute to another kind of group, so this rule never changes a request",
-                severity="warning",
+                f"rule '{name}' routes to '{group_name}', {_an(_mode(groups[group_name], default_mode))} group; rules "
+                "route chat calls only and the hooks refuse a reroute to another kind of group, so this rule never "
+                "changes a request",
+                check="rule-non-chat",
                 because=to_group,
             )
             continue
@@ -268,8 +281,10 @@ def check_routing(cs: ConfigSet, policies: Policies) -> list[Problem]:
                 found.add(
                     doc,
                     ("rules", index, "when", "min_prompt_tokens"),
-                    f"rule '{name}' sends prompts of at least {tokens} tokens to '{group_name}', and no group it can reach accepts that many (max_input_tokens: {chain}); every request it matches would fail",
+                    f"rule '{name}' sends prompts of at least {tokens} tokens to '{group_name}', and no group it can "
+                    f"reach accepts that many (max_input_tokens: {chain}); every request it matches would fail",
                     value=True,
+                    check="rule-prompt-too-long",
                     because=to_group,
                 )
     default = routing.get("default_label")
@@ -278,8 +293,9 @@ def check_routing(cs: ConfigSet, policies: Policies) -> list[Problem]:
         found.add(
             doc,
             ("default_label",),
-            f"default_label '{default}' routes to '{target}', {_an(_mode(groups[target], default_mode))} group; the hooks refuse to reroute chat calls there, so the default never applies",
-            severity="warning",
+            f"default_label '{default}' routes to '{target}', {_an(_mode(groups[target], default_mode))} group; the "
+            "hooks refuse to reroute chat calls there, so the default never applies",
+            check="rule-non-chat",
         )
     return found.problems
 
@@ -305,8 +321,9 @@ def check_usage(cs: ConfigSet, policies: Policies) -> list[Problem]:
             found.add(
                 doc,
                 ("model_groups", group),
-                f"model group '{group}' is not enabled in any environment; add it to model_groups in {overlays}, or remove it",
-                severity="warning",
+                f"model group '{group}' is not enabled in any environment; add it to model_groups in {overlays}, or "
+                "remove it",
+                check="unused",
                 because=groups_from,
             )
             continue
@@ -318,8 +335,9 @@ def check_usage(cs: ConfigSet, policies: Policies) -> list[Problem]:
                 found.add(
                     doc,
                     ("model_groups", group, "deployments", index),
-                    f"deployment '{dep.get('id')}' runs nowhere: its environments ({', '.join(envs)}) do not enable group '{group}' (enabled in: {', '.join(enabled[group])})",
-                    severity="warning",
+                    f"deployment '{dep.get('id')}' runs nowhere: its environments ({', '.join(envs)}) do not enable "
+                    f"group '{group}' (enabled in: {', '.join(enabled[group])})",
+                    check="unused",
                     because=groups_from,
                 )
     guardrails_doc = cs.docs["guardrails"]
@@ -329,8 +347,9 @@ def check_usage(cs: ConfigSet, policies: Policies) -> list[Problem]:
             found.add(
                 guardrails_doc,
                 ("guardrails", index),
-                f"guardrail '{name}' is not enabled in any environment; add it to guardrails in {overlays}, or remove it",
-                severity="warning",
+                f"guardrail '{name}' is not enabled in any environment; add it to guardrails in {overlays}, or remove "
+                "it",
+                check="unused",
                 because=guardrails_from,
             )
     return found.problems
@@ -382,14 +401,17 @@ def check_scaling(eff: EffectiveConfig, chart_defaults: dict[str, Any]) -> list[
                 ("environment", "autoscaling", "min_replicas"),
                 "autoscaling.min_replicas is larger than max_replicas",
                 value=True,
+                check="autoscaling-range",
             )
         elif replicas is not None and not low <= replicas <= high:
             found.add(
                 eff,
                 ("environment", "replicas"),
-                f"replicas {replicas} is outside the autoscaling range {low}–{high} and has no effect: with autoscaling the autoscaler owns the pod count; set replicas between {low} and {high} so the file says what runs",
+                f"replicas {replicas} is outside the autoscaling range {low}–{high} and has no effect: with "
+                f"autoscaling the autoscaler owns the pod count; set replicas between {low} and {high} so the file "
+                "says what runs",
                 value=True,
-                severity="warning",
+                check="replicas-ignored",
             )
     resources = as_map(overlay.get("resources"))
     for resource in ("cpu", "memory"):
@@ -409,7 +431,9 @@ def check_scaling(eff: EffectiveConfig, chart_defaults: dict[str, Any]) -> list[
             found.add(
                 eff,
                 ("environment", "resources", side, resource),
-                f"resources.requests.{resource} {request} is more than resources.limits.{resource} {limit}{origin}; Kubernetes rejects a container whose request exceeds its limit",
+                f"resources.requests.{resource} {request} is more than resources.limits.{resource} {limit}{origin}; "
+                "Kubernetes rejects a container whose request exceeds its limit",
                 value=True,
+                check="resources-request-above-limit",
             )
     return found.problems

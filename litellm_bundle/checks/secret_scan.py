@@ -8,7 +8,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from litellm_bundle.core.problems import SECRETS, Location, PathKey, Problem
+from litellm_bundle.core.problems import Location, PathKey, Problem
 from litellm_bundle.core.yamlio import YamlDocument
 
 Detector = tuple[str, str, re.Pattern[str]]  # name, description, pattern
@@ -71,7 +71,9 @@ def scan(file: str, text: str | None, doc: YamlDocument | None, detectors: list[
             _, _, name, description = hits[0]
             location = doc.locate(path) if is_key else doc.locate_value(path)
             problems.append(
-                Problem(location, _message(description, name, "in config"), stage=SECRETS, subject=(file, path))
+                Problem(
+                    location, _message(description, name, "in config"), check="literal-secret", subject=(file, path)
+                )
             )
             covered.append(
                 (location.line, location.line) if is_key else (doc.span(path) or (location.line, location.line))
@@ -88,6 +90,8 @@ def scan(file: str, text: str | None, doc: YamlDocument | None, detectors: list[
                 if doc is not None and "#" in before
                 else "in config"
             )
-            problems.append(Problem(Location(file, line, col), _message(description, name, where), stage=SECRETS))
+            problems.append(
+                Problem(Location(file, line, col), _message(description, name, where), check="literal-secret")
+            )
             covered.append((line, _line_col(text, stop)[0]))
     return problems

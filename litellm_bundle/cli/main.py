@@ -1,26 +1,33 @@
-"""Command line: validate, render, diff, lint-k8s and the local stack (up, down, logs).
+"""Command line: validate, render, diff, lint-k8s, scan, import, access, checks and the local stack (up,
+down, logs). The only place that prints and sets exit codes: the layers below return results.
 
-Exit codes: 0 success, 1 problems found (or a tool failed), 2 usage errors."""
+Exit codes (docs/validation.md, "Exit codes"): 0 success, 1 problems found (or a tool failed), 2 usage
+error, 3 drift found by `access plan`."""
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
 from litellm_bundle.build.diff import DiffError, default_ref, diff_generated, generate_at_ref
-from litellm_bundle.build.generate import generate, rendered_values
+from litellm_bundle.build.generate import generate, render_one, rendered_values
 from litellm_bundle.build.output import stale, write_areas
 from litellm_bundle.checks import validate as validation
 from litellm_bundle.cli import report
 from litellm_bundle.core import facts
-from litellm_bundle.core.problems import ValidationFailed
+from litellm_bundle.core.problems import Problem, Result, ValidationFailed
 from litellm_bundle.core.tree import BundleTree, TreeError, find_root
-from litellm_bundle.external import kube
+from litellm_bundle.external import kube, scan
+from litellm_bundle.importer import convert
+from litellm_bundle.policy import registry
 from litellm_bundle.policy.policies import Policies, PolicyError
-from litellm_bundle.runtime import stack
+from litellm_bundle.runtime import access, stack
+
+VALIDATION_DOC = "docs/validation.md"  # where the exit codes, the output formats and the table of checks are
 
 
 class UsageError(Exception):
@@ -32,24 +39,40 @@ def _tree(args: argparse.Namespace) -> BundleTree:
     return BundleTree.at(root, config_dir=getattr(args, "config", None), out_dir=getattr(args, "out", None))
 
 
-def _report(exc: ValidationFailed) -> int:
-    print(exc.report(), file=sys.stderr)
-    return 1
+def _emit(outcome: report.Outcome, fmt: str = "text") -> int:
+    out, err = report.render(outcome, fmt)
+    sys.stdout.write(out)
+    sys.stderr.write(err)
+    return outcome.exit_code
+
+
+def _outcome(command: str, result: Result, success: str = "", failure: str = "", label: str = "") -> report.Outcome:
+    return report.Outcome(command, result, registry.load(), success=success, failure=failure, label=label)
+
+
+def _invalid(exc: ValidationFailed, fmt: str, failure: str) -> int:
+    """The validation errors that stopped a command that validates first."""
+    return _emit(_outcome("validate", Result(exc.problems), label="validation", failure=failure), fmt)
 
 
 def _validate(args: argparse.Namespace) -> int:
-    """Exit 0: no errors (and with --strict no warnings); 1: problems; 2: usage errors."""
     tree = _tree(args)
     policies = Policies(tree)
     unknown = sorted(set(args.env or []) - set(policies.environments))
     if unknown:
         raise UsageError(f"unknown environment {', '.join(unknown)} (known: {', '.join(policies.environments)})")
+    envs = args.env or list(policies.environments)
     result = validation.run(policies, args.env or None)
-    outcome = report.Outcome(result.problems, args.env or policies.environments, args.strict)
-    out, err = report.render(outcome, args.format)
-    sys.stdout.write(out)
-    sys.stderr.write(err)
-    return 1 if outcome.failed else 0
+    outcome = report.Outcome(
+        "validate",
+        result,
+        registry.load(),
+        strict=args.strict,
+        success=f"config valid for {', '.join(envs)}",
+        label="validation",
+        environments=envs,
+    )
+    return _emit(outcome, args.format)
 
 
 def _render(args: argparse.Namespace) -> int:
@@ -57,7 +80,7 @@ def _render(args: argparse.Namespace) -> int:
     try:
         generated = generate(tree, with_k8s=not args.skip_k8s)
     except ValidationFailed as exc:
-        return _report(exc)
+        return _invalid(exc, "text", "; nothing was written")
     shown = tree.shown(tree.out_dir) if tree.out_dir != tree.root else "."
     if args.check:
         changed = stale(tree.out_dir, generated.files, generated.areas)
@@ -66,12 +89,12 @@ def _render(args: argparse.Namespace) -> int:
                 f"generated files in {shown} are stale; run `make render` and commit:\n  " + "\n  ".join(changed),
                 file=sys.stderr,
             )
-            return 1
+            return facts.EXIT_PROBLEMS
         print(f"generated files in {shown} are up to date")
-        return 0
+        return facts.EXIT_OK
     write_areas(tree.out_dir, generated.files, generated.areas)
     print(f"rendered {', '.join(generated.config_set.environments)} into {shown}: {', '.join(generated.areas)}")
-    return 0
+    return facts.EXIT_OK
 
 
 def _diff(args: argparse.Namespace) -> int:
@@ -80,15 +103,18 @@ def _diff(args: argparse.Namespace) -> int:
     try:
         new = generate(tree)
     except ValidationFailed as exc:
-        print(exc.report().replace("nothing was written", "nothing to compare"), file=sys.stderr)
-        return 1
+        return _invalid(exc, "text", "; nothing to compare")
     try:
         old = generate_at_ref(tree, ref)
     except DiffError as exc:
         print(f"diff: {exc}", file=sys.stderr)
-        return 1
+        return facts.EXIT_PROBLEMS
     print(diff_generated(old, new, ref))
-    return 0
+    return facts.EXIT_OK
+
+
+def _progress(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
 
 
 def _lint_k8s(args: argparse.Namespace) -> int:
@@ -96,39 +122,35 @@ def _lint_k8s(args: argparse.Namespace) -> int:
     try:
         generated = generate(tree, with_k8s=False)
     except ValidationFailed as exc:
-        return _report(exc)
+        return _invalid(exc, args.format, "; nothing was linted")
     envs = args.env or generated.config_set.environments
     values = rendered_values(generated)
-    failures = kube.lint(tree, values, envs)
+    problems = kube.lint(tree, values, envs, progress=_progress)
     if args.server:
-        failures += _server_validate(tree, values, envs)
-    for failure in failures:
-        print(failure, file=sys.stderr)
-    if failures:
-        print(f"lint-k8s failed: {len(failures)} problem(s)", file=sys.stderr)
-        return 1
-    print("lint-k8s: every environment and scenario passed helm lint and kubeconform -strict on every version")
-    return 0
+        problems += _server_validate(tree, values, envs)
+    success = "lint-k8s: every environment and scenario passed helm lint and kubeconform -strict on every version"
+    return _emit(_outcome("lint-k8s", Result(problems), success=success), args.format)
 
 
-def _server_validate(tree: BundleTree, values: dict[str, str], envs: list[str]) -> list[str]:
+def _server_validate(tree: BundleTree, values: dict[str, str], envs: list[str]) -> list[Problem]:
     """Every scenario through a real API server: a temporary local control plane with the pinned CRDs."""
-    from litellm_bundle.cluster import control_plane, crds
+    # the local cluster needs httpx (the runtime extra), which `pip install .` leaves out
+    from litellm_bundle.cluster import control_plane, crds  # noqa: PLC0415
 
     with tempfile.TemporaryDirectory(prefix="lint-k8s-") as state:
-        plane = control_plane.ControlPlane.start(Path(state), control_plane.DEFAULT_VERSION, tree.tools_dir / "kube")
+        plane = control_plane.ControlPlane.start(
+            Path(state), facts.DEFAULT_CONTROL_PLANE_VERSION, tree.tools_dir / "kube"
+        )
         try:
             crds.install(plane)
             plane.kubectl("create", "namespace", facts.NAMESPACE)
-            return kube.server_validate(tree, values, envs, plane.kubectl)
+            return kube.server_validate(tree, values, envs, plane.kubectl, progress=_progress)
         finally:
             plane.stop()
 
 
 def _import(args: argparse.Namespace) -> int:
     """A LiteLLM config.yaml as bundle sources in a new directory (docs/litellm-surface.md)."""
-    from litellm_bundle.importer import convert
-
     tree = _tree(args)
     policies = Policies(tree)
     if args.env not in policies.environments:
@@ -137,67 +159,80 @@ def _import(args: argparse.Namespace) -> int:
         raise UsageError(f"{args.config_file} is not a file")
     if args.into.exists() and (not args.into.is_dir() or any(args.into.iterdir())):
         raise UsageError(f"{args.into} exists and is not empty; import into a new directory")
-    try:
-        imported = convert.import_config(tree, args.config_file, args.env)
-    except convert.ImportFailed as exc:
-        for problem in exc.problems:
-            print(problem, file=sys.stderr)
-        print(f"import failed: {len(exc.problems)} problem(s); nothing was written", file=sys.stderr)
-        return 1
+    result = convert.import_config(tree, args.config_file, args.env)
+    imported = result.imported
+    if imported is None:
+        return _emit(_outcome("import", result, failure="; nothing was written"), args.format)
     convert.write(args.into, imported)
-    for note in imported.notes:
-        print(f"note: {note}")
     literal = (
         f", {len(imported.literal)} of them literal secrets now references ({', '.join(sorted(imported.literal))})"
         if imported.literal
         else ""
     )
-    print(
-        f"imported {args.config_file} as environment {args.env} into {args.into}: {len(imported.references)} references declared in secrets.yaml{literal}"
+    success = (
+        f"imported {args.config_file} as environment {args.env} into {args.into}: "
+        f"{len(imported.references)} references declared in secrets.yaml{literal}\n"
+        "next: set their values (every source is `env: NAME`; use kubernetes_secret or external for the clusters), "
+        f"then\n  python -m litellm_bundle validate --config {args.into}\n"
+        f"  python -m litellm_bundle render --config {args.into} --out OUT"
     )
-    print(
-        "next: set their values (every source is `env: NAME`; use kubernetes_secret or external for the clusters), then\n"
-        f"  python -m litellm_bundle validate --config {args.into}\n  python -m litellm_bundle render --config {args.into} --out OUT"
-    )
-    return 0
+    return _emit(_outcome("import", result, success=success), args.format)
 
 
 def _scan(args: argparse.Namespace) -> int:
-    from litellm_bundle.external import scan
-
     tree = _tree(args)
     envs = args.env or list(Policies(tree).environments)
-    findings = scan.gitleaks(tree) + scan.checkov(tree, envs)
-    for finding in findings:
-        print(finding, file=sys.stderr)
-    if findings:
-        print(
-            f"scan failed: {len(findings)} finding(s) (allowlist: .gitleaks.toml, waivers: policies/checkov-waivers.yaml)",
-            file=sys.stderr,
-        )
-        return 1
-    print(f"scan: no leak in the history or the files, no unwaived checkov finding in k8s/ ({', '.join(envs)})")
-    return 0
+    result = Result(scan.gitleaks(tree) + scan.checkov(tree, envs))
+    outcome = _outcome(
+        "scan",
+        result,
+        success=f"scan: no leak in the history or the files, no unwaived checkov finding in k8s/ ({', '.join(envs)})",
+        failure=" (allowlist: .gitleaks.toml, waivers: policies/checkov-waivers.yaml)",
+    )
+    return _emit(outcome, args.format)
 
 
 def _access(args: argparse.Namespace) -> int:
     """Render the environment's access.json in memory and run gateway_access (the Job's code) with it."""
-    from litellm_bundle.build.generate import render_one
-    from litellm_bundle.runtime import access
-
     tree = _tree(args)
     try:
         files = render_one(tree, args.env)
     except ValidationFailed as exc:
-        return _report(exc)
+        return _invalid(exc, args.format, "; nothing was planned")
     with tempfile.TemporaryDirectory(prefix="access-") as work:
         desired = Path(work) / "access.json"
         desired.write_text(files["access.json"], encoding="utf-8")
-        argv = [args.action, "--url", args.url, "--desired", str(desired), "--keys-to", args.keys_to]
-        argv += ["--prune"] if args.prune else []
-        for alias in args.rotate:
-            argv += ["--rotate", alias]
-        return int(access.reconciler(tree).main(argv))
+        result = access.reconcile(
+            tree,
+            args.env,
+            args.action,
+            args.url,
+            desired,
+            os.environ,
+            prune=args.prune,
+            rotate=tuple(args.rotate),
+            keys_to=args.keys_to,
+        )
+    return _emit(_outcome("access", result, label=f"access {args.action}"), args.format)
+
+
+def _checks(args: argparse.Namespace) -> int:
+    """The registry of checks (litellm_bundle/policy/checks.yaml); with --write-docs, its table in the docs."""
+    checks = registry.load()
+    if args.write_docs:
+        doc = _tree(args).root / VALIDATION_DOC
+        text = doc.read_text(encoding="utf-8")
+        written = registry.with_table(text, checks)
+        if written != text:
+            doc.write_text(written, encoding="utf-8")
+        print(f"{VALIDATION_DOC}: the table of checks is {'rewritten' if written != text else 'up to date'}")
+        return facts.EXIT_OK
+    width = max(len(c.id) for c in checks.checks.values())
+    for c in checks.checks.values():
+        where = f"{c.command}:{c.stage}" if c.command == "validate" else c.command
+        waivable = " (waivable)" if c.waivable else ""
+        print(f"{c.id:<{width}}  {c.severity:<7}  {where:<16}  {c.title}{waivable}")
+    return facts.EXIT_OK
 
 
 def _stack_paths(args: argparse.Namespace) -> stack.StackPaths:
@@ -207,8 +242,22 @@ def _stack_paths(args: argparse.Namespace) -> stack.StackPaths:
     )
 
 
+def _with_format(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--format",
+        choices=report.FORMATS,
+        default="text",
+        help="text (default), json (one document on stdout), github (workflow annotations) or sarif "
+        f"(SARIF 2.1.0 on stdout, for code scanning); {VALIDATION_DOC}",
+    )
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="litellm-bundle", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="litellm-bundle",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument(
         "--root",
         type=Path,
@@ -223,20 +272,16 @@ def _parser() -> argparse.ArgumentParser:
             help="read the YAML sources from DIR (default: ROOT/config); policies and chart stay the root's",
         )
 
-    p = sub.add_parser("validate", help="validate the sources for every environment (docs/validation.md)")
+    p = sub.add_parser("validate", help=f"validate the sources for every environment ({VALIDATION_DOC})")
     with_config(p)
     p.add_argument("--env", action="append", help="only this environment (repeatable)")
-    p.add_argument(
-        "--format",
-        choices=report.FORMATS,
-        default="text",
-        help="text (default), json (one document on stdout) or github (workflow annotations)",
-    )
+    _with_format(p)
     p.add_argument("--strict", action="store_true", help="warnings fail too (CI)")
     p.set_defaults(func=_validate)
     p = sub.add_parser(
         "render",
-        help="validate, then write every generated file (rendered/, k8s/, compose/, .env.example, docs/config-reference.md)",
+        help="validate, then write every generated file (rendered/, k8s/, compose/, .env.example, "
+        "docs/config-reference.md)",
     )
     with_config(p)
     p.add_argument("--out", type=Path, help="write the generated tree under DIR (default: ROOT)")
@@ -259,9 +304,12 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="also `kubectl apply --dry-run=server` each of them against a local control plane (make cluster-build)",
     )
+    _with_format(p)
     p.set_defaults(func=_lint_k8s)
     p = sub.add_parser(
-        "access", help="teams and keys of config/access.yaml against a live proxy: plan (exit 2 on drift) or apply"
+        "access",
+        help=f"teams and keys of config/access.yaml against a live proxy: plan (exit {facts.EXIT_DRIFT} on drift) "
+        "or apply",
     )
     with_config(p)
     p.add_argument("action", choices=("plan", "apply"))
@@ -272,6 +320,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--keys-to", default="stdout", help="where new key values go: stdout, env-file:PATH, k8s-secret:NAME"
     )
+    _with_format(p)
     p.set_defaults(func=_access)
     p = sub.add_parser(
         "import", help="turn a LiteLLM config.yaml into bundle sources in a new directory (docs/litellm-surface.md)"
@@ -281,13 +330,22 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--env", default="dev", help="the environment the config is (default: dev); the others start as copies"
     )
+    _with_format(p)
     p.set_defaults(func=_import)
     p = sub.add_parser(
         "scan",
-        help="gitleaks over the history and the files, checkov over k8s/<env>/ (waivers: policies/checkov-waivers.yaml)",
+        help=(
+            "gitleaks over the history and the files, checkov over k8s/<env>/ (waivers: policies/checkov-waivers.yaml)"
+        ),
     )
     p.add_argument("--env", action="append")
+    _with_format(p)
     p.set_defaults(func=_scan)
+    p = sub.add_parser(
+        "checks", help=f"list the checks by id (litellm_bundle/policy/checks.yaml; waivers name them: {VALIDATION_DOC})"
+    )
+    p.add_argument("--write-docs", action="store_true", help=f"write the table of checks into {VALIDATION_DOC} instead")
+    p.set_defaults(func=_checks)
     actions: dict[str, tuple[str, Callable[[argparse.Namespace], int]]] = {
         "up": (
             "start the local gateway (compose, or native without a Docker engine)",
@@ -314,10 +372,10 @@ def main(argv: list[str] | None = None) -> int:
         return int(args.func(args))
     except (TreeError, UsageError) as exc:
         print(f"{args.command}: {exc}", file=sys.stderr)
-        return 2
+        return facts.EXIT_USAGE
     except (PolicyError, kube.ToolMissing, RuntimeError) as exc:
         print(f"{args.command}: {exc}", file=sys.stderr)
-        return 1
+        return facts.EXIT_PROBLEMS
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ in <state>/pids/, so `down` (or ControlPlane.stop) stops exactly what was starte
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import shlex
@@ -22,22 +23,23 @@ import ssl
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from base64 import b64encode
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import TracebackType
 from typing import Any
 
+import httpx
 import psutil
 
+from litellm_bundle.core.facts import CONTROL_PLANE_VERSIONS, DEFAULT_CONTROL_PLANE_VERSION
+from litellm_bundle.core.tree import find_root
+from litellm_bundle.core.wait import wait_until
 from litellm_bundle.runtime import processes
 from litellm_bundle.runtime.processes import free_port, group_alive, stop_group, wait_port
 
-VERSIONS = ("v1.35.4", "v1.30.14")  # newest first; must match VERSIONS in tools/kube/build.sh
-DEFAULT_VERSION = VERSIONS[0]
 FAIL_ANNOTATION = "kwok.gateway.test/fail"  # value "true": kwok ends the pod Failed, exit code 1
 NODE_ANNOTATION = ("kwok.x-k8s.io/node", "fake")  # the nodes kwok manages
 ZONES = ("a", "b", "c")  # one fake node per zone
@@ -71,8 +73,8 @@ class Tools:
         return sorted((self.root / "stages").glob("*.yaml"))
 
     def check(self) -> None:
-        if self.version not in VERSIONS:
-            raise RuntimeError(f"Kubernetes {self.version} is not pinned (pinned: {', '.join(VERSIONS)})")
+        if self.version not in CONTROL_PLANE_VERSIONS:
+            raise RuntimeError(f"Kubernetes {self.version} is not pinned (pinned: {', '.join(CONTROL_PLANE_VERSIONS)})")
         wanted = [self.binary(name) for name in (*COMPONENTS, "kubectl")]
         missing = [str(path) for path in wanted if not path.is_file()] + (
             [] if self.stages else [str(self.root / "stages")]
@@ -126,8 +128,9 @@ class Ports:
 # --- PKI -------------------------------------------------------------------------------------
 
 CA_EXT = "basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign,digitalSignature\n"
-SERVER_EXT = "basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n"
-CLIENT_EXT = "basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=clientAuth\n"
+LEAF_EXT = "basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\n"
+SERVER_EXT = LEAF_EXT + "extendedKeyUsage=serverAuth\n"
+CLIENT_EXT = LEAF_EXT + "extendedKeyUsage=clientAuth\n"
 
 # client certificate name -> subject (RBAC: system:masters is cluster-admin; the two system users have default bindings)
 CLIENT_CERTS = {
@@ -343,10 +346,11 @@ def apiserver_cmd(tools: Tools, state_dir: Path, ports: Ports, pki: Pki) -> list
     ]
 
 
-def controller_manager_cmd(tools: Tools, state_dir: Path, ports: Ports, pki: Pki) -> list[str | Path]:
-    kubeconfig = state_dir / "kubeconfigs" / "kube-controller-manager"
+def _serving_component(name: str, state_dir: Path, port: int, pki: Pki) -> list[str | Path]:
+    """The arguments the controller manager and the scheduler share: their kubeconfig for the API server
+    and for authn/authz, and a loopback secure port with certificates of their own."""
+    kubeconfig = state_dir / "kubeconfigs" / name
     return [
-        tools.binary("kube-controller-manager"),
         "--kubeconfig",
         kubeconfig,
         "--authentication-kubeconfig",
@@ -356,9 +360,16 @@ def controller_manager_cmd(tools: Tools, state_dir: Path, ports: Ports, pki: Pki
         "--bind-address",
         "127.0.0.1",
         "--secure-port",
-        str(ports.controller_manager),
+        str(port),
         "--cert-dir",
-        pki.dir / "kube-controller-manager",
+        pki.dir / name,
+    ]
+
+
+def controller_manager_cmd(tools: Tools, state_dir: Path, ports: Ports, pki: Pki) -> list[str | Path]:
+    return [
+        tools.binary("kube-controller-manager"),
+        *_serving_component("kube-controller-manager", state_dir, ports.controller_manager, pki),
         "--controllers",
         "*",
         "--use-service-account-credentials",
@@ -381,21 +392,9 @@ def controller_manager_cmd(tools: Tools, state_dir: Path, ports: Ports, pki: Pki
 
 
 def scheduler_cmd(tools: Tools, state_dir: Path, ports: Ports, pki: Pki) -> list[str | Path]:
-    kubeconfig = state_dir / "kubeconfigs" / "kube-scheduler"
     return [
         tools.binary("kube-scheduler"),
-        "--kubeconfig",
-        kubeconfig,
-        "--authentication-kubeconfig",
-        kubeconfig,
-        "--authorization-kubeconfig",
-        kubeconfig,
-        "--bind-address",
-        "127.0.0.1",
-        "--secure-port",
-        str(ports.scheduler),
-        "--cert-dir",
-        pki.dir / "kube-scheduler",
+        *_serving_component("kube-scheduler", state_dir, ports.scheduler, pki),
         "--leader-elect=false",
         "--profiling=false",
         "--v=1",
@@ -445,49 +444,34 @@ def kwok_cmd(tools: Tools, state_dir: Path) -> list[str | Path]:
 
 
 class Api:
-    """A minimal client for the API server with the admin certificate (stdlib only)."""
+    """A minimal client for the API server: TLS verified against the generated CA, the admin's client
+    certificate. Connection errors raise httpx.TransportError; any HTTP status is returned."""
 
     def __init__(self, server: str, pki: Pki) -> None:
-        self.server = server
-        self.context = ssl.create_default_context(cafile=str(pki.crt("ca")))
-        self.context.load_cert_chain(str(pki.crt("admin")), str(pki.key("admin")))
+        context = ssl.create_default_context(cafile=str(pki.crt("ca")))
+        context.load_cert_chain(str(pki.crt("admin")), str(pki.key("admin")))
+        self.client = httpx.Client(base_url=server, verify=context, timeout=5)
+
+    def __enter__(self) -> Api:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        self.client.close()
 
     def request(self, method: str, path: str, body: dict[str, Any] | None = None) -> tuple[int, Any]:
-        data = json.dumps(body).encode() if body is not None else None
-        req = urllib.request.Request(
-            self.server + path, data=data, method=method, headers={"Content-Type": "application/json"}
-        )
+        response = self.client.request(method, path, json=body)
         try:
-            with urllib.request.urlopen(req, context=self.context, timeout=5) as response:
-                status, text = response.status, response.read().decode()
-        except urllib.error.HTTPError as exc:
-            status, text = exc.code, exc.read().decode(errors="replace")
-        try:
-            return status, json.loads(text)
+            return response.status_code, response.json()
         except ValueError:
-            return status, text
+            return response.status_code, response.text
 
     def get(self, path: str) -> tuple[int, Any]:
         return self.request("GET", path)
 
     def status(self, path: str) -> int:
         return self.get(path)[0]
-
-
-def wait_until(what: str, check: Callable[[], bool], timeout: float, exited: Callable[[], str | None]) -> None:
-    """Poll check() until it is true; fail early when exited() names a component that exited."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        dead = exited()
-        if dead:
-            raise RuntimeError(f"while waiting for {what}: {dead}")
-        try:
-            if check():
-                return
-        except (OSError, urllib.error.URLError):  # not listening yet, connection reset
-            pass
-        time.sleep(0.2)
-    raise RuntimeError(f"timed out after {timeout:.0f}s waiting for {what}")
 
 
 def fake_node(zone: str) -> dict[str, Any]:
@@ -585,18 +569,28 @@ class ControlPlane:
 
         self._spawn("etcd", etcd_cmd(tools, state, ports))
         self._spawn("kube-apiserver", apiserver_cmd(tools, state, ports, pki))
-        api = Api(self.server, pki)
-        wait_until("kube-apiserver /readyz", lambda: api.status("/readyz") == 200, timeout, self._exited)
-        self._spawn("kube-controller-manager", controller_manager_cmd(tools, state, ports, pki))
-        self._spawn("kube-scheduler", scheduler_cmd(tools, state, ports, pki))
-        self._spawn("kwok", kwok_cmd(tools, state), env={"KWOK_WORKDIR": str(state / "kwok")})
-        create_nodes(api)
-        wait_until("the fake nodes to be Ready (kwok)", lambda: nodes_ready(api), timeout, self._exited)
-        sa = "/api/v1/namespaces/default/serviceaccounts/default"
-        wait_until(
-            "the default ServiceAccount (kube-controller-manager)", lambda: api.status(sa) == 200, timeout, self._exited
-        )
+        with Api(self.server, pki) as api:
+            self._until("kube-apiserver /readyz", lambda: api.status("/readyz") == 200, timeout)
+            self._spawn("kube-controller-manager", controller_manager_cmd(tools, state, ports, pki))
+            self._spawn("kube-scheduler", scheduler_cmd(tools, state, ports, pki))
+            self._spawn("kwok", kwok_cmd(tools, state), env={"KWOK_WORKDIR": str(state / "kwok")})
+            create_nodes(api)
+            self._until("the fake nodes to be Ready (kwok)", lambda: nodes_ready(api), timeout)
+            sa = "/api/v1/namespaces/default/serviceaccounts/default"
+            self._until("the default ServiceAccount (kube-controller-manager)", lambda: api.status(sa) == 200, timeout)
         wait_port(ports.scheduler, timeout, self.processes["kube-scheduler"])
+
+    def _until(self, what: str, check: Callable[[], bool], timeout: float) -> None:
+        """Poll check() until it is true; fail early when a component exited. A refused or reset
+        connection is "not yet" (the API server is not listening yet)."""
+
+        def ready() -> bool:
+            dead = self._exited()
+            if dead:
+                raise RuntimeError(f"while waiting for {what}: {dead}")
+            return check()
+
+        wait_until(ready, timeout, 0.2, what, ignore=(OSError, httpx.TransportError))
 
     def _spawn(self, name: str, cmd: Sequence[str | Path], env: dict[str, str] | None = None) -> None:
         proc = start_component(self.state_dir, name, cmd, env)
@@ -615,7 +609,8 @@ class ControlPlane:
         """The control plane recorded in state_dir's pid files (started by another process)."""
         state_dir = state_dir.resolve()
         pids = {name: pid for name, pid in recorded_pids(state_dir).items() if ours(pid, state_dir)}
-        version = (state_dir / "version").read_text().strip() if (state_dir / "version").exists() else DEFAULT_VERSION
+        recorded = state_dir / "version"
+        version = recorded.read_text().strip() if recorded.exists() else DEFAULT_CONTROL_PLANE_VERSION
         return cls(state_dir, version, Tools(tools_dir, version).kubectl, pids=pids)
 
     def alive(self) -> list[str]:
@@ -631,10 +626,8 @@ class ControlPlane:
             with ThreadPoolExecutor(max_workers=max(1, len(pids))) as pool:
                 list(pool.map(lambda pid: stop_group(pid, grace), pids))
         for proc in self.processes.values():
-            try:
+            with contextlib.suppress(subprocess.TimeoutExpired):
                 proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                pass
         for name in targets:
             pid_file(self.state_dir, name).unlink(missing_ok=True)
         self.processes.clear()
@@ -680,10 +673,12 @@ def cmd_up(args: argparse.Namespace, repo_root: Path) -> int:
         return 0
     plane = ControlPlane.start(state_dir, args.version, repo_root / ".tools" / "kube", args.timeout)
     print(
-        f"local Kubernetes {args.version} is up in {plane.started_in:.1f}s: {plane.server}, {len(ZONES)} kwok nodes (zones {', '.join(ZONES)})"
+        f"local Kubernetes {args.version} is up in {plane.started_in:.1f}s: {plane.server}, "
+        f"{len(ZONES)} kwok nodes (zones {', '.join(ZONES)})"
     )
     print(
-        f"logs: {state_dir / 'logs'}; stop with: python -m litellm_bundle.cluster.control_plane down --state-dir {state_dir}"
+        f"logs: {state_dir / 'logs'}; "
+        f"stop with: python -m litellm_bundle.cluster.control_plane down --state-dir {state_dir}"
     )
     print(f"export KUBECONFIG={plane.kubeconfig}")
     return 0
@@ -715,20 +710,22 @@ def parser(repo_root: Path) -> argparse.ArgumentParser:
     default_state = repo_root / ".run" / "cluster"
     up = sub.add_parser("up", help="start it detached; prints the KUBECONFIG line")
     up.add_argument("--state-dir", type=Path, default=default_state)
-    up.add_argument("--version", choices=VERSIONS, default=DEFAULT_VERSION)
+    up.add_argument("--version", choices=CONTROL_PLANE_VERSIONS, default=DEFAULT_CONTROL_PLANE_VERSION)
     up.add_argument("--timeout", type=float, default=120.0, help="seconds to wait for readiness")
     up.set_defaults(func=cmd_up)
     down = sub.add_parser("down", help="stop what `up` started (by the pid files)")
     down.add_argument("--state-dir", type=Path, default=default_state)
     down.set_defaults(func=cmd_down)
     b = sub.add_parser("build", help="build the pinned binaries into .tools/kube (tools/kube/build.sh)")
-    b.add_argument("versions", nargs="*", metavar="VERSION", help=f"default: all of {', '.join(VERSIONS)}")
+    b.add_argument(
+        "versions", nargs="*", metavar="VERSION", help=f"default: all of {', '.join(CONTROL_PLANE_VERSIONS)}"
+    )
     b.set_defaults(func=cmd_build)
     return p
 
 
 def main(argv: Sequence[str] | None = None, repo_root: Path | None = None) -> int:
-    root = repo_root or Path(__file__).resolve().parent.parent
+    root = repo_root or find_root(Path(__file__).resolve().parent)
     args = parser(root).parse_args(argv)
     try:
         return int(args.func(args, root))

@@ -51,8 +51,9 @@ def crd_files() -> list[Path]:
         try:
             directory = Path(json.loads(result.stdout)["Dir"])
         except (json.JSONDecodeError, KeyError) as exc:
+            why = result.stderr.strip() or result.stdout.strip()
             raise RuntimeError(
-                f"cannot download {source.module}@{source.version} through the Go module proxy: {result.stderr.strip() or result.stdout.strip()}"
+                f"cannot download {source.module}@{source.version} through the Go module proxy: {why}"
             ) from exc
         found += [directory / file for file in source.files]
     return found

@@ -1,5 +1,5 @@
 """Facts of the bundle, each written once: names, ports, endpoints, the image, LiteLLM's setting keys the
-tooling treats specially, the Kubernetes versions and the exit codes.
+tooling treats specially, the Kubernetes versions, what `render` generates and the exit codes.
 
 What cannot import this module (the chart, the Makefile, scripts/load.js, the hooks) reads the fact from
 a file or is held equal to it by tests/unit/test_facts.py."""
@@ -35,17 +35,39 @@ LIVENESS_PATH: Final = "/health/liveliness"
 READINESS_PATH: Final = "/health/readiness"
 METRICS_PATH: Final = "/metrics/"
 
-# the fake provider of the local stack and the tests (the only fake)
+# the fake provider of the local stack and the tests (the only fake): its port (fake_provider.py's default),
+# the key the proxy sends it, and its name as a Compose service
 FAKE_PROVIDER_PORT: Final = 8090
 FAKE_PROVIDER_KEY: Final = "fake-key"
+FAKE_PROVIDER_SERVICE: Final = "fake-provider"
 
-# LiteLLM's settings that name callbacks (litellm_settings), and its router's fallback lists
-CALLBACK_KEYS: Final = ("callbacks", "success_callback", "failure_callback", "service_callback", "audit_log_callbacks")
+
+def fake_provider_api_base(host: str, port: int = FAKE_PROVIDER_PORT) -> str:
+    """The fake provider's OpenAI base URL (FAKE_PROVIDER_API_BASE) at host:port."""
+    return f"http://{host}:{port}/v1"
+
+
+# LiteLLM's settings that name callbacks (litellm_settings), and its router's fallback lists. The proxy's
+# /active/callbacks lists the callbacks of the first three only (service and audit-log callbacks live elsewhere).
+ACTIVE_CALLBACK_KEYS: Final = ("callbacks", "success_callback", "failure_callback")
+CALLBACK_KEYS: Final = (*ACTIVE_CALLBACK_KEYS, "service_callback", "audit_log_callbacks")
 FALLBACK_KINDS: Final = ("fallbacks", "context_window_fallbacks", "content_policy_fallbacks")
 
 # Kubernetes versions the chart is linted against (kubeconform) and the default for `helm template`
 KUBE_VERSIONS: Final = ("1.29.0", "1.30.0", "1.31.0", "1.32.0", "1.33.0", "1.34.0", "1.35.0")
 DEFAULT_KUBE_VERSION: Final = "1.33.0"
+# the local control plane's Kubernetes releases (tools/kube/build.sh builds them), newest first: the default
+CONTROL_PLANE_VERSIONS: Final = ("v1.35.4", "v1.30.14")
+DEFAULT_CONTROL_PLANE_VERSION: Final = CONTROL_PLANE_VERSIONS[0]
+
+# what `render` generates into a bundle tree (build/output.py): directories every file of which is
+# generated, and single files
+RENDERED_AREA: Final = "rendered/"
+K8S_AREA: Final = "k8s/"
+COMPOSE_AREA: Final = "compose/"
+ENV_EXAMPLE: Final = ".env.example"
+CONFIG_REFERENCE: Final = "docs/config-reference.md"
+GENERATED_AREAS: Final = (RENDERED_AREA, K8S_AREA, COMPOSE_AREA, ENV_EXAMPLE, CONFIG_REFERENCE)
 
 # exit codes of every command (docs/validation.md, "Exit codes")
 EXIT_OK: Final = 0

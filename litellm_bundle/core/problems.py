@@ -1,7 +1,10 @@
 """Problems found while validating: where (file:line:col), what, how bad, and what they follow from.
 
-Every problem has a severity: an *error* fails validation; a *warning* is printed with its place
-and fails only `validate --strict` (docs/validation.md says which check is which).
+Every problem names the check that found it (`check`: a stable id of the registry
+litellm_bundle/policy/checks.yaml, which also gives its severity and stage: policy/registry.py fills
+them in). An *error* fails the command; a *warning* is printed with its place and fails only
+`--strict`; a *waived* problem (a waiver of config/waivers.yaml names its check) is printed with the
+waiver's reason and fails nothing.
 
 Problems also say what they are about (`subject`: a file and a path inside it) and what they
 depend on (`because`: places in other files), so that `settle` can drop those that merely follow
@@ -24,8 +27,10 @@ KEYS = "<keys>"  # last part of a dependency path: the names in a mapping (see n
 LOAD = 0  # reading and parsing a file
 SECRETS = 1  # a literal secret (a value that must be a reference)
 SCHEMA = 2  # JSON Schema of a source file
-CHECKS = 3  # cross-references and what the renderer and the proxy need
+CHECKS = 3  # cross-references and what the renderer and the proxy need (also the other commands' checks)
 POLICY = 4  # environment policies over the effective configuration
+# the stages by the names the registry of checks gives them
+STAGES = {"load": LOAD, "secrets": SECRETS, "schema": SCHEMA, "checks": CHECKS, "policy": POLICY}
 
 
 @dataclass(frozen=True, order=True)
@@ -43,15 +48,19 @@ class Problem:
     location: Location
     message: str
     env: str | None = None  # one environment, or several joined by ", " once settled
+    check: str = field(kw_only=True, compare=False)  # the id of the check that found it (policy/checks.yaml)
+    # the check's severity and stage (Registry.classify sets them from the registry)
     severity: Severity = field(default="error", compare=False)
     stage: int = field(default=CHECKS, compare=False)
     subject: Ref | None = field(default=None, compare=False)
     because: tuple[Ref, ...] = field(default=(), compare=False)
+    waived: str | None = field(default=None, compare=False)  # the reason of the waiver that covers it
 
     def __str__(self) -> str:
         scope = f" [{self.env}]" if self.env else ""
-        label = " warning:" if self.severity == "warning" else ""
-        return f"{self.location}:{label}{scope} {self.message}"
+        label = " waived:" if self.waived else " warning:" if self.severity == "warning" else ""
+        reason = f" (waiver: {self.waived})" if self.waived else ""
+        return f"{self.location}:{label}{scope} {self.message}{reason} [{self.check}]"
 
     @property
     def environments(self) -> list[str]:
@@ -85,8 +94,8 @@ class Found:
         path: PathKey,
         message: str,
         *,
+        check: str,
         value: bool = False,
-        severity: Severity = "error",
         because: tuple[Ref, ...] = (),
     ) -> None:
         location = where.locate_value(path) if value else where.locate(path)
@@ -95,8 +104,7 @@ class Found:
                 location,
                 message,
                 self.env,
-                severity=severity,
-                stage=CHECKS,
+                check=check,
                 subject=where.subject(path),
                 because=because + where.because(path),
             )
@@ -104,11 +112,40 @@ class Found:
 
 
 def errors(problems: Iterable[Problem]) -> list[Problem]:
-    return [p for p in problems if p.severity == "error"]
+    """The problems that fail a command (waived ones never do)."""
+    return [p for p in problems if p.severity == "error" and not p.waived]
 
 
 def warnings(problems: Iterable[Problem]) -> list[Problem]:
-    return [p for p in problems if p.severity == "warning"]
+    """The problems that fail a command only with --strict."""
+    return [p for p in problems if p.severity == "warning" and not p.waived]
+
+
+def waived(problems: Iterable[Problem]) -> list[Problem]:
+    return [p for p in problems if p.waived]
+
+
+@dataclass
+class Result:
+    """What a command found and did: its problems (errors first), lines that say what it did or found
+    besides them (a plan's changes, notes of an import), and whether a plan found drift. The CLI prints
+    it (cli/report.py) and turns it into the exit code; the layers below only return it."""
+
+    problems: list[Problem] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    drift: bool = False
+
+    @property
+    def errors(self) -> list[Problem]:
+        return errors(self.problems)
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return warnings(self.problems)
+
+    @property
+    def waived(self) -> list[Problem]:
+        return waived(self.problems)
 
 
 def _prefix(short: PathKey, long: PathKey) -> bool:
@@ -148,13 +185,15 @@ def _follows(problem: Problem, earlier: list[Ref]) -> bool:
 
 
 def sort_key(problem: Problem) -> tuple[int, int, Location, str, str]:
-    """Errors before warnings; within each, causes (earlier stages) first, then by place."""
-    return (problem.severity != "error", problem.stage, problem.location, problem.message, problem.env or "")
+    """Errors before warnings before waived problems; within each, causes (earlier stages) first, then by place."""
+    rank = 2 if problem.waived else 0 if problem.severity == "error" else 1
+    return (rank, problem.stage, problem.location, problem.message, problem.env or "")
 
 
 def settle(problems: Iterable[Problem], env_order: tuple[str, ...] = ()) -> list[Problem]:
     """Every problem once, causes first: drop the problems that follow from a problem with the
-    data itself (unreadable, a literal secret, against its schema) found in an earlier stage, merge the same problem found in several environments into one, sort."""
+    data itself (unreadable, a literal secret, against its schema) found in an earlier stage, merge the
+    same problem found in several environments into one, sort."""
     kept: list[Problem] = []
     anchors: list[Ref] = []
     pending: list[Ref] = []
@@ -168,9 +207,9 @@ def settle(problems: Iterable[Problem], env_order: tuple[str, ...] = ()) -> list
         kept.append(problem)
         if problem.subject is not None and problem.severity == "error" and problem.stage <= SCHEMA:
             pending.append(problem.subject)  # data at this place is not what the later checks expect
-    merged: dict[tuple[Location, str, str], list[Problem]] = {}
+    merged: dict[tuple[Location, str, str, str | None], list[Problem]] = {}
     for problem in kept:
-        merged.setdefault((problem.location, problem.message, problem.severity), []).append(problem)
+        merged.setdefault((problem.location, problem.message, problem.severity, problem.waived), []).append(problem)
     rank = {env: index for index, env in enumerate(env_order)}
     out = []
     for group in merged.values():
@@ -182,13 +221,8 @@ def settle(problems: Iterable[Problem], env_order: tuple[str, ...] = ()) -> list
 
 
 class ValidationFailed(Exception):
-    """Raised when validation found problems; carries all of them."""
+    """Raised when validation found errors (render, diff, the commands that render first); carries them."""
 
     def __init__(self, problems: list[Problem]):
         self.problems = sorted(set(problems), key=sort_key)
         super().__init__(f"{len(self.problems)} problem(s)")
-
-    def report(self) -> str:
-        lines = [str(p) for p in self.problems]
-        lines.append(f"validation failed: {len(self.problems)} problem(s); nothing was written")
-        return "\n".join(lines)

@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from litellm_bundle.core.facts import CHART, HOOKS_PACKAGE
+
 VERSION_FILE = "LITELLM_VERSION"
 
 
@@ -71,7 +73,7 @@ class BundleTree:
     # what runs
     @property
     def chart_dir(self) -> Path:
-        return self.root / "helm" / "litellm-gateway"
+        return self.root / "helm" / CHART
 
     @property
     def alerts_file(self) -> Path:
@@ -89,7 +91,7 @@ class BundleTree:
 
     @property
     def hooks_package(self) -> Path:
-        return self.root / "hooks" / "gateway_hooks"
+        return self.root / "hooks" / HOOKS_PACKAGE
 
     @property
     def fake_provider(self) -> Path:

@@ -45,7 +45,7 @@ def comments_of(doc: YamlDocument) -> tuple[list[str], dict[PathKey, Comment]]:
     taken: set[int] = set()
     ordered = sorted(doc._keys.items(), key=lambda item: item[1])
     last_on_line = {line: tuple(path) for path, (line, _) in ordered}  # a line's end comment is its last key's
-    for path, (line, col) in ordered:
+    for path, (line, _col) in ordered:
         comment = Comment()
         above = line - 2
         while above >= 0 and lines[above].strip().startswith("#") and above not in taken:

@@ -22,7 +22,7 @@ from ruamel.yaml.events import CollectionEndEvent, CollectionStartEvent
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from ruamel.yaml.reader import ReaderError
 
-from litellm_bundle.core.problems import LOAD, Location, PathKey, Problem
+from litellm_bundle.core.problems import Location, PathKey, Problem
 
 MAX_BYTES = 1024 * 1024  # a config file is a few KB; anything near this is not a config file
 MAX_DEPTH = 64  # nesting levels (the deepest shipped file has 8)
@@ -66,8 +66,10 @@ class YamlDocument:
         """The longest prefix of `path` that exists in the data."""
         node = self.data
         for index, part in enumerate(path):
-            if (isinstance(node, dict) and isinstance(part, str) and part in node) or (isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)):
-                node = node[part]
+            if (isinstance(node, dict) and isinstance(part, str) and part in node) or (
+                isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
+            ):
+                node = node[part]  # type: ignore[index]  # str parts meet dicts only (checked above)
             else:
                 return path[:index]
         return path
@@ -140,7 +142,7 @@ class _Builder:
     active: set[int] = field(default_factory=set)
 
     def problem(self, pos: Pos, message: str, path: PathKey) -> None:
-        self.problems.append(Problem(Location(self.file, *pos), message, stage=LOAD, subject=(self.file, path)))
+        self.problems.append(Problem(Location(self.file, *pos), message, check="yaml-value", subject=(self.file, path)))
 
     def build(self, node: Node, path: PathKey, depth: int = 0) -> Any:
         self.count += 1
@@ -196,7 +198,7 @@ class _Builder:
                 self.problem(_pos(node.start_mark), f"{text} is not a finite number; config numbers are finite", path)
                 return text
             return value
-        kind = _KINDS.get(tag, f"a value tagged {tag}")
+        kind = _KINDS.get(tag or "", f"a value tagged {tag}")
         shown = text if len(text) <= 40 else text[:37] + "..."
         hint = (
             f'; quote it to mean the text: "{shown}"'
@@ -238,7 +240,7 @@ class _Builder:
                     Problem(
                         Location(self.file, *_pos(key_node.start_mark)),
                         f"duplicate key '{key}' (first defined at line {line}); each key may appear once in a mapping",
-                        stage=LOAD,
+                        check="yaml-duplicate-key",
                         subject=(self.file, ()),
                     )
                 )
@@ -272,8 +274,12 @@ def _line_col(text: str, index: int) -> Pos:
     return (before.count("\n") + 1, index - (before.rfind("\n") + 1) + 1)
 
 
-def _fatal(file: str, pos: Pos, message: str) -> Problem:
-    return Problem(Location(file, *pos), message, stage=LOAD, subject=(file, ()))
+def _fatal(file: str, pos: Pos, message: str, check: str = "yaml-syntax") -> Problem:
+    return Problem(Location(file, *pos), message, check=check, subject=(file, ()))
+
+
+def _unreadable(file: str, pos: Pos, message: str) -> Problem:
+    return _fatal(file, pos, message, check="file-unreadable")
 
 
 def read_source(path: Path, shown_as: str) -> tuple[str | None, list[Problem]]:
@@ -282,7 +288,7 @@ def read_source(path: Path, shown_as: str) -> tuple[str | None, list[Problem]]:
         size = path.stat().st_size
         if size > MAX_BYTES:
             return None, [
-                _fatal(
+                _unreadable(
                     shown_as,
                     (1, 1),
                     f"file is {size / 1e6:.1f} MB; a config file may be at most {MAX_BYTES // 1024} KB",
@@ -290,15 +296,15 @@ def read_source(path: Path, shown_as: str) -> tuple[str | None, list[Problem]]:
             ]
         raw = path.read_bytes()
     except OSError as exc:
-        return None, [_fatal(shown_as, (1, 1), f"cannot read file: {exc.strerror or exc}")]
+        return None, [_unreadable(shown_as, (1, 1), f"cannot read file: {exc.strerror or exc}")]
     for bom, name in _BOMS.items():
         if raw.startswith(bom):
-            return None, [_fatal(shown_as, (1, 1), f"file is {name} text; save it as UTF-8")]
+            return None, [_unreadable(shown_as, (1, 1), f"file is {name} text; save it as UTF-8")]
     nul = raw.find(b"\x00")
     if nul >= 0:
         line = raw.count(b"\n", 0, nul) + 1
         return None, [
-            _fatal(
+            _unreadable(
                 shown_as,
                 (line, nul - (raw.rfind(b"\n", 0, nul) + 1) + 1),
                 "file is binary (it contains a NUL byte); config files are UTF-8 YAML text",
@@ -312,7 +318,7 @@ def read_source(path: Path, shown_as: str) -> tuple[str | None, list[Problem]]:
         line_start = raw.rfind(b"\n", 0, start) + 1
         col = len(raw[line_start:start].decode("utf-8", errors="replace")) + 1
         return None, [
-            _fatal(
+            _unreadable(
                 shown_as,
                 (line, col),
                 f"file is not UTF-8 text (byte 0x{raw[start]:02x} is not valid UTF-8 here); save it as UTF-8",
@@ -324,7 +330,10 @@ def _parser() -> YAML:
     return YAML(typ="safe", pure=True)
 
 
-SECOND_DOCUMENT = "a second YAML document starts here; a config file holds one document (remove this `---` and what follows, or merge it into the first)"
+SECOND_DOCUMENT = (
+    "a second YAML document starts here; a config file holds one document "
+    "(remove this `---` and what follows, or merge it into the first)"
+)
 
 
 def _too_deep(text: str, shown_as: str) -> Problem:

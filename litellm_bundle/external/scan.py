@@ -6,12 +6,11 @@ from __future__ import annotations
 import json
 import subprocess
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 
-from ruamel.yaml import YAML
-
+from litellm_bundle.core.problems import Location, Problem
 from litellm_bundle.core.tree import BundleTree
+from litellm_bundle.core.yamlio import load_yaml
 from litellm_bundle.external.kube import tool
 
 GITLEAKS_CONFIG = ".gitleaks.toml"
@@ -20,20 +19,10 @@ WAIVERS = "checkov-waivers.yaml"
 SCANNED = ("config", "policies", "helm", "hooks", "rendered", "k8s", "compose", ".env.example", "docs")
 
 
-@dataclass(frozen=True)
-class Finding:
-    scanner: str
-    where: str
-    what: str
-
-    def __str__(self) -> str:
-        return f"{self.scanner}: {self.where}: {self.what}"
-
-
-def gitleaks(tree: BundleTree) -> list[Finding]:
+def gitleaks(tree: BundleTree) -> list[Problem]:
     """Leaks in the whole git history of the tree and in its current files (allowlist: .gitleaks.toml)."""
     binary, config = tool(tree, "gitleaks"), str(tree.root / GITLEAKS_CONFIG)
-    findings: list[Finding] = []
+    problems: list[Problem] = []
     runs = [["git", str(tree.root)]] + [["dir", str(tree.root / p)] for p in SCANNED if (tree.root / p).exists()]
     for args in runs:
         with tempfile.NamedTemporaryFile(suffix=".json") as report:
@@ -58,29 +47,42 @@ def gitleaks(tree: BundleTree) -> list[Finding]:
             if result.returncode not in (0, 3):
                 raise RuntimeError(f"gitleaks {args[0]} failed: {result.stderr.strip()[-500:]}")
             for leak in json.loads(Path(report.name).read_text() or "[]"):
-                where = f"{leak['File']}:{leak['StartLine']}" + (
-                    f" (commit {leak['Commit'][:10]})" if leak.get("Commit") else ""
+                file = Path(leak["File"])
+                where = Location(
+                    tree.shown(file) if file.is_absolute() else file.as_posix(),
+                    max(int(leak.get("StartLine") or 1), 1),
+                    max(int(leak.get("StartColumn") or 1), 1),
                 )
-                findings.append(Finding("gitleaks", where, f"{leak['RuleID']}: {leak['Description']}"))
-    return findings
+                commit = f" (commit {leak['Commit'][:10]})" if leak.get("Commit") else ""
+                problems.append(Problem(where, f"{leak['RuleID']}: {leak['Description']}{commit}", check="gitleaks"))
+    return problems
 
 
-def _waivers(tree: BundleTree) -> dict[tuple[str, str], str]:
-    data = YAML(typ="safe").load((tree.policies_dir / WAIVERS).read_text(encoding="utf-8"))
-    return {(w["check"], resource): w["reason"] for w in data["waivers"] for resource in w["resources"]}
+def _waivers(tree: BundleTree) -> dict[tuple[str, str], Location]:
+    """(check, kind/name) -> where its waiver names the resource."""
+    file = tree.policies_dir / WAIVERS
+    doc, problems = load_yaml(file, tree.shown(file))
+    if doc is None or problems or not isinstance(doc.data, dict):
+        raise RuntimeError(f"{tree.shown(file)} cannot be read: {'; '.join(map(str, problems))}")
+    return {
+        (waiver["check"], resource): doc.locate_value(("waivers", i, "resources", j))
+        for i, waiver in enumerate(doc.data["waivers"])
+        for j, resource in enumerate(waiver["resources"])
+    }
 
 
-def checkov(tree: BundleTree, envs: list[str]) -> list[Finding]:
+def checkov(tree: BundleTree, envs: list[str]) -> list[Problem]:
     """Failed checkov checks of k8s/<env>/ that no waiver covers, and waivers no finding uses."""
     binary = str(tree.tools_dir / "checkov" / "bin" / "checkov")
     if not Path(binary).exists():
         binary = tool(tree, "checkov")
     waivers = _waivers(tree)
     used: set[tuple[str, str]] = set()
-    findings: list[Finding] = []
+    problems: list[Problem] = []
     for env in envs:
+        folder = tree.out_dir / "k8s" / env
         result = subprocess.run(
-            [binary, "-d", str(tree.out_dir / "k8s" / env), "--framework", "kubernetes", "--quiet", "-o", "json"],
+            [binary, "-d", str(folder), "--framework", "kubernetes", "--quiet", "-o", "json"],
             capture_output=True,
             text=True,
         )
@@ -93,12 +95,15 @@ def checkov(tree: BundleTree, envs: list[str]) -> list[Finding]:
             key = (check["check_id"], f"{kind}/{name}")
             if key in waivers:
                 used.add(key)
-            else:
-                findings.append(
-                    Finding("checkov", f"k8s/{env}: {kind}/{name}", f"{check['check_id']} {check['check_name']}")
-                )
-    findings += [
-        Finding("checkov", f"{WAIVERS}: {resource}", f"waiver of {check} matches no finding; remove it")
-        for check, resource in sorted(set(waivers) - used)
+                continue
+            lines = check.get("file_line_range") or [1]
+            where = Location(tree.shown(folder / str(check.get("file_path", "")).lstrip("/")), max(lines[0], 1), 1)
+            message = f"{kind}/{name}: {check['check_id']} {check['check_name']}"
+            problems.append(Problem(where, message, env, check="checkov"))
+    problems += [
+        Problem(
+            waivers[key], f"waiver of {key[0]} matches no finding of {key[1]}; remove it", check="checkov-waiver-unused"
+        )
+        for key in sorted(set(waivers) - used)
     ]
-    return findings
+    return problems

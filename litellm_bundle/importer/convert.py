@@ -5,7 +5,8 @@ The config becomes environment ENV (default dev); the other environments start a
 with what their policies need (policies/import-environments.yaml). Literal secrets become declared
 references; comments move with their keys. The result is validated with the bundle's own checks
 and rendered, and the rendering must be the same configuration as the original (roundtrip.py):
-anything that cannot be imported is a problem located in CONFIG.yaml, and then nothing is written.
+anything that cannot be imported is a problem located in CONFIG.yaml (an `ImportResult` without sources:
+nothing can be written).
 docs/litellm-surface.md ("Import") says where each part of a LiteLLM config goes."""
 
 from __future__ import annotations
@@ -15,21 +16,22 @@ import difflib
 import re
 import shutil
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from litellm_bundle.checks import validate
 from litellm_bundle.checks.litellm_settings import sensitive
 from litellm_bundle.checks.secret_scan import matches
-from litellm_bundle.core.facts import HOOKS_CALLBACK
-from litellm_bundle.core.problems import LOAD, SCHEMA, Location, PathKey, Problem
+from litellm_bundle.core.facts import DATABASE_IMAGE_REPOSITORY, FALLBACK_KINDS, HOOKS_CALLBACK, IMAGE_REPOSITORY
+from litellm_bundle.core.problems import Location, PathKey, Problem, Result, sort_key
 from litellm_bundle.core.tree import BundleTree
 from litellm_bundle.core.yamlemit import Comment, comments_of, emit
-from litellm_bundle.core.yamlio import YamlDocument, load_yaml, parse_yaml, read_source
+from litellm_bundle.core.yamlio import YamlDocument, dump_yaml, load_yaml, parse_yaml, read_source
 from litellm_bundle.importer import roundtrip
 from litellm_bundle.model.configset import as_list, as_map
 from litellm_bundle.model.effective import effective_config
+from litellm_bundle.policy import registry
 from litellm_bundle.policy.policies import Policies
 from litellm_bundle.policy.schemas import check
 from litellm_bundle.render.environment import DEPLOYMENT_KEYS, litellm_config
@@ -41,7 +43,6 @@ ROUTING_KEYS = {
     "allowed_fails": "allowed_fails",
     "cooldown_time": "cooldown_time",
 }
-FALLBACKS = ("fallbacks", "context_window_fallbacks", "content_policy_fallbacks")
 REDIS_KEYS = {"redis_host": "host", "redis_port": "port", "redis_password": "password"}
 TYPO_CUTOFF = 0.85  # an unnamed litellm_params key this close to a named one is a typo, not a provider parameter
 INTERPOLATION = re.compile(r"\$\{[^}]*\}|\$[A-Z_][A-Z0-9_]*")
@@ -50,6 +51,8 @@ BASELINE = "import-environments.yaml"
 
 
 class ImportFailed(Exception):
+    """The config cannot be imported (build stops at the first stage with problems); carries them."""
+
     def __init__(self, problems: list[Problem]):
         self.problems = sorted(set(problems))
         super().__init__(f"{len(self.problems)} problem(s)")
@@ -61,8 +64,15 @@ class Imported:
     env: str
     references: dict[str, str]  # declared NAME -> where it is used
     literal: dict[str, str]  # NAME -> the x path of a literal secret it replaced
-    notes: list[str]
     original: dict[str, Any]  # the original config with its literal secrets as references
+
+
+@dataclass
+class ImportResult(Result):
+    """The imported sources (None when a problem keeps the config from being imported: nothing may be
+    written), with every problem located in the imported config.yaml."""
+
+    imported: Imported | None = None
 
 
 def _slug(text: str) -> str:
@@ -89,9 +99,9 @@ class _Import:
 
     # --- problems and places ---------------------------------------------------------------
 
-    def problem(self, path: PathKey, message: str, value: bool = False) -> None:
+    def problem(self, path: PathKey, message: str, value: bool = False, check: str = "import-unsupported") -> None:
         where = self.doc.locate_value(path) if value else self.doc.locate(path)
-        self.problems.append(Problem(where, message, stage=SCHEMA, subject=(self.doc.file, path)))
+        self.problems.append(Problem(where, message, check=check, subject=(self.doc.file, path)))
 
     def place(self, source: PathKey, file: str, dest: PathKey) -> None:
         self.places.append((tuple(source), file, tuple(dest)))
@@ -123,7 +133,8 @@ class _Import:
         if isinstance(value, str) and value.startswith("os.environ/"):
             self.problem(
                 path,
-                f"reference {value} is not one the bundle can declare: names are upper-case letters, digits and _ (e.g. os.environ/{_slug(value[11:])})",
+                f"reference {value} is not one the bundle can declare: names are upper-case letters, digits and _ "
+                f"(e.g. os.environ/{_slug(value[11:])})",
                 value=True,
             )
             return value
@@ -133,7 +144,8 @@ class _Import:
         if not isinstance(value, str):
             self.problem(
                 path,
-                f"{where} holds a secret written inline ({type(value).__name__}); put it in a secret and write os.environ/NAME",
+                f"{where} holds a secret written inline ({type(value).__name__}); put it in a secret and write "
+                "os.environ/NAME",
                 value=True,
             )
             return value
@@ -289,14 +301,15 @@ class _Import:
             name = found.strip("${}")
             self.problem(
                 path,
-                f"{found} is not expanded by LiteLLM, which reads the text as written; for a value from the environment write the whole value as os.environ/{name}",
+                f"{found} is not expanded by LiteLLM, which reads the text as written; for a value from the "
+                f"environment write the whole value as os.environ/{name}",
                 value=True,
             )
 
     def check_shape(self, x: dict[str, Any]) -> None:
         """The config against LiteLLM's types (policies/schemas/litellm-config.schema.json)."""
         validator = self.policies.validator(self.policies.source_schema(IMPORT_SCHEMA))
-        self.problems += check(validator, x, self.doc)
+        self.problems += check(validator, x, self.doc, check="import-schema")
         known = self.litellm_params_keys()
         for i, entry in enumerate(as_list(x.get("model_list"))):
             for key in as_map(as_map(entry).get("litellm_params")):
@@ -306,7 +319,9 @@ class _Import:
                 if hint:
                     self.problem(
                         ("model_list", i, "litellm_params", key),
-                        f"unknown key '{key}' in model_list[{i}].litellm_params; did you mean '{hint[0]}'? (LiteLLM would pass it to the provider as a request parameter)",
+                        f"unknown key '{key}' in model_list[{i}].litellm_params; did you mean '{hint[0]}'? (LiteLLM "
+                        "would pass it to the provider as a request parameter)",
+                        check="import-schema",
                     )
 
     def litellm_params_keys(self) -> list[str]:
@@ -366,7 +381,8 @@ def _models(imp: _Import, x: dict[str, Any]) -> dict[str, Any]:
         if passthrough:
             deployment["provider_params"] = passthrough
             imp.notes.append(
-                f"model_list[{i}] ({name}): {', '.join(passthrough)} moved to provider_params (provider parameters LiteLLM's types do not name)"
+                f"model_list[{i}] ({name}): {', '.join(passthrough)} moved to provider_params (provider parameters "
+                "LiteLLM's types do not name)"
             )
         group["deployments"].append((deployment, info, i))
     out: dict[str, Any] = {}
@@ -379,7 +395,9 @@ def _models(imp: _Import, x: dict[str, Any]) -> dict[str, Any]:
             first = with_mode[0] if with_mode else deployments[0][2]
             imp.problem(
                 ("model_list", first, "model_info", "mode"),
-                f"the deployments of model group '{name}' state different modes ({', '.join(sorted(modes | {'none'} if len(with_mode) != len(deployments) else modes))}); a group serves one kind of calls: give every deployment the same model_info.mode",
+                f"the deployments of model group '{name}' state different modes "
+                f"({', '.join(sorted(modes | {'none'} if len(with_mode) != len(deployments) else modes))}); a group "
+                "serves one kind of calls: give every deployment the same model_info.mode",
             )
         elif modes:
             body["mode"] = modes.pop()
@@ -416,7 +434,7 @@ def _routing(imp: _Import, router: dict[str, Any], params: dict[str, Any]) -> di
         if key in router:
             routing[target] = router.pop(key)
             imp.place(("router_settings", key), "routing.yaml", (target,))
-    for kind in FALLBACKS:
+    for kind in FALLBACK_KINDS:
         if kind not in router:
             continue
         mapping: dict[str, Any] = {}
@@ -455,7 +473,7 @@ def _environment(
     """The imported environment's overlay: what the config says about the keys the bundle owns."""
     env: dict[str, Any] = {
         "description": "Imported from a LiteLLM config.yaml.",
-        "image": {"repository": "ghcr.io/berriai/litellm"},
+        "image": {"repository": IMAGE_REPOSITORY},
         "replicas": 1,
     }
     file = f"environments/{imp.env}.yaml"
@@ -463,7 +481,8 @@ def _environment(
     env["master_key"] = master or imp.reference("LITELLM_MASTER_KEY", "environment master_key", True)
     if master is None:
         imp.notes.append(
-            "general_settings has no master_key: the bundle requires one; master_key: os.environ/LITELLM_MASTER_KEY added"
+            "general_settings has no master_key: the bundle requires one; master_key: os.environ/LITELLM_MASTER_KEY "
+            "added"
         )
     imp.place(("general_settings", "master_key"), file, ("master_key",))
     redis: dict[str, Any] = {}
@@ -474,7 +493,8 @@ def _environment(
     if "redis_url" in router:
         imp.problem(
             ("router_settings", "redis_url"),
-            "redis_url cannot be imported: the bundle configures Redis by host, port and password (LiteLLM's advice); write redis_host, redis_port and redis_password",
+            "redis_url cannot be imported: the bundle configures Redis by host, port and password (LiteLLM's advice); "
+            "write redis_host, redis_port and redis_password",
         )
     cache = settings.get("cache")
     params = as_map(settings.get("cache_params"))
@@ -483,13 +503,15 @@ def _environment(
         if extra:
             imp.problem(
                 ("litellm_settings", "cache_params", extra[0]),
-                f"cache_params.{extra[0]} cannot be imported: the environment's Redis cache takes host, port, password and ttl",
+                f"cache_params.{extra[0]} cannot be imported: the environment's Redis cache takes host, port, "
+                "password and ttl",
             )
         for key in ("host", "port", "password"):
             if key in params and key in redis and redis[key] != params[key]:
                 imp.problem(
                     ("litellm_settings", "cache_params", key),
-                    f"cache_params.{key} differs from router_settings.redis_{key}; the bundle has one Redis for the router and the cache",
+                    f"cache_params.{key} differs from router_settings.redis_{key}; the bundle has one Redis for the "
+                    "router and the cache",
                 )
             elif key in params:
                 redis[key] = params[key]
@@ -513,7 +535,7 @@ def _environment(
         env["database"] = {"url": database.get("database_url")} if "database_url" in database else {}
         if "database_connection_pool_limit" in database:
             env["database"]["connection_pool_limit"] = database["database_connection_pool_limit"]
-        env["image"]["repository"] = "ghcr.io/berriai/litellm-database"
+        env["image"]["repository"] = DATABASE_IMAGE_REPOSITORY
         imp.place(("general_settings", "database_url"), file, ("database", "url"))
         imp.place(("general_settings", "database_connection_pool_limit"), file, ("database", "connection_pool_limit"))
     callbacks = settings.get("callbacks")
@@ -634,7 +656,7 @@ def build(policies: Policies, source: Path, env: str) -> tuple[Imported, _Import
                 Problem(
                     doc.locate(()),
                     "a LiteLLM config.yaml holds a mapping at the top level (model_list, litellm_settings, ...)",
-                    stage=LOAD,
+                    check="import-schema",
                 )
             ]
         )
@@ -680,7 +702,7 @@ def build(policies: Policies, source: Path, env: str) -> tuple[Imported, _Import
     for name, overlay in overlays.items():
         files[f"environments/{name}.yaml"] = _text(imp, f"environments/{name}.yaml", overlay, comments, [], source.name)
     references = {name: ", ".join(entry["where"]) for name, entry in imp.declared.items()}
-    return Imported(files, env, references, dict(imp.literal), imp.notes, original), imp
+    return Imported(files, env, references, dict(imp.literal), original), imp
 
 
 def _text(
@@ -711,43 +733,44 @@ def _located(imp: _Import, problem: Problem, shown_dir: str) -> Problem:
         where = Location(imp.doc.file, 1, 1)
         message = f"{message} (in the imported {relative}:{problem.location.line})"
     scope = f"[{problem.env}] " if problem.env else ""
-    return Problem(where, f"{scope}{message}", severity=problem.severity, stage=problem.stage)
+    return replace(problem, location=where, message=f"{scope}{message}", env=None, subject=None, because=())
 
 
-def import_config(tree: BundleTree, source: Path, env: str) -> Imported:
+def import_config(tree: BundleTree, source: Path, env: str) -> ImportResult:
     """Import, validate the result with the bundle's checks, and render it: the rendering of `env`
-    must be the original configuration. Raises ImportFailed; writes nothing."""
+    must be the original configuration. Writes nothing; with errors, the result has no sources."""
     policies = Policies(tree)
-    imported, imp = build(policies, source, env)
+    checks = registry.load()
+    try:
+        imported, imp = build(policies, source, env)
+    except ImportFailed as exc:
+        return ImportResult(sorted(checks.classified(exc.problems), key=sort_key))
+    notes = [f"note: {note}" for note in imp.notes]
     with tempfile.TemporaryDirectory(prefix="litellm-import-") as tmp:
         config_dir = Path(tmp) / "config"
         write_files(config_dir, imported.files)
         checked = Policies(BundleTree.at(tree.root, config_dir=config_dir, tools_dir=tree.tools_dir))
         result = validate.run(checked)
         shown_dir = checked.tree.shown(config_dir)
-        problems = [_located(imp, p, shown_dir) for p in result.errors]
-        if problems:
-            raise ImportFailed(problems)
-        imported.notes += [f"warning: {_located(imp, p, shown_dir).message}" for p in result.warnings]
+        problems = [_located(imp, p, shown_dir) for p in result.problems]
+        if result.errors:
+            return ImportResult(problems, notes)
         rendered = litellm_config(effective_config(result.config_set, env))
     changed = roundtrip.differences(imported.original, _plain(rendered))
     if changed:
-        raise ImportFailed(
-            [
-                Problem(
-                    Location(imp.doc.file, 1, 1),
-                    f"the import would not render the same configuration: {change}",
-                    stage=SCHEMA,
-                )
-                for change in changed
-            ]
-        )
-    return imported
+        failed = [
+            Problem(
+                Location(imp.doc.file, 1, 1),
+                f"the import would not render the same configuration: {change}",
+                check="import-roundtrip",
+            )
+            for change in changed
+        ]
+        return ImportResult(checks.classified(failed), notes)
+    return ImportResult(problems, notes, imported=imported)
 
 
 def _plain(data: Any) -> Any:
-    from litellm_bundle.core.yamlio import dump_yaml
-
     parsed, _ = parse_yaml(dump_yaml(data), "rendered")
     return parsed.data if parsed else data
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from litellm_bundle.core.facts import HOOKS_CALLBACK
+from litellm_bundle.core.facts import CALLBACK_KEYS, FALLBACK_KINDS, HOOKS_CALLBACK, HOOKS_PACKAGE
 
 # what a rendering may have that the original does not (docs/litellm-surface.md, "Import")
 BUNDLE_ADDITIONS: dict[str, tuple[str, ...]] = {
@@ -26,8 +26,7 @@ BUNDLE_ADDITIONS: dict[str, tuple[str, ...]] = {
     "model_info": ("id", "mode"),  # every deployment has an id; its group's mode (chat by default)
 }
 BUNDLE_CALLBACKS = (HOOKS_CALLBACK,)
-ROUTER_LISTS = ("fallbacks", "context_window_fallbacks", "content_policy_fallbacks")  # lists of {group: [groups]}
-BUNDLE_GUARDRAIL_PREFIX = "gateway_hooks."
+BUNDLE_GUARDRAIL_PREFIX = f"{HOOKS_PACKAGE}."
 
 
 def _empty(value: Any) -> bool:
@@ -47,9 +46,9 @@ def _compare_map(
             continue
         if _empty(mine) and _empty(theirs):
             continue
-        if key in ROUTER_LISTS and where == "router_settings":
+        if key in FALLBACK_KINDS and where == "router_settings":  # lists of {group: [groups]}
             same = _fallback_pairs(mine) == _fallback_pairs(theirs)
-        elif key in ("callbacks", "success_callback", "failure_callback") and isinstance(theirs, list):
+        elif key in CALLBACK_KEYS and isinstance(theirs, list):
             same = sorted(map(str, mine or [])) == sorted(str(c) for c in theirs if c not in BUNDLE_CALLBACKS)
         elif key == "cache_params" and isinstance(mine, dict) and isinstance(theirs, dict):
             sub: list[str] = []
@@ -62,7 +61,7 @@ def _compare_map(
             out.append(f"{where}.{key}: {mine!r} became {theirs!r}")
 
 
-def _groups(model_list: list[Any]) -> dict[str, list[dict[str, Any]]]:
+def _groups(model_list: list[Any] | None) -> dict[str, list[dict[str, Any]]]:
     groups: dict[str, list[dict[str, Any]]] = {}
     for entry in model_list or []:
         if isinstance(entry, dict):
@@ -79,7 +78,7 @@ def differences(original: dict[str, Any], rendered: dict[str, Any]) -> list[str]
         if len(mine) != len(theirs):
             out.append(f"model_list: group {name!r} has {len(mine)} deployment(s), the rendering {len(theirs)}")
             continue
-        for index, (a, b) in enumerate(zip(mine, theirs)):
+        for index, (a, b) in enumerate(zip(mine, theirs, strict=True)):
             where = f"model_list[{name}][{index}]"
             if a.get("litellm_params") != b.get("litellm_params"):
                 out.append(f"{where}.litellm_params: {a.get('litellm_params')!r} became {b.get('litellm_params')!r}")

@@ -1,1 +1,16 @@
-"""model."""
+"""Model: the configuration as loaded, per environment (load, above policy).
+
+The sources of config/ become one config set with positions; an environment's overlay merged in gives
+its effective configuration, from which its sizing, shutdown timing and teams and keys are derived.
+Checks, renderers and the import read the configuration through this layer. Public interface:
+
+- `configset`: `load_config_set(tree, environments)` -> `ConfigSet` (every source with its YAML
+  document; `with_schema_defaults` once schema-valid), `as_map`/`as_list` (shape-safe reads), `schema_name`.
+- `effective`: `effective_config(config_set, env)` -> `EffectiveConfig` (merged values, enabled model
+  groups and guardrails, and where each value came from).
+- `access`: the teams and virtual keys one environment has (`declared`, `metrics_scraper`,
+  `scrapes_with_a_key`).
+- `sizing`: the pod's shape derived from `sizing: {pod_rps, worker_rps}` (`derive`, `apply`,
+  `conflicts`, `explain`).
+- `shutdown`: `timing`, the preStop sleep, grace period and rollout derived from the stream timeout.
+"""

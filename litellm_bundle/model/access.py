@@ -7,6 +7,7 @@ import copy
 import re
 from typing import Any
 
+from litellm_bundle.core.facts import METRICS_PATH
 from litellm_bundle.core.yamlio import YamlDocument
 from litellm_bundle.model.configset import ConfigSet, Origin, as_map
 
@@ -60,7 +61,7 @@ def declared(access: dict[str, Any] | None) -> bool:
     return bool(access.get("teams") or access.get("keys"))
 
 
-METRICS_ROUTES = ("/metrics", "/metrics/")
+METRICS_ROUTES = (METRICS_PATH.rstrip("/"), METRICS_PATH)  # a key's allowed_routes may name either
 
 
 def metrics_scraper(access: Any, env_ref: re.Pattern[str]) -> tuple[str, str] | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from litellm_bundle.core.problems import LOAD, Location, PathKey, Problem
+from litellm_bundle.core.problems import Location, PathKey, Problem
 from litellm_bundle.core.tree import BundleTree
 from litellm_bundle.core.yamlio import YamlDocument, parse_yaml, read_source
 from litellm_bundle.policy.policies import Policies
@@ -21,8 +21,9 @@ LITELLM_SECTIONS = (
     "environment_variables",
     "callback_settings",
 )
-# optional source files: loaded and checked when present (access: teams and keys as code)
-OPTIONAL_SOURCES = ("access", "litellm")  # litellm: LiteLLM's own settings (none when absent)
+# optional source files: loaded and checked when present (access: teams and keys as code; waivers: problems
+# the bundle accepts, by check id: checks/waivers.py)
+OPTIONAL_SOURCES = ("access", "litellm", "waivers")  # litellm: LiteLLM's own settings (none when absent)
 ENVIRONMENT_SCHEMA = "environment.schema.json"
 
 
@@ -106,7 +107,7 @@ def load_config_set(tree: BundleTree, environments: tuple[str, ...]) -> ConfigSe
                 Problem(
                     Location(shown, 1, 1),
                     f"{shown} {what}; every config file is required ({', '.join(f + '.yaml' for f in SOURCE_FILES)})",
-                    stage=LOAD,
+                    check="file-missing",
                     subject=(shown, ()),
                 )
             )
@@ -123,8 +124,9 @@ def load_config_set(tree: BundleTree, environments: tuple[str, ...]) -> ConfigSe
             cs.problems.append(
                 Problem(
                     Location(shown, 1, 1),
-                    f"unknown environment '{file.stem}' (allowed: {', '.join(environments)}); an overlay is named after its environment",
-                    stage=LOAD,
+                    f"unknown environment '{file.stem}' (allowed: {', '.join(environments)}); an overlay is named "
+                    "after its environment",
+                    check="environment-unknown",
                     subject=(shown, ()),
                 )
             )
@@ -135,7 +137,7 @@ def load_config_set(tree: BundleTree, environments: tuple[str, ...]) -> ConfigSe
             continue
         if not file.is_file():
             cs.problems.append(
-                Problem(Location(shown, 1, 1), "is a directory, not a file", stage=LOAD, subject=(shown, ()))
+                Problem(Location(shown, 1, 1), "is a directory, not a file", check="file-missing", subject=(shown, ()))
             )
             cs.broken.add(f"env:{file.stem}")
             continue
@@ -148,7 +150,7 @@ def load_config_set(tree: BundleTree, environments: tuple[str, ...]) -> ConfigSe
                 Problem(
                     Location(shown, 1, 1),
                     f"environment overlay for '{env}' is missing",
-                    stage=LOAD,
+                    check="file-missing",
                     subject=(shown, ()),
                 )
             )

@@ -59,6 +59,10 @@ def declared(overlay: Any) -> tuple[float, float] | None:
     return (float(pod), float(worker)) if numbers else None  # type: ignore[arg-type]
 
 
+def _mapping(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
 def apply(overlay: dict[str, Any]) -> dict[str, Any]:
     """The overlay with workers, CPU and the HPA target derived from its `sizing` (unchanged without)."""
     numbers = declared(overlay)
@@ -66,11 +70,9 @@ def apply(overlay: dict[str, Any]) -> dict[str, Any]:
         return overlay
     shape = derive(*numbers)
     out = {**overlay, "workers": shape.workers}
-    resources = overlay.get("resources") if isinstance(overlay.get("resources"), dict) else {}
-    out["resources"] = {
-        part: {**(resources.get(part) if isinstance(resources.get(part), dict) else {}), "cpu": shape.cpu}
-        for part in ("requests", "limits")
-    }
+    resources = overlay.get("resources")
+    resources = resources if isinstance(resources, dict) else {}
+    out["resources"] = {part: {**_mapping(resources.get(part)), "cpu": shape.cpu} for part in ("requests", "limits")}
     if isinstance(overlay.get("autoscaling"), dict):
         out["autoscaling"] = {**overlay["autoscaling"], "target_cpu_percent": shape.target_cpu_percent}
     return out
@@ -94,6 +96,8 @@ def explain(pod_rps: float, worker_rps: float) -> str:
     """The arithmetic, as the README and `make bench` show it."""
     shape = derive(pod_rps, worker_rps)
     return (
-        f"cores = {pod_rps:g} / {worker_rps:g} = {shape.cores:.2f}; workers = ceil({shape.cores:.2f}) = {shape.workers}; "
-        f"cpu requests = limits = {shape.cpu}; HPA target = floor(100 x {shape.cores:.2f} / {shape.workers}) = {shape.target_cpu_percent} %"
+        f"cores = {pod_rps:g} / {worker_rps:g} = {shape.cores:.2f}; workers = ceil({shape.cores:.2f}) = "
+        f"{shape.workers}; "
+        f"cpu requests = limits = {shape.cpu}; HPA target = floor(100 x {shape.cores:.2f} / {shape.workers}) = "
+        f"{shape.target_cpu_percent} %"
     )

@@ -63,7 +63,8 @@ class Policies:
         if not committed:
             if any(LITELLM_REF in json.dumps(schema) for schema in self.schemas.values()):
                 raise PolicyError(
-                    f"{self.tree.shown(pinned)} is missing: the LiteLLM schemas of the pinned version; run `make litellm-schema`"
+                    f"{self.tree.shown(pinned)} is missing: the LiteLLM schemas of the pinned version; run `make "
+                    "litellm-schema`"
                 )
             return None  # a tree from before the LiteLLM surface (e.g. a git ref for `diff`)
         return max(committed, key=lambda d: tuple(int(part) for part in d.name.split(".")))
@@ -83,7 +84,8 @@ class Policies:
         data = _read_json(folder / LITELLM_SURFACE)
         if not isinstance(data, dict) or data.get("version") != folder.name:
             raise PolicyError(
-                f"{self.tree.shown(folder / LITELLM_SURFACE)} is not for LiteLLM {folder.name}; run `make litellm-schema`"
+                f"{self.tree.shown(folder / LITELLM_SURFACE)} is not for LiteLLM {folder.name}; run `make "
+                "litellm-schema`"
             )
         return data
 

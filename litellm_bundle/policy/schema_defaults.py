@@ -8,7 +8,7 @@ and `required`s here, never a `$ref`)."""
 from __future__ import annotations
 
 import copy
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from jsonschema import Draft202012Validator
 from referencing import Registry
@@ -16,6 +16,7 @@ from referencing import Registry
 Resolver = Any  # referencing's Resolver (not exported by the package)
 
 _MISSING = object()
+T = TypeVar("T")
 
 
 def _default(node: Any, resolver: Resolver) -> Any:
@@ -60,6 +61,6 @@ def _apply(node: Any, instance: Any, resolver: Resolver) -> Any:
     return instance
 
 
-def with_defaults(schema: dict[str, Any], instance: Any, registry: Registry) -> Any:
+def with_defaults(schema: dict[str, Any], instance: T, registry: Registry) -> T:
     """A copy of `instance` with every default of `schema` filled in where the key is missing."""
-    return _apply(schema, instance, registry.resolver(base_uri=schema.get("$id", "")))
+    return cast(T, _apply(schema, instance, registry.resolver(base_uri=schema.get("$id", ""))))

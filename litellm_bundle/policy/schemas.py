@@ -3,7 +3,8 @@
 Schema data drives the wording: `x-message` (a sentence, or keyword -> sentence, with `{name}`
 placeholders filled from the run's context, e.g. `{detectors}`), `title` (how an alternative of a
 oneOf is named), `description` (what a pattern means) and the `if` of an `if`/`then` (when a key is
-required, and which key a policy rule is about)."""
+required, and which key a policy rule is about). The nearest `x-check` names the check of a problem
+(litellm_bundle/policy/checks.yaml; e.g. a policy rule with an id of its own), else the caller's `check`."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from typing import Any
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
-from litellm_bundle.core.problems import SCHEMA, Location, PathKey, Problem, Ref, Where
+from litellm_bundle.core.problems import Location, PathKey, Problem, Ref, Where
 
 Resolver = Any  # referencing's Resolver (not exported by the package)
 TYPE_NAMES = {
@@ -96,6 +97,16 @@ class _Step:
     ipath: PathKey  # the instance path this schema node applies to
 
 
+def _value(error: ValidationError) -> Any:
+    """The failing keyword's value (jsonschema types it as possibly unset; a reported error has it)."""
+    return error.validator_value
+
+
+def _schema(error: ValidationError) -> dict[str, Any]:
+    """The schema holding the failing keyword (an object schema for the keywords it is read for)."""
+    return dict(error.schema) if isinstance(error.schema, Mapping) else {}
+
+
 def _deref(node: Any, resolver: Resolver) -> tuple[Any, Resolver]:
     while isinstance(node, dict) and "$ref" in node:
         resolved = resolver.lookup(node["$ref"])
@@ -110,7 +121,7 @@ def _deref(node: Any, resolver: Resolver) -> tuple[Any, Resolver]:
 def _walk(validator: Draft202012Validator, error: ValidationError) -> list[_Step]:
     """The schema nodes from the root to the one holding the failing keyword, `$ref`s followed
     (the schema path does not name them), each with the instance path it applies to."""
-    resolver = validator._resolver
+    resolver = validator._resolver  # type: ignore[attr-defined]  # jsonschema keeps its referencing resolver private
     node: Any = validator.schema
     instance = list(error.absolute_path)
     ipath: list[str | int] = []
@@ -140,8 +151,9 @@ def _walk(validator: Draft202012Validator, error: ValidationError) -> list[_Step
         follow(part)
         if not isinstance(node, (dict, list)):
             break
+        container: Any = node  # a list indexed by a string part raises TypeError, as wanted
         try:
-            child = node[part]
+            child = container[part]
         except (KeyError, IndexError, TypeError):
             if via_ref():
                 continue
@@ -186,6 +198,15 @@ def _custom_message(steps: list[_Step], keyword: str, context: Mapping[str, str]
                 message = message.replace("{" + name + "}", value)
             return message
     return None
+
+
+def _check_id(steps: list[_Step], default: str) -> str:
+    """The nearest `x-check` on the schema path (a rule or a whole policy file with an id of its own)."""
+    for step in reversed(steps):
+        named = step.node.get("x-check") if isinstance(step.node, dict) else None
+        if isinstance(named, str):
+            return named
+    return default
 
 
 def _condition(if_schema: Any, resolver: Resolver) -> tuple[PathKey, str] | None:
@@ -289,11 +310,10 @@ def _type_hint(expected: list[str], value: Any) -> str:
 
 
 def _messages(
-    validator: Draft202012Validator, error: ValidationError, context: Mapping[str, str]
+    validator: Draft202012Validator, error: ValidationError, context: Mapping[str, str], steps: list[_Step]
 ) -> list[tuple[PathKey, str]]:
     """(where the problem is, what it says) for one schema error; several for several unknown keys."""
     path: PathKey = tuple(error.absolute_path)
-    steps = _walk(validator, error)
     resolver = steps[-1].resolver
     v = str(error.validator)
     custom = _custom_message(steps, v, context)
@@ -307,12 +327,13 @@ def _messages(
         allowed = custom or describe(steps[-1].node, resolver)
         description = steps[-1].node.get("description") if isinstance(steps[-1].node, dict) else None
         if v == "enum":
-            hint = difflib.get_close_matches(instance, [str(a) for a in error.validator_value], n=1)
+            hint = difflib.get_close_matches(instance, [str(a) for a in _value(error)], n=1)
             guess = f"; did you mean {json.dumps(hint[0])}?" if hint else ""
             return [
                 (
                     key_path,
-                    f"{where}: key {json.dumps(instance)} is not allowed (allowed: {', '.join(json.dumps(a) for a in error.validator_value)}){guess}",
+                    f"{where}: key {json.dumps(instance)} is not allowed (allowed: "
+                    f"{', '.join(json.dumps(a) for a in _value(error))}){guess}",
                 )
             ]
         detail = f" ({description.rstrip('.')})" if description and not custom else ""
@@ -320,7 +341,7 @@ def _messages(
 
     where = dotted(path)
     if v == "additionalProperties" and isinstance(instance, dict):
-        known_keys = sorted(k for k, s in (error.schema.get("properties") or {}).items() if s is not False)
+        known_keys = sorted(k for k, s in (_schema(error).get("properties") or {}).items() if s is not False)
         extras = [k for k in instance if k not in known_keys]
         out = []
         for key in extras:
@@ -329,7 +350,7 @@ def _messages(
             out.append(
                 (
                     path + (key,),
-                    f"unknown key '{key}' in {where}{guess} (allowed: {_listed(known_keys, error.schema, 'keys')})",
+                    f"unknown key '{key}' in {where}{guess} (allowed: {_listed(known_keys, _schema(error), 'keys')})",
                 )
             )
         return out
@@ -348,7 +369,7 @@ def _messages(
         return out
     if v in ("anyOf", "oneOf") and branch is not None and branch[0] == "then" and custom:
         # a rule "if X then one of Y or Z" is about X, like a required key in a then
-        _, rule_path, subpath, words = branch
+        _, rule_path, subpath, _words = branch
         subject = rule_path + subpath
         value = _value_at(instance, subpath, rule_path, path)
         got = f" (got {show(value)})" if value is not None and not isinstance(value, (dict, list)) else ""
@@ -357,7 +378,7 @@ def _messages(
         key = _required_key(error)
         if branch is not None and branch[0] == "then" and custom:
             # a policy rule (if X then Y is required) is about X: point there
-            _, rule_path, subpath, words = branch
+            _, rule_path, subpath, _words = branch
             subject = rule_path + subpath
             value = _value_at(instance, subpath, rule_path, path)
             got = f" (got {show(value)})" if value is not None and not isinstance(value, (dict, list)) else ""
@@ -366,9 +387,9 @@ def _messages(
         if branch is not None and branch[0] == "then":
             text += f" (required when {branch[3]})"
         return [(path, f"{text}: {custom}" if custom else text)]
-    if v == "not" and isinstance(error.validator_value, dict) and list(error.validator_value) == ["required"]:
-        keys = [k for k in error.validator_value["required"] if isinstance(instance, dict) and k in instance] or list(
-            error.validator_value["required"]
+    if v == "not" and isinstance(_value(error), dict) and list(_value(error)) == ["required"]:
+        keys = [k for k in _value(error)["required"] if isinstance(instance, dict) and k in instance] or list(
+            _value(error)["required"]
         )
         when = f" only when {branch[3]}" if branch is not None and branch[0] == "else" else " here"
         return [(path + (keys[0],), f"{where}: key '{keys[0]}' is allowed{when}" + (f": {custom}" if custom else ""))]
@@ -376,16 +397,17 @@ def _messages(
         got = f" (got {show(instance)})" if not isinstance(instance, dict) else ""
         return [(path, f"{where}: {custom}{got}")]
     if v == "type":
-        expected = error.validator_value if isinstance(error.validator_value, list) else [error.validator_value]
+        expected = _value(error) if isinstance(_value(error), list) else [_value(error)]
         names = " or ".join(TYPE_NAMES.get(str(t), str(t)) for t in expected)
         return [
             (
                 path,
-                f"{where}: expected {names}, got {_kind(instance)} {show(instance)}{_type_hint([str(t) for t in expected], instance)}",
+                f"{where}: expected {names}, got {_kind(instance)} "
+                f"{show(instance)}{_type_hint([str(t) for t in expected], instance)}",
             )
         ]
     if v in ("enum", "const"):
-        values = list(error.validator_value) if v == "enum" else [error.validator_value]
+        values = list(_value(error)) if v == "enum" else [_value(error)]
         hint = (
             difflib.get_close_matches(instance, [a for a in values if isinstance(a, str)], n=1)
             if isinstance(instance, str)
@@ -395,17 +417,16 @@ def _messages(
         return [
             (
                 path,
-                f"{where}: {show(instance)} is not allowed (allowed: {_listed([json.dumps(a) for a in values], steps[-1].node, 'values')}){guess}",
+                f"{where}: {show(instance)} is not allowed (allowed: "
+                f"{_listed([json.dumps(a) for a in values], steps[-1].node, 'values')}){guess}",
             )
         ]
     if v == "pattern":
         description = steps[-1].node.get("description") if isinstance(steps[-1].node, dict) else None
         meaning = f" ({description.rstrip('.')})" if description else ""
-        return [
-            (path, f"{where}: {show(instance)} does not match the required pattern {error.validator_value}{meaning}")
-        ]
+        return [(path, f"{where}: {show(instance)} does not match the required pattern {_value(error)}{meaning}")]
     if v in ("oneOf", "anyOf"):
-        alternatives = [describe(sub, resolver) for sub in error.validator_value]
+        alternatives = [describe(sub, resolver) for sub in _value(error)]
         if not error.context:  # valid under more than one alternative
             return [(path, f"{where}: {show(instance)} matches more than one of: {'; '.join(alternatives)}")]
         return [(path, f"{where}: {show(instance)} is not allowed (allowed: {' or '.join(alternatives)})")]
@@ -414,28 +435,29 @@ def _messages(
         repeated = next((item for item in instance if item in seen or seen.append(item)), None)  # type: ignore[func-returns-value]
         return [(path, f"{where}: {show(repeated)} is listed more than once; each entry may appear once")]
     if v in ("minItems", "maxItems"):
-        noun = "entry" if error.validator_value == 1 else "entries"
+        noun = "entry" if _value(error) == 1 else "entries"
         bound = "at least" if v == "minItems" else "at most"
         return [
             (
                 path,
-                f"{where}: needs {bound} {error.validator_value} {noun} (got {len(instance) if isinstance(instance, list) else '?'})",
+                f"{where}: needs {bound} {_value(error)} {noun} (got "
+                f"{len(instance) if isinstance(instance, list) else '?'})",
             )
         ]
     if v in ("minProperties", "maxProperties") and isinstance(instance, dict):
-        keys = sorted(error.schema.get("properties") or {})
+        keys = sorted(_schema(error).get("properties") or {})
         choices = f" of {', '.join(keys)}" if keys else ""
-        if v == "maxProperties" and error.validator_value == 1:
+        if v == "maxProperties" and _value(error) == 1:
             return [(path, f"{where}: give exactly one{choices} (got {', '.join(instance)})")]
         bound = "at least" if v == "minProperties" else "at most"
         return [
             (
                 path,
-                f"{where}: needs {bound} {error.validator_value} key{'s' if error.validator_value != 1 else ''}{choices}",
+                f"{where}: needs {bound} {_value(error)} key{'s' if _value(error) != 1 else ''}{choices}",
             )
         ]
     if v in _KEYWORD_LIMITS:
-        return [(path, f"{where}: {show(instance)} {_limit_words(v, error.validator_value)}")]
+        return [(path, f"{where}: {show(instance)} {_limit_words(v, _value(error))}")]
     return [(path, f"{where}: {error.message}")]
 
 
@@ -469,10 +491,10 @@ def _evaluated_keys(node: Any, resolver: Resolver) -> list[str]:
 
 def _required_key(error: ValidationError) -> str:
     """The one missing key a `required` error is about (jsonschema yields one error per key)."""
-    for key in error.validator_value:
+    for key in _value(error):
         if error.message == f"{key!r} is a required property":
             return str(key)
-    missing = [k for k in error.validator_value if isinstance(error.instance, dict) and k not in error.instance]
+    missing = [k for k in _value(error) if isinstance(error.instance, dict) and k not in error.instance]
     return str(missing[0]) if missing else "?"
 
 
@@ -507,21 +529,32 @@ def check(
     instance: Any,
     where: Where | Callable[[PathKey], Location],
     env: str | None = None,
-    stage: int = SCHEMA,
+    *,
+    check: str,
     context: Mapping[str, str] | None = None,
 ) -> list[Problem]:
     """Validate `instance` with `validator` (Policies.validator); every error becomes a located
-    problem (several unknown keys of one mapping: one problem each)."""
+    problem (several unknown keys of one mapping: one problem each) of the check `check` (or of the
+    nearest `x-check` of the schema)."""
     place: Where = _PlainLocator(where) if callable(where) and not hasattr(where, "locate") else where  # type: ignore[assignment]
-    found: list[tuple[ValidationError, PathKey, str]] = []
+    found: list[tuple[ValidationError, PathKey, str, str]] = []
     for error in _expanded(validator.iter_errors(instance)):
         if error.validator in ("if", "then", "else", "allOf") and error.context:
             continue
-        found += [(error, path, message) for path, message in _messages(validator, error, context or {})]
-    misspelled = _misspelled_required(found)
+        steps = _walk(validator, error)
+        named = _check_id(steps, check)
+        found += [(error, path, message, named) for path, message in _messages(validator, error, context or {}, steps)]
+    misspelled = _misspelled_required([(error, path, message) for error, path, message, _ in found])
     problems = [
-        Problem(place.locate(path), message, env, stage=stage, subject=place.subject(path), because=place.because(path))
-        for error, path, message in found
+        Problem(
+            place.locate(path),
+            message,
+            env,
+            check=named,
+            subject=place.subject(path),
+            because=place.because(path),
+        )
+        for error, path, message, named in found
         if (tuple(error.absolute_path), message) not in misspelled
     ]
     return sorted(problems)
@@ -540,7 +573,7 @@ def _expanded(errors: Iterable[ValidationError]) -> Iterator[ValidationError]:
                 for subs in by_alternative.values()
                 if not any(s.validator == "type" and not s.relative_path for s in subs)
             ]
-            if len(fitting) == 1 and len(by_alternative) == len(error.validator_value):
+            if len(fitting) == 1 and len(by_alternative) == len(_value(error)):
                 yield from _expanded(fitting[0])
                 continue
         yield error

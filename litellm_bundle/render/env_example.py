@@ -9,9 +9,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from litellm_bundle.core import facts
 from litellm_bundle.model.configset import ConfigSet
-
-ENV_EXAMPLE = ".env.example"
 
 
 @dataclass(frozen=True)
@@ -22,8 +21,10 @@ class Setting:
 
 
 # what the local stack itself reads, beyond the references config/secrets.yaml declares for dev
-PROXY_PORT = Setting("PROXY_PORT", "4000", "Port of the proxy on this machine.")
-FAKE_PROVIDER_PORT = Setting("FAKE_PROVIDER_PORT", "8090", "Port of the fake provider (native stack).")
+PROXY_PORT = Setting("PROXY_PORT", str(facts.PROXY_PORT), "Port of the proxy on this machine.")
+FAKE_PROVIDER_PORT = Setting(
+    "FAKE_PROVIDER_PORT", str(facts.FAKE_PROVIDER_PORT), "Port of the fake provider (native stack)."
+)
 POSTGRES_PASSWORD = Setting("POSTGRES_PASSWORD", "", "Password of the stack's PostgreSQL (Compose and native).")
 POSTGRES_PORT = Setting("POSTGRES_PORT", "5433", "Port of the native stack's PostgreSQL.")
 PROMETHEUS_PORT = Setting(
@@ -32,11 +33,10 @@ PROMETHEUS_PORT = Setting(
 GRAFANA_PORT = Setting("GRAFANA_PORT", "3000", "Port of the compose stack's Grafana (profile: metrics).")
 STACK_SETTINGS = (PROXY_PORT, FAKE_PROVIDER_PORT, POSTGRES_PASSWORD, POSTGRES_PORT, PROMETHEUS_PORT, GRAFANA_PORT)
 
-FAKE_PROVIDER_KEY = "fake-key"
 # defaults of declared dev references: the native stack's own services
 REFERENCE_DEFAULTS = {
-    "FAKE_PROVIDER_API_BASE": f"http://127.0.0.1:{FAKE_PROVIDER_PORT.default}/v1",
-    "FAKE_PROVIDER_API_KEY": FAKE_PROVIDER_KEY,
+    "FAKE_PROVIDER_API_BASE": facts.fake_provider_api_base("127.0.0.1"),
+    "FAKE_PROVIDER_API_KEY": facts.FAKE_PROVIDER_KEY,
     "REDIS_HOST": "127.0.0.1",
     "REDIS_PORT": "6380",
 }

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from litellm_bundle.core.facts import METRICS_PATH
 from litellm_bundle.core.yamlio import dump_yaml
 from litellm_bundle.render import alerts
 
 # the version the native stack and the tests run (Debian bookworm's package); Compose runs the same one
 VERSION = "2.42.0"
 IMAGE = f"prom/prometheus:v{VERSION}"
-METRICS_PATH = "/metrics/"
 CONFIG_FILE = "prometheus.yml"
 RULES_FILE = "alerts.yml"
 

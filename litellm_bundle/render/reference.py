@@ -111,7 +111,6 @@ def config_reference(policies: Policies) -> str:
         ]
         rows: list[str] = []
         _rows(schemas, file, schema, "", rows)
-        seen: set[str] = set()
-        parts += [r for r in rows if not (r in seen or seen.add(r))]
+        parts += list(dict.fromkeys(rows))  # each row once, in order
         parts.append("")
     return "\n".join(parts)

@@ -1,1 +1,22 @@
-"""runtime."""
+"""Runtime: the gateway run locally (above build; beside the import and LiteLLM's surface).
+
+Real processes on this machine: the pinned proxy on a staged rendered environment with the hooks next
+to it, the fake provider, Redis, PostgreSQL, Prometheus, haproxy and k6. Public interface:
+
+- `processes`: process control with psutil (`spawn`, `stop_group`, `wait_port`, `wait_healthy`,
+  `free_port`).
+- `launch`: a rendered environment staged with the hooks (`stage_files`, `Staged`), the proxy's
+  environment (`proxy_env`) and the starters (`start_proxy`, `start_fake_provider`, `start_redis`).
+- `localenv`: the `.env` file (`ensure_env_file`, `read_env_file`, `local_secrets`).
+- `postgres`: a private PostgreSQL (`Postgres`, `initialise`, `start`, `stop`, `prisma_env`).
+- `local_prometheus`: a Prometheus with the bundle's alert rules (`write_files`, `start`, `PrometheusAPI`).
+- `load_balancer`: haproxy in front of instances (`HAProxy`, `Server`).
+- `stack`: `make up` / `make down` / `make logs` (`up`, `down`, `logs`).
+- `boot_check`: `make check-config`, the pinned proxy booted on every rendered environment
+  (`check_environments`; `python -m litellm_bundle.runtime.boot_check`).
+- `k6`: bounded k6 runs of scripts/load.js (`run` -> `LoadResult`); its variables (`load_env`) and path
+  (`script`) for the callers that run k6 themselves (the benchmark, a background run).
+- `metrics`: the proxy's /metrics/ answer read with prometheus_client's parser (`samples`, `total`).
+- `access`: `reconcile` (`access plan|apply` as a `Result`: the plan, drift, what it refused) through
+  `reconciler`, the gateway_access package loaded in this process.
+"""

@@ -30,6 +30,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import httpx
+
+from litellm_bundle.build.generate import render_one
+from litellm_bundle.core.facts import ACTIVE_CALLBACK_KEYS, LIVENESS_PATH, METRICS_PATH, RENDERED_AREA
 from litellm_bundle.core.tree import BundleTree, find_root
 from litellm_bundle.core.yamlio import dump_yaml, parse_yaml
 from litellm_bundle.policy.policies import Policies
@@ -37,7 +41,6 @@ from litellm_bundle.render import proxy_args
 from litellm_bundle.runtime import launch, processes
 
 UNREACHABLE = "http://127.0.0.1:9"  # the discard port: nothing listens, every connection is refused at once
-CALLBACK_KEYS = ("callbacks", "success_callback", "failure_callback")
 START_TIMEOUT = 120.0
 
 
@@ -118,7 +121,8 @@ def expected(config: Mapping[str, Any]) -> tuple[list[str], list[str], list[str]
     aliases = config.get("router_settings", {}).get("model_group_alias") or {}
     models += [a for a, target in aliases.items() if not (isinstance(target, dict) and target.get("hidden"))]
     settings = config.get("litellm_settings") or {}
-    callbacks = list(dict.fromkeys(str(c) for key in CALLBACK_KEYS for c in settings.get(key) or []))
+    # what /active/callbacks can show: the callbacks of LiteLLM's service and audit-log settings it does not list
+    callbacks = list(dict.fromkeys(str(c) for key in ACTIVE_CALLBACK_KEYS for c in settings.get(key) or []))
     guardrails = [str(g["guardrail_name"]) for g in config.get("guardrails") or []]
     return models, callbacks, guardrails
 
@@ -150,18 +154,17 @@ def surface_failures(
     """What the proxy serves besides the API, against what the environment declares: /metrics/ behind a
     key, the admin UI and the API docs off, browser origins limited (`surface`: proxy_args.surface_env).
     Appends the name of each check it makes to `checked`."""
-    import httpx
-
     failures: list[str] = []
     checked = checked if checked is not None else []
     settings = config.get("litellm_settings") or {}
     if "prometheus" in (settings.get("callbacks") or []) and settings.get("require_auth_for_metrics_endpoint"):
         checked.append("metrics")
-        anonymous = httpx.get(f"{url}/metrics/", timeout=30).status_code
-        keyed = httpx.get(f"{url}/metrics/", headers={"Authorization": f"Bearer {master}"}, timeout=30).status_code
+        anonymous = httpx.get(f"{url}{METRICS_PATH}", timeout=30).status_code
+        keyed = httpx.get(f"{url}{METRICS_PATH}", headers={"Authorization": f"Bearer {master}"}, timeout=30).status_code
         if (anonymous, keyed) != (401, 200):
             failures.append(
-                f"/metrics/ should refuse a scrape without a key and serve one with it: {anonymous} without, {keyed} with"
+                f"{METRICS_PATH} should refuse a scrape without a key and serve one with it: "
+                f"{anonymous} without, {keyed} with"
             )
     if surface.get("DISABLE_ADMIN_UI") == "True":
         checked.append("admin_ui")
@@ -169,7 +172,8 @@ def surface_failures(
         login = httpx.post(f"{url}/login", data={"username": "admin", "password": master}, timeout=30).status_code
         if page != 404 or login != 404:
             failures.append(
-                f"the admin UI is served although the environment turns it off: /ui/ {page}, /login {login} (expected 404)"
+                "the admin UI is served although the environment turns it off: "
+                f"/ui/ {page}, /login {login} (expected 404)"
             )
     if surface.get("NO_DOCS") == "True":
         checked.append("api_docs")
@@ -214,8 +218,6 @@ def boot(
     """Start the proxy once on `config` (a rendered LiteLLM config) and check what it loaded; with
     `surface` (the environment's admin UI, docs and CORS switches as environment variables) run it
     with them and check what it serves besides the API."""
-    import httpx
-
     policies = Policies(tree)
     result = Boot(name)
     work.mkdir(parents=True, exist_ok=True)
@@ -261,7 +263,7 @@ def boot(
     models, callbacks, guardrails = expected(config)
     start_log: int | None = None  # where the surface checks begin in the log
     try:
-        processes.wait_healthy(f"{url}/health/liveliness", START_TIMEOUT, proc, log)
+        processes.wait_healthy(f"{url}{LIVENESS_PATH}", START_TIMEOUT, proc, log)
         ids = [m["id"] for m in httpx.get(f"{url}/v1/models", headers=headers, timeout=30).json().get("data", [])]
         result.models = models
         named = [m for m in models if "*" not in m]
@@ -313,11 +315,9 @@ def boot(
 def rendered(tree: BundleTree, env: str) -> tuple[dict[str, Any], str, dict[str, str]]:
     """An environment's freshly rendered config (parsed), hooks.json and the admin UI, docs and CORS
     switches its values give the Deployment (as environment variables)."""
-    from litellm_bundle.build.generate import render_one
-
     files = render_one(tree, env)
-    doc, _ = parse_yaml(files["config.yaml"], f"rendered/{env}/config.yaml")
-    values, _ = parse_yaml(files["values.yaml"], f"rendered/{env}/values.yaml")
+    doc, _ = parse_yaml(files["config.yaml"], f"{RENDERED_AREA}{env}/config.yaml")
+    values, _ = parse_yaml(files["values.yaml"], f"{RENDERED_AREA}{env}/values.yaml")
     surface = proxy_args.surface_env(values.data["proxy"]) if values is not None else {}
     return (doc.data if doc else {}), files["hooks.json"], surface
 

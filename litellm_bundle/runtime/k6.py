@@ -23,6 +23,41 @@ class LoadResult:
     output: str
 
 
+def script(tree: BundleTree) -> Path:
+    """scripts/load.js of a bundle tree."""
+    return tree.root / "scripts" / "load.js"
+
+
+def load_env(
+    url: str,
+    key: str,
+    rate: int,
+    duration: str,
+    summary: Path,
+    model: str = "gpt-4o",
+    stream_ratio: float = 0.2,
+    arrivals: str = "even",
+    vus: int | None = None,
+) -> dict[str, str]:
+    """load.js's variables (its header describes them) for a measuring run: thresholds that never fail the
+    run (the caller judges the summary); `vus`: the virtual users, pre-allocated and at most."""
+    env = {
+        "URL": url,
+        "KEY": key,
+        "RATE": str(rate),
+        "DURATION": duration,
+        "MODEL": model,
+        "STREAM_RATIO": str(stream_ratio),
+        "SUMMARY": str(summary),
+        "P95_MS": "600000",
+        "MAX_ERROR_RATE": "1",
+        "ARRIVALS": arrivals,
+    }
+    if vus:
+        env.update({"VUS": str(vus), "MAX_VUS": str(vus)})
+    return env
+
+
 def run(
     tree: BundleTree,
     url: str,
@@ -37,18 +72,7 @@ def run(
 ) -> LoadResult:
     """scripts/load.js at a constant arrival rate for `duration`; k6 stops by itself (an arrival-rate
     test cannot be paused, and stopping it early would abort requests in flight). `arrivals`: load.js's ARRIVALS."""
-    env = {
-        "URL": url,
-        "KEY": key,
-        "RATE": str(rate),
-        "DURATION": duration,
-        "MODEL": model,
-        "STREAM_RATIO": str(stream_ratio),
-        "SUMMARY": str(summary),
-        "P95_MS": "600000",
-        "MAX_ERROR_RATE": "1",
-        "ARRIVALS": arrivals,
-    }
+    env = load_env(url, key, rate, duration, summary, model, stream_ratio, arrivals)
     api = f"127.0.0.1:{processes.free_port()}"  # its REST API, never on k6's fixed default port
     cmd = [
         launch.bin_path("k6"),
@@ -58,7 +82,7 @@ def run(
         "--address",
         api,
         *[f"--env={k}={v}" for k, v in env.items()],
-        str(tree.root / "scripts" / "load.js"),
+        str(script(tree)),
     ]
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
     if not summary.exists():

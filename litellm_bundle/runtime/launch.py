@@ -15,6 +15,7 @@ from typing import Any
 
 from ruamel.yaml import YAML
 
+from litellm_bundle.core.facts import HOOKS_PACKAGE, RENDERED_AREA
 from litellm_bundle.core.tree import BundleTree
 from litellm_bundle.core.yamlio import dump_yaml
 from litellm_bundle.runtime import processes
@@ -49,9 +50,8 @@ def localize(
         }
         missing = sorted(name for name in refs if not environ.get(name))
         if missing:
-            notes.append(
-                f"skipping deployment {entry['model_info']['id']} of {entry['model_name']}: {', '.join(missing)} not set"
-            )
+            deployment = f"{entry['model_info']['id']} of {entry['model_name']}"
+            notes.append(f"skipping deployment {deployment}: {', '.join(missing)} not set")
         else:
             kept.append(entry)
     config = {**config, "model_list": kept}
@@ -85,7 +85,7 @@ def stage_files(
         "# Staged for a local run from a rendered config.yaml\n" + dump_yaml(config), encoding="utf-8"
     )
     (dest / "hooks.json").write_text(files["hooks.json"], encoding="utf-8")
-    target = dest / "gateway_hooks"
+    target = dest / HOOKS_PACKAGE
     if target.exists():
         shutil.rmtree(target)
     shutil.copytree(tree.hooks_package, target, ignore=shutil.ignore_patterns("__pycache__"))
@@ -94,12 +94,12 @@ def stage_files(
 
 def committed_files(tree: BundleTree, env: str) -> dict[str, str]:
     """One environment's rendered files as committed under <out>/rendered/<env>/."""
-    return {name: (tree.out_dir / "rendered" / env / name).read_text(encoding="utf-8") for name in RUNTIME_FILES}
+    return {name: (tree.out_dir / RENDERED_AREA / env / name).read_text(encoding="utf-8") for name in RUNTIME_FILES}
 
 
 def committed_values(tree: BundleTree, env: str) -> dict[str, Any]:
     """One environment's rendered Helm values as committed under <out>/rendered/<env>/values.yaml."""
-    return dict(YAML(typ="safe").load((tree.out_dir / "rendered" / env / "values.yaml").read_text(encoding="utf-8")))
+    return dict(YAML(typ="safe").load((tree.out_dir / RENDERED_AREA / env / "values.yaml").read_text(encoding="utf-8")))
 
 
 def bin_path(name: str) -> str:

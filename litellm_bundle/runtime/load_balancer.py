@@ -11,6 +11,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+from litellm_bundle.core.facts import READINESS_PATH
 from litellm_bundle.runtime import processes
 
 
@@ -49,7 +50,7 @@ def config_text(port: int, servers: list[Server], socket_path: Path, check_inter
         f"  default_backend {BACKEND}",
         f"backend {BACKEND}",
         "  balance roundrobin",
-        "  option httpchk GET /health/readiness",
+        f"  option httpchk GET {READINESS_PATH}",
         "  http-check expect status 200",
         f"  default-server inter {check_interval_ms}ms fall 3 rise 1",
     ]

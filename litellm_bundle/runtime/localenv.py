@@ -8,7 +8,8 @@ from pathlib import Path
 
 from dotenv import dotenv_values, set_key
 
-from litellm_bundle.render.env_example import FAKE_PROVIDER_KEY, GENERATED
+from litellm_bundle.core.facts import FAKE_PROVIDER_KEY
+from litellm_bundle.render.env_example import GENERATED
 
 
 def read_env_file(file: Path) -> dict[str, str]:

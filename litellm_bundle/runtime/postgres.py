@@ -10,10 +10,10 @@ import pwd
 import secrets
 import shutil
 import subprocess
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from litellm_bundle.core.wait import wait_until
 from litellm_bundle.runtime import processes
 
 DATABASE = "litellm"
@@ -187,20 +187,20 @@ def start(
 
 def _wait_ready(server: Postgres, timeout: float) -> None:
     """Until the server accepts queries (it opens its port before recovery ends)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        ready = subprocess.run(
+
+    def ready() -> bool:
+        answer = subprocess.run(
             [str(bindir() / "pg_isready"), "-h", "127.0.0.1", "-p", str(server.port), "-q"], capture_output=True
         )
-        if ready.returncode == 0:
-            return
+        if answer.returncode == 0:
+            return True
         if server.proc is not None and server.proc.poll() is not None:
             raise RuntimeError(
                 f"PostgreSQL exited with {server.proc.returncode}:\n{server.log.read_text(errors='replace')[-2000:]}"
             )
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"PostgreSQL on port {server.port} not ready after {timeout:.0f}s")
-        time.sleep(0.1)
+        return False
+
+    wait_until(ready, timeout, 0.1, f"PostgreSQL on port {server.port} to accept queries")
 
 
 def stop(server: Postgres, grace: float = 20.0) -> None:

@@ -3,14 +3,16 @@ health URL, stop the whole group (psutil, so it works beyond Linux's /proc)."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
 import subprocess
-import time
 from pathlib import Path
 
 import psutil
+
+from litellm_bundle.core.wait import wait_until
 
 
 def free_port() -> int:
@@ -83,9 +85,8 @@ def stop_group(pgid: int, grace: float = 10.0) -> None:
             os.killpg(pgid, sig)
         except ProcessLookupError:
             return
-        deadline = time.monotonic() + wait
-        while group_alive(pgid) and time.monotonic() < deadline:
-            time.sleep(0.1)
+        with contextlib.suppress(TimeoutError):  # what is left gets the next signal
+            wait_until(lambda: not group_alive(pgid), wait, 0.1, f"process group {pgid} to exit")
 
 
 def stop(proc: subprocess.Popen[bytes], grace: float = 10.0) -> None:
@@ -102,28 +103,23 @@ def _exited(proc: subprocess.Popen[bytes] | None, what: str, log: Path | None) -
 
 
 def wait_port(port: int, timeout: float, proc: subprocess.Popen[bytes] | None = None, log: Path | None = None) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    """Until something listens on 127.0.0.1:port; RuntimeError when `proc` exits first or on timeout."""
+
+    def listening() -> bool:
         _exited(proc, f"port {port} opened", log)
-        if port_open(port):
-            return
-        time.sleep(0.1)
-    raise RuntimeError(f"port {port} not open after {timeout:.0f}s")
+        return port_open(port)
+
+    wait_until(listening, timeout, 0.1, f"port {port} to open")
 
 
 def wait_healthy(
     url: str, timeout: float, proc: subprocess.Popen[bytes] | None = None, log: Path | None = None
 ) -> None:
-    """Poll `url` until it answers 200."""
-    import httpx  # a runtime dependency: the tooling's validate/render/diff do not need it
+    """Poll `url` until it answers 200; RuntimeError when `proc` exits first or on timeout."""
+    import httpx  # noqa: PLC0415  (a runtime dependency; the CLI imports this module without it)
 
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    def healthy() -> bool:
         _exited(proc, f"{url} was healthy", log)
-        try:
-            if httpx.get(url, timeout=1.0).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError(f"{url} not healthy after {timeout:.0f}s")
+        return httpx.get(url, timeout=1.0).status_code == 200
+
+    wait_until(healthy, timeout, 0.2, f"{url} to answer 200", ignore=(httpx.HTTPError,))

@@ -15,10 +15,18 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from litellm_bundle.build.generate import render_one
+from litellm_bundle.core.facts import (
+    COMPOSE_AREA,
+    ENV_EXAMPLE,
+    FAKE_PROVIDER_SERVICE,
+    LIVENESS_PATH,
+    fake_provider_api_base,
+)
 from litellm_bundle.core.tree import BundleTree
 from litellm_bundle.policy.policies import Policies
 from litellm_bundle.render import alerts, env_example, proxy_args
-from litellm_bundle.runtime import launch, local_prometheus, localenv, postgres, processes
+from litellm_bundle.runtime import access, launch, local_prometheus, localenv, postgres, processes
 
 STACK_ENV = "dev"
 
@@ -31,7 +39,7 @@ class StackPaths:
 
     @property
     def compose_file(self) -> Path:
-        return self.tree.out_dir / "compose" / "compose.yaml"
+        return self.tree.out_dir / COMPOSE_AREA / "compose.yaml"
 
     @property
     def pids(self) -> Path:
@@ -84,12 +92,14 @@ def _banner(url: str, key_source: str, notes: list[str], mode: str) -> str:
         "Try it:",
         f"  export LITELLM_MASTER_KEY=$(grep ^LITELLM_MASTER_KEY= {key_source} | cut -d= -f2-)",
         f'  curl -s {url}/v1/chat/completions -H "Authorization: Bearer $LITELLM_MASTER_KEY" \\',
-        '    -H \'Content-Type: application/json\' -d \'{"model": "gpt-4o", "messages": [{"role": "user", "content": "Hello"}]}\'',
+        "    -H 'Content-Type: application/json' \\",
+        '    -d \'{"model": "gpt-4o", "messages": [{"role": "user", "content": "Hello"}]}\'',
         "",
         "  python - <<'PY'",
         "  import os, openai",
         f'  client = openai.OpenAI(base_url="{url}/v1", api_key=os.environ["LITELLM_MASTER_KEY"])',
-        '  print(client.chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": "Hello"}]).choices[0].message.content)',
+        '  answer = client.chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": "Hello"}])',
+        "  print(answer.choices[0].message.content)",
         "  PY",
         "",
         f'  scripts/smoke.sh {url} "$LITELLM_MASTER_KEY"     make logs     make down',
@@ -105,7 +115,7 @@ def up(sp: StackPaths, native: bool = False, timeout: float = 120.0) -> int:
             f"already running ({', '.join(f'{n}={p}' for n, p in running.items())}); `make down` first", file=sys.stderr
         )
         return 1
-    generated = localenv.ensure_env_file(sp.env_file, sp.tree.out_dir / env_example.ENV_EXAMPLE)
+    generated = localenv.ensure_env_file(sp.env_file, sp.tree.out_dir / ENV_EXAMPLE)
     if generated:
         print(f"generated {', '.join(generated)} into {sp.env_file}")
     env_values = localenv.read_env_file(sp.env_file)
@@ -127,17 +137,19 @@ def _compose(sp: StackPaths) -> list[str]:
 
 
 def _up_compose(sp: StackPaths, env_values: dict[str, str], url: str, timeout: float) -> int:
-    staged = _stage(sp, {**env_values, "FAKE_PROVIDER_API_BASE": "http://fake-provider:8090/v1"}, with_redis=True)
+    fake_provider = fake_provider_api_base(FAKE_PROVIDER_SERVICE)  # its address inside the Compose network
+    staged = _stage(sp, {**env_values, "FAKE_PROVIDER_API_BASE": fake_provider}, with_redis=True)
     cmd = [*_compose(sp), "up", "-d", "--wait"]
     if subprocess.run(cmd).returncode != 0:
         print("docker compose up failed; see `make logs`", file=sys.stderr)
         return 1
     sp.mode.write_text("compose\n")
-    processes.wait_healthy(f"{url}/health/liveliness", timeout)
+    processes.wait_healthy(f"{url}{LIVENESS_PATH}", timeout)
     prometheus = env_values.get(env_example.PROMETHEUS_PORT.name) or env_example.PROMETHEUS_PORT.default
     grafana = env_values.get(env_example.GRAFANA_PORT.name) or env_example.GRAFANA_PORT.default
     staged.notes.append(
-        f"prometheus: http://127.0.0.1:{prometheus}/alerts; grafana (dashboard 'LiteLLM gateway'): http://127.0.0.1:{grafana}"
+        f"prometheus: http://127.0.0.1:{prometheus}/alerts; "
+        f"grafana (dashboard 'LiteLLM gateway'): http://127.0.0.1:{grafana}"
     )
     print(_banner(url, str(sp.env_file), staged.notes, "docker compose"))
     return 0
@@ -150,7 +162,7 @@ def _up_native(sp: StackPaths, env_values: dict[str, str], url: str, port: int, 
     redis_port = int(env_values.get("REDIS_PORT") or env_example.REFERENCE_DEFAULTS["REDIS_PORT"])
     environ = {
         **env_values,
-        "FAKE_PROVIDER_API_BASE": f"http://127.0.0.1:{fake_port}/v1",
+        "FAKE_PROVIDER_API_BASE": fake_provider_api_base("127.0.0.1", fake_port),
         "REDIS_HOST": "127.0.0.1",
         "REDIS_PORT": str(redis_port),
     }
@@ -194,7 +206,7 @@ def _up_native(sp: StackPaths, env_values: dict[str, str], url: str, port: int, 
         )
         started.append(proxy)
         _record(sp, "litellm", proxy)
-        processes.wait_healthy(f"{url}/health/liveliness", timeout, proxy, sp.logs / "litellm.log")
+        processes.wait_healthy(f"{url}{LIVENESS_PATH}", timeout, proxy, sp.logs / "litellm.log")
         staged.notes.append(_start_prometheus(sp, env_values, port, timeout, started))
         if database is not None:
             staged.notes.append(_apply_access(sp, url, environ))
@@ -227,7 +239,8 @@ def _start_postgres(
     if not postgres.reachable_by_server(data):
         return (
             None,
-            f"PostgreSQL runs as the postgres user, which cannot reach {data}: use --state-dir under /var/tmp (virtual keys are off)",
+            f"PostgreSQL runs as the postgres user, which cannot reach {data}: "
+            "use --state-dir under /var/tmp (virtual keys are off)",
         )
     password = env_values[env_example.POSTGRES_PASSWORD.name]
     if not (data / "PG_VERSION").exists():
@@ -243,9 +256,6 @@ def _start_postgres(
 
 def _apply_access(sp: StackPaths, url: str, environ: dict[str, str]) -> str:
     """Teams and keys of config/access.yaml for dev; new key values go into the .env file."""
-    from litellm_bundle.build.generate import render_one
-    from litellm_bundle.runtime import access
-
     files = render_one(sp.tree, STACK_ENV)
     with tempfile.TemporaryDirectory(prefix="access-") as work:
         desired = Path(work) / "access.json"
@@ -271,7 +281,10 @@ def _apply_access(sp: StackPaths, url: str, environ: dict[str, str]) -> str:
             os.environ.update(saved)
     if code != 0:
         return "access apply failed (see above): the teams and keys of config/access.yaml are not all there"
-    return f"database: PostgreSQL on {environ['DATABASE_URL'].rsplit('@', 1)[1]}; teams and keys of config/access.yaml applied, new key values in {sp.env_file} (LITELLM_KEY_*)"
+    return (
+        f"database: PostgreSQL on {environ['DATABASE_URL'].rsplit('@', 1)[1]}; teams and keys of config/access.yaml "
+        f"applied, new key values in {sp.env_file} (LITELLM_KEY_*)"
+    )
 
 
 def _start_prometheus(

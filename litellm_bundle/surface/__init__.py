@@ -1,1 +1,9 @@
-"""surface."""
+"""LiteLLM's surface: JSON Schemas of LiteLLM's configuration, derived from the installed, pinned litellm.
+
+Beside the runtime and the import (it needs litellm installed; nothing below imports it). Its output,
+policies/litellm/<LITELLM_VERSION>/, is policy data the checks and the import read through
+`policy.policies`. Public interface:
+
+- `generator`: `generate` (the schemas in memory), `stale` (a test fails when the committed ones
+  differ), `main` (`make litellm-schema`: `python -m litellm_bundle.surface.generator`).
+"""

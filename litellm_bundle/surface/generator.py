@@ -27,6 +27,7 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from litellm_bundle.core.facts import CALLBACK_KEYS
 from litellm_bundle.core.tree import BundleTree, find_root
 
 BASE_ID = "https://litellm-gateway.local/litellm/"
@@ -80,8 +81,8 @@ class Converter:
             items = self(args[0], depth + 1, in_mapping=False) if len(set(map(repr, args))) == 1 else {}
             return {"type": "array", **({"items": items} if items else {})}
         if origin in (dict, Mapping) or origin in _MAPPINGS or tp is dict:
-            args = typing.get_args(tp)
-            value = self(args[1], depth + 1) if len(args) == 2 else {}
+            pair = typing.get_args(tp)
+            value = self(pair[1], depth + 1) if len(pair) == 2 else {}
             return {"type": "object", **({"additionalProperties": value} if value else {})}
         if (origin is not None and callable(tp)) or tp is Callable or origin is Callable or _is_callable_alias(tp):
             return {"type": "string", "description": "a dotted path (module.name) the proxy imports"}
@@ -321,7 +322,9 @@ def _read_type(defaults: set[str]) -> Any:
     kinds = {_DEFAULT_TYPES[d] for d in defaults if d in _DEFAULT_TYPES}
     if kinds == {int, float}:
         kinds = {float}
-    return typing.Optional[kinds.pop()] if len(kinds) == 1 and defaults <= set(_DEFAULT_TYPES) | {"none"} else None
+    if len(kinds) != 1 or not defaults <= set(_DEFAULT_TYPES) | {"none"}:
+        return None
+    return typing.Optional[kinds.pop()]  # noqa: UP045  (built at run time, read like LiteLLM's own hints)
 
 
 def _compared_strings(file: Path, function: str, variable: str) -> set[str]:
@@ -450,7 +453,9 @@ class Surface:
             closed=False,
         )
         schema["description"] = (
-            "LiteLLM_Params / GenericLiteLLMParams, LiteLLMParamsTypedDict, the named parameters of litellm.completion, embedding, image_generation, transcription, speech and rerank, and litellm's request parameters; LiteLLM passes any other key to the provider."
+            "LiteLLM_Params / GenericLiteLLMParams, LiteLLMParamsTypedDict, the named parameters of "
+            "litellm.completion, embedding, image_generation, transcription, speech and rerank, and litellm's request "
+            "parameters; LiteLLM passes any other key to the provider."
         )
         return schema
 
@@ -472,7 +477,8 @@ class Surface:
             props.setdefault(name, self.convert(hint, 1))
         schema = section(props, open_=True, title="a deployment's model_info")
         schema["description"] = (
-            "litellm.types.router.ModelInfo and litellm.types.utils.ModelInfoBase (pricing, context window, capabilities); LiteLLM keeps any other key as metadata."
+            "litellm.types.router.ModelInfo and litellm.types.utils.ModelInfoBase (pricing, context window, "
+            "capabilities); LiteLLM keeps any other key as metadata."
         )
         return schema
 
@@ -489,7 +495,8 @@ class Surface:
         }
         schema = section(self.secured("router_settings", props), title="router_settings")
         schema["description"] = (
-            "The parameters of litellm.Router() the proxy passes on (Router.get_valid_args() minus those it manages itself); the proxy ignores any other key."
+            "The parameters of litellm.Router() the proxy passes on (Router.get_valid_args() minus those it manages "
+            "itself); the proxy ignores any other key."
         )
         return schema
 
@@ -513,7 +520,8 @@ class Surface:
             props.setdefault(name, {**described, **(self.convert(hint, 1) if hint else {})})
         schema = section(self.secured("general_settings", props), title="general_settings")
         schema["description"] = (
-            "ConfigGeneralSettings and every other key the proxy reads from general_settings (found in its source); the proxy ignores any other key."
+            "ConfigGeneralSettings and every other key the proxy reads from general_settings (found in its source); "
+            "the proxy ignores any other key."
         )
         return schema
 
@@ -524,20 +532,11 @@ class Surface:
         props = {name: self.convert(hint, 1) for name, hint in settings.items()}
         for name in special:
             props.setdefault(name, {})
-        for name in (
-            "cache",
-            "cache_params",
-            "callbacks",
-            "success_callback",
-            "failure_callback",
-            "service_callback",
-            "audit_log_callbacks",
-            "guardrails",
-        ):
-            props[name] = _SPECIAL_SETTINGS.get(name, props.get(name, {}))
+        props.update(_SPECIAL_SETTINGS)  # the bundle's own schemas of these, over what the hints say
         schema = section(self.secured("litellm_settings", props), title="litellm_settings")
         schema["description"] = (
-            "The litellm module's settings (litellm/__init__.py) and the keys the proxy's load_config handles itself; the proxy sets any other key on the litellm module, where nothing reads it."
+            "The litellm module's settings (litellm/__init__.py) and the keys the proxy's load_config handles itself; "
+            "the proxy sets any other key on the litellm module, where nothing reads it."
         )
         return schema
 
@@ -572,7 +571,8 @@ class Surface:
             name: self.convert.field(info.annotation, 1, info) for name, info in LitellmParams.model_fields.items()
         }
         params["guardrail"] = {
-            "description": "a guardrail integration of LiteLLM (names.schema.json#/$defs/guardrail) or a dotted path module.ClassName",
+            "description": "a guardrail integration of LiteLLM (names.schema.json#/$defs/guardrail) "
+            "or a dotted path module.ClassName",
             "type": "string",
         }
         litellm_params = section(
@@ -589,7 +589,8 @@ class Surface:
         props["litellm_params"] = litellm_params
         schema = section(props, sorted(getattr(Guardrail, "__required_keys__", ())), title="a guardrail")
         schema["description"] = (
-            "litellm.types.guardrails.Guardrail with LitellmParams (every integration's parameters); a custom guardrail class receives the keys LiteLLM does not name."
+            "litellm.types.guardrails.Guardrail with LitellmParams (every integration's parameters); a custom "
+            "guardrail class receives the keys LiteLLM does not name."
         )
         return schema
 
@@ -606,7 +607,8 @@ class Surface:
         required = sorted(name for name, info in fields.items() if info.is_required())
         schema = section(props, required, title="a credential_list item")
         schema["description"] = (
-            "litellm.models.credentials.CredentialItem; credential_values are the credential parameters of litellm.types.router.CredentialLiteLLMParams."
+            "litellm.models.credentials.CredentialItem; credential_values are the credential parameters of "
+            "litellm.types.router.CredentialLiteLLMParams."
         )
         return schema
 
@@ -678,11 +680,7 @@ _CALLBACKS: Schema = {
 _SPECIAL_SETTINGS: dict[str, Schema] = {
     "cache": {"type": "boolean"},
     "cache_params": {"$ref": "cache_params.schema.json"},
-    "callbacks": _CALLBACKS,
-    "success_callback": _CALLBACKS,
-    "failure_callback": _CALLBACKS,
-    "service_callback": _CALLBACKS,
-    "audit_log_callbacks": _CALLBACKS,
+    **dict.fromkeys(CALLBACK_KEYS, _CALLBACKS),
     "guardrails": {"type": "array", "description": "the older guardrails format (LiteLLM docs: guardrails v1)"},
 }
 
@@ -706,7 +704,8 @@ def build(surface: Surface, version: str) -> dict[str, Any]:
         if "properties" in schema:
             schema = {
                 **schema,
-                "x-allowed": f"the keys LiteLLM {version} defines for {schema.get('title', name)}, see policies/litellm/{version}/{name}.schema.json",
+                "x-allowed": f"the keys LiteLLM {version} defines for {schema.get('title', name)}, "
+                f"see policies/litellm/{version}/{name}.schema.json",
             }
         files[f"{name}.schema.json"] = {
             "$schema": "https://json-schema.org/draft/2020-12/schema",
@@ -765,7 +764,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.check:
         if changed:
             print(
-                f"{shown} is stale for litellm {tree.pinned_version()}: {', '.join(changed)}; run `make litellm-schema`",
+                f"{shown} is stale for litellm {tree.pinned_version()}: {', '.join(changed)}; run `make "
+                "litellm-schema`",
                 file=sys.stderr,
             )
             return 1

@@ -4,6 +4,7 @@ admin UI, the API docs and browser origins off or limited in prod, and the Ingre
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -69,3 +70,22 @@ def test_local_runs_set_the_same_switches_as_the_deployment(render: Render, env:
 def test_the_ingress_accepts_long_context_bodies(render: Render) -> None:
     annotations = find(render("prod"), "Ingress")["metadata"]["annotations"]
     assert annotations["nginx.ingress.kubernetes.io/proxy-body-size"] == "20m"
+
+
+@pytest.mark.parametrize("env", ["dev", "staging", "prod"])
+def test_local_runs_pass_the_same_arguments_and_limits_as_the_deployment(render: Render, env: str) -> None:
+    """proxy_args.proxy_options (native runs of a rendered values.yaml) mirrors the Deployment's arguments
+    after the config, port and workers, its stream limit, and its multi-worker metrics directory."""
+    values = YAML(typ="safe").load(committed(env, "values.yaml"))
+    container = find(render(env), "Deployment")["spec"]["template"]["spec"]["containers"][0]
+    options = proxy_args.proxy_options(values, multiprocess_dir=Path("/metrics-dir"))
+    args = container["args"]
+    assert args[args.index("--num_workers") + 1] == str(options.workers)
+    assert args[args.index("--num_workers") + 2 :] == options.args
+    chart_env, local_env = _env(container), options.env
+    for name in ("LITELLM_MAX_STREAMING_DURATION_SECONDS", "PROMETHEUS_MULTIPROC_DIR"):
+        assert (name in chart_env) == (name in local_env), name
+    if "LITELLM_MAX_STREAMING_DURATION_SECONDS" in local_env:
+        assert (
+            chart_env["LITELLM_MAX_STREAMING_DURATION_SECONDS"] == local_env["LITELLM_MAX_STREAMING_DURATION_SECONDS"]
+        )

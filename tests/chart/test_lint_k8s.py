@@ -31,5 +31,17 @@ def test_kubeconform_rejects_a_kind_without_schema(checkout: BundleTree) -> None
 
 
 def test_crd_schema_rejects_bad_service_monitor(checkout: BundleTree) -> None:
-    text = "apiVersion: monitoring.coreos.com/v1\nkind: ServiceMonitor\nmetadata:\n  name: x\nspec:\n  selector: {}\n  endpointz: []\n"
+    text = (
+        "apiVersion: monitoring.coreos.com/v1\nkind: ServiceMonitor\nmetadata:\n  name: x\n"
+        "spec:\n  selector: {}\n  endpointz: []\n"
+    )
     assert not kube.kubeconform(checkout, text, "1.33.0").ok
+
+
+def test_a_failure_is_a_problem_at_the_values_of_its_scenario(checkout: BundleTree) -> None:
+    values = {"dev": values_for("dev") + "bogusKey: 1\n"}
+    lines: list[str] = []
+    problems = kube.lint(checkout, values, ["dev"], versions=("1.33.0",), progress=lines.append)
+    dev = [p for p in problems if p.env == "dev"]
+    assert [(str(p.location), p.check) for p in dev] == [("rendered/dev/values.yaml:1:1", "helm-lint")], problems
+    assert "bogusKey" in dev[0].message and "FAIL dev: helm lint" in lines

@@ -117,7 +117,7 @@ def test_recycling_with_one_worker_is_refused(repo_copy: Path) -> None:
     dev.write_text(dev.read_text() + "max_requests_before_restart: 5000\n")
     with pytest.raises(ValidationFailed) as failed:
         render_one(BundleTree.at(repo_copy), "dev")
-    assert "`max_requests_before_restart` needs `workers` >= 2" in failed.value.report()
+    assert any("`max_requests_before_restart` needs `workers` >= 2" in p.message for p in failed.value.problems)
 
 
 @pytest.mark.parametrize("env", ["dev", "staging", "prod"])

@@ -1,11 +1,11 @@
 """A real local Kubernetes control plane (etcd, kube-apiserver, kube-controller-manager,
 kube-scheduler; kwok as the kubelets of 3 fake nodes), one per pinned version per test session.
 
-    def test_something(control_plane: ControlPlane) -> None:     # runs once per version in VERSIONS
+    def test_something(control_plane: ControlPlane) -> None:     # runs once per CONTROL_PLANE_VERSIONS
         control_plane.kubectl("get", "nodes")
         subprocess.run([helm, "install", ...], env=control_plane.env())
 
-    @pytest.mark.parametrize("control_plane", ["v1.35.4"], indirect=True)   # only this version
+    @pytest.mark.parametrize("control_plane", [DEFAULT_CONTROL_PLANE_VERSION], indirect=True)   # only this one
     def test_newest_only(control_plane: ControlPlane) -> None: ...
 
 The binaries are built on first use (tools/kube/build.sh: about 10 minutes on a fresh machine, then
@@ -23,7 +23,8 @@ from pathlib import Path
 
 import pytest
 
-from litellm_bundle.cluster.control_plane import VERSIONS, ControlPlane, build
+from litellm_bundle.cluster.control_plane import ControlPlane, build
+from litellm_bundle.core.facts import CONTROL_PLANE_VERSIONS
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 KUBE_TOOLS = ROOT / ".tools" / "kube"
@@ -40,7 +41,7 @@ def _uncaptured(config: pytest.Config) -> Iterator[None]:
         yield
 
 
-@pytest.fixture(scope="session", params=VERSIONS)
+@pytest.fixture(scope="session", params=CONTROL_PLANE_VERSIONS)
 def control_plane(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ControlPlane]:
     version: str = request.param
     with _uncaptured(request.config):

@@ -21,7 +21,7 @@ from litellm_bundle.external import kube
 from tests.helpers import ROOT, checkout_tree
 
 RELEASE = facts.RELEASE
-CHART = ROOT / "helm" / "litellm-gateway"
+CHART = checkout_tree().chart_dir
 HELM = kube.tool(checkout_tree(), "helm")
 
 

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from litellm_bundle.cluster.control_plane import FAIL_ANNOTATION, ZONES, ControlPlane
+from litellm_bundle.core.facts import DEFAULT_CONTROL_PLANE_VERSION
 from litellm_bundle.runtime.processes import group_alive
 
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -111,9 +112,9 @@ def test_strict_server_validation_rejects_an_unknown_field(control_plane: Contro
     assert 'unknown field "spec.replicaz"' in result.stderr
 
 
-@pytest.mark.parametrize("control_plane", ["v1.35.4"], indirect=True)
+@pytest.mark.parametrize("control_plane", [DEFAULT_CONTROL_PLANE_VERSION], indirect=True)
 def test_cli_up_runs_detached_and_down_stops_every_process(control_plane: ControlPlane, tmp_path: Path) -> None:
-    # control_plane: built, and tests ordered with the other v1.35.4 ones; this starts a second one
+    # control_plane: built, and tests ordered with the other newest-version ones; this starts a second one
     state = tmp_path / "cluster"
     cli = [sys.executable, "-m", "litellm_bundle.cluster.control_plane"]
     up = subprocess.run(

@@ -15,18 +15,19 @@ from ruamel.yaml import YAML
 
 from litellm_bundle.build.generate import render_one
 from litellm_bundle.cluster import crds
-from litellm_bundle.cluster.control_plane import FAIL_ANNOTATION, VERSIONS, ControlPlane
+from litellm_bundle.cluster.control_plane import FAIL_ANNOTATION, ControlPlane
 from litellm_bundle.core import facts
 from litellm_bundle.core.tree import BundleTree
+from litellm_bundle.core.wait import wait_until
 from litellm_bundle.external import kube
-from tests.helpers import ROOT, committed, copy_tree, wait_for
+from tests.helpers import ROOT, committed, copy_tree
 
 from .release import RELEASE, ExternalSecretsStandIn, Release, create_documented_secrets, missing_references
 
 ENVS = ("dev", "staging", "prod")
 # installs and the server-side dry-run run on the oldest and the newest Kubernetes that build here; the
 # release lifecycle (upgrade, rollback, hooks, the Argo CD path) on the newest
-NEWEST_ONLY = pytest.mark.parametrize("control_plane", [VERSIONS[0]], indirect=True)
+NEWEST_ONLY = pytest.mark.parametrize("control_plane", [facts.DEFAULT_CONTROL_PLANE_VERSION], indirect=True)
 
 
 def _values(env: str) -> dict[str, Any]:
@@ -207,7 +208,9 @@ def test_the_secret_the_pods_read_survives_every_upgrade(release: Release) -> No
     env = "prod"
     release.install(committed(env, "values.yaml"))
     target = _values(env)["externalSecrets"]["items"][0]["name"]
-    uid = wait_for("the synced Secret", lambda: (release.find("secrets", target) or {}).get("metadata", {}).get("uid"))
+    uid = wait_until(
+        lambda: (release.find("secrets", target) or {}).get("metadata", {}).get("uid"), 60, what="the synced Secret"
+    )
     external = release.get("externalsecrets.external-secrets.io", target)["metadata"]["uid"]
     for _ in range(2):
         release.upgrade(committed(env, "values.yaml"))
@@ -216,9 +219,10 @@ def test_the_secret_the_pods_read_survives_every_upgrade(release: Release) -> No
     assert missing_references(release) == []
     release.helm("uninstall", RELEASE, "--wait", "--timeout", "120s")
     # nothing left behind: the ExternalSecret goes with the release, its Secret with it (garbage collection)
-    wait_for(
-        "the owned Secret to be collected",
+    wait_until(
         lambda: target not in {s["metadata"]["name"] for s in release.items("secrets")},
+        60,
+        what="the owned Secret to be collected",
     )
     assert release.items("externalsecrets.external-secrets.io") == []
 
@@ -231,7 +235,7 @@ def _owned(plane: ControlPlane, manifest: str) -> list[tuple[str, str, str]]:
     found = plane.kubectl("get", "-f", "-", "-o", "json", input=manifest)
     data = json.loads(found.stdout)
     out = []
-    for item in data["items"] if "items" in data else [data]:
+    for item in data.get("items", [data]):
         metadata = {k: item["metadata"].get(k) for k in ("labels", "annotations", "generation")}
         body = {k: v for k, v in item.items() if k not in ("status", "metadata")}
         out.append((item["kind"], item["metadata"]["name"], json.dumps({**body, "metadata": metadata}, sort_keys=True)))
@@ -256,11 +260,12 @@ def test_rendered_manifests_apply_server_side_into_their_namespace_and_converge(
             assert "serverside-applied" in first.stdout
             applied = _owned(plane, manifest)
             assert len(applied) == len(kube.documents(manifest))
-            wait_for(
-                "the Deployment to be available",
+            wait_until(
                 lambda: json.loads(
                     plane.kubectl("get", "deployment", RELEASE, "-n", facts.NAMESPACE, "-o", "json").stdout
                 )["status"].get("availableReplicas"),
+                60,
+                what="the Deployment to be available",
             )
             settled = _owned(plane, manifest)
             plane.kubectl("apply", "--server-side", "--field-manager", "argocd-test", "-f", str(ROOT / "k8s" / env))
@@ -317,6 +322,6 @@ def test_every_scenario_passes_server_side_validation(with_crds: ControlPlane) -
         # and it can fail: a field the API server does not know
         broken = values["dev"] + "podSecurityContext:\n  runAsNonRoot: true\n  runAsUserr: 1\n"
         failures = kube.server_validate(tree, {**values, "dev": broken}, ["dev"], plane.kubectl)
-        assert failures and "runAsUserr" in failures[0]
+        assert failures and "runAsUserr" in failures[0].message and failures[0].check == "api-server"
     finally:
         plane.kubectl("delete", "namespace", facts.NAMESPACE, "--wait=true", "--timeout=120s", check=False)

@@ -104,8 +104,8 @@ def database() -> Iterator[postgres.Postgres]:
 
 
 def database_config(staged: Path) -> None:
-    """The staged dev config with the database and /metrics behind a key (as staging and prod render them), spend written every
-    second, requests on cached keys allowed while the database is down, and a priced group."""
+    """The staged dev config with the database and /metrics behind a key (as staging and prod render them),
+    spend written every second, requests on cached keys allowed while the database is down, and a priced group."""
     config = YAML(typ="safe").load(staged.read_text())
     config["general_settings"].update(
         {

@@ -15,6 +15,8 @@ import httpx
 import openai
 import pytest
 
+from litellm_bundle.core.facts import ACCESS_PACKAGE
+from litellm_bundle.core.wait import wait_until
 from litellm_bundle.runtime import postgres
 from tests.helpers import ROOT
 from tests.integration.conftest import Stack
@@ -103,7 +105,7 @@ def reconcile(
         **(env or {}),
     }
     return subprocess.run(
-        [sys.executable, "-m", "gateway_access", action, "--url", stack.url, "--desired", str(file), *extra],
+        [sys.executable, "-m", ACCESS_PACKAGE, action, "--url", stack.url, "--desired", str(file), *extra],
         capture_output=True,
         text=True,
         env=environ,
@@ -121,7 +123,7 @@ def applied(db_stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> dict[s
     work = tmp_path_factory.mktemp("access")
     keys = work / "keys.env"
     first = reconcile(db_stack, work, desired(), "plan")
-    assert first.returncode == 2, first.stderr
+    assert first.returncode == 3, first.stderr
     assert (
         "+ team search" in first.stderr and "+ key support-bot" in first.stderr and "plan: 6 to create" in first.stderr
     )
@@ -204,16 +206,14 @@ def test_spend_lands_in_the_spend_logs(db_stack: Stack, applied: dict[str, str],
 
     chat(db_stack, applied["search-rich"], PRICED)
     token = token_of(applied["search-rich"])
-    rows, spend = "0", 0.0
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:  # spend is written in batches (proxy_batch_write_at: 1 s here)
-        rows = database.psql(f"SELECT count(*) FROM \"LiteLLM_SpendLogs\" WHERE api_key = '{token}' AND spend > 0")
-        spend = float(database.psql(f"SELECT spend FROM \"LiteLLM_VerificationToken\" WHERE token = '{token}'") or 0)
-        if int(rows) > 0 and spend > 0:
-            break
-        time.sleep(0.5)
-    assert int(rows) > 0, "no spend log row for the key"
-    assert spend > 0, "the key's spend was not updated"
+    logged = f"SELECT count(*) FROM \"LiteLLM_SpendLogs\" WHERE api_key = '{token}' AND spend > 0"
+    spent = f"SELECT spend FROM \"LiteLLM_VerificationToken\" WHERE token = '{token}'"
+    wait_until(  # spend is written in batches (proxy_batch_write_at: 1 s here)
+        lambda: int(database.psql(logged)) > 0 and float(database.psql(spent) or 0) > 0,
+        30,
+        0.5,
+        "a spend log row for the key and the key's spend updated",
+    )
 
 
 def test_a_manual_change_is_drift_that_apply_undoes(db_stack: Stack, applied: dict[str, str], tmp_path: Path) -> None:
@@ -225,7 +225,7 @@ def test_a_manual_change_is_drift_that_apply_undoes(db_stack: Stack, applied: di
         timeout=30,
     ).raise_for_status()
     plan = reconcile(db_stack, tmp_path, desired(), "plan")
-    assert plan.returncode == 2 and "~ key search-rich: max_budget 999.0 -> 50.0" in plan.stderr, plan.stderr
+    assert plan.returncode == 3 and "~ key search-rich: max_budget 999.0 -> 50.0" in plan.stderr, plan.stderr
     assert reconcile(db_stack, tmp_path, desired(), "apply").returncode == 0
     assert reconcile(db_stack, tmp_path, desired(), "plan").returncode == 0
 
@@ -299,7 +299,7 @@ def test_bad_input_is_a_clear_error_not_a_traceback(db_stack: Stack, tmp_path: P
         [
             sys.executable,
             "-m",
-            "gateway_access",
+            ACCESS_PACKAGE,
             "plan",
             "--url",
             "http://127.0.0.1:9",
@@ -328,7 +328,7 @@ def test_the_cli_reconciles_the_shipped_access_of_dev(db_stack: Stack, applied: 
         env=env,
         timeout=120,
     )
-    assert plan.returncode == 2 and "+ team platform" in plan.stderr and "- key search-batch" in plan.stderr, (
+    assert plan.returncode == 3 and "+ team platform" in plan.stderr and "- key search-batch" in plan.stderr, (
         plan.stderr
     )
     done = subprocess.run(

@@ -9,15 +9,16 @@ import httpx
 import openai
 import pytest
 
+from litellm_bundle.core.facts import LIVENESS_PATH, READINESS_PATH
+from litellm_bundle.core.wait import wait_until
 from litellm_bundle.runtime import postgres
-from tests.helpers import wait_for
 from tests.integration.conftest import Stack
 
 pytestmark = pytest.mark.proxy
 
 
 def readiness(stack: Stack) -> dict[str, Any]:
-    return dict(httpx.get(f"{stack.url}/health/readiness", timeout=30).json())
+    return dict(httpx.get(f"{stack.url}{READINESS_PATH}", timeout=30).json())
 
 
 def test_cached_keys_keep_working_while_the_database_is_down_and_the_proxy_recovers(
@@ -37,13 +38,13 @@ def test_cached_keys_keep_working_while_the_database_is_down_and_the_proxy_recov
 
     postgres.stop(database)
     try:
-        wait_for("readiness to report the database down", lambda: readiness(db_stack)["db"] != "connected")
+        wait_until(lambda: readiness(db_stack)["db"] != "connected", 60, what="readiness to report the database down")
         assert ask().choices[0].message.content, "a cached key is served while the database is down"
-        assert httpx.get(f"{db_stack.url}/health/liveliness", timeout=10).status_code == 200
+        assert httpx.get(f"{db_stack.url}{LIVENESS_PATH}", timeout=10).status_code == 200
     finally:
         restarted = postgres.start(database.data_dir, database.port, database.password)
         database.proc = restarted.proc
-    wait_for("readiness to report the database back", lambda: readiness(db_stack)["db"] == "connected", timeout=120)
+    wait_until(lambda: readiness(db_stack)["db"] == "connected", 120, what="readiness to report the database back")
     # writes work again: a new key, and a request with it
     fresh = httpx.post(
         f"{db_stack.url}/key/generate",

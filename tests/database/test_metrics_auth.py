@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
+from litellm_bundle.core.facts import METRICS_PATH
 from tests.helpers import committed
 from tests.integration.conftest import Stack
 
@@ -45,7 +46,9 @@ def scraper(db_stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> str:
 
 
 def scrape(stack: Stack, key: str | None) -> httpx.Response:
-    return httpx.get(f"{stack.url}/metrics/", headers={"Authorization": f"Bearer {key}"} if key else {}, timeout=30)
+    return httpx.get(
+        f"{stack.url}{METRICS_PATH}", headers={"Authorization": f"Bearer {key}"} if key else {}, timeout=30
+    )
 
 
 def test_a_scrape_without_a_key_is_refused(db_stack: Stack) -> None:

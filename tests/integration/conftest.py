@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
+from litellm_bundle.core.facts import LIVENESS_PATH
 from litellm_bundle.policy.policies import Policies
 from litellm_bundle.runtime import launch, localenv, processes
 from tests.helpers import checkout_tree
@@ -65,7 +66,7 @@ def running_proxy(
     proc = launch.start_proxy(config, port, env, log)
     url = f"http://127.0.0.1:{port}"
     try:
-        processes.wait_healthy(f"{url}/health/liveliness", 120, proc, log)
+        processes.wait_healthy(f"{url}{LIVENESS_PATH}", 120, proc, log)
         yield Stack(url, secrets["LITELLM_MASTER_KEY"], fake_provider, log)
     finally:
         processes.stop(proc)

@@ -6,6 +6,8 @@ import httpx
 import openai
 import pytest
 
+from litellm_bundle.core.facts import LIVENESS_PATH
+
 from .conftest import Stack
 
 pytestmark = pytest.mark.proxy
@@ -51,4 +53,4 @@ def test_the_openai_sdk_gets_a_bad_request_error_and_the_proxy_keeps_serving(dev
         client.chat.completions.create(model="gpt-4o-mini", messages=None)  # type: ignore[arg-type]
     answer = client.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": "still there?"}])
     assert answer.choices[0].message.content
-    assert httpx.get(f"{dev_stack.url}/health/liveliness", timeout=10).status_code == 200
+    assert httpx.get(f"{dev_stack.url}{LIVENESS_PATH}", timeout=10).status_code == 200

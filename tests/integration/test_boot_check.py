@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from litellm_bundle.build.generate import render_one
+from litellm_bundle.core.facts import FALLBACK_KINDS, HOOKS_PACKAGE
 from litellm_bundle.core.tree import BundleTree
 from litellm_bundle.core.yamlio import parse_yaml
 from litellm_bundle.importer import convert
@@ -37,7 +38,8 @@ def test_shipped_environment_boots(env: str, tmp_path: Path) -> None:
 
 
 def _rendered(tree: BundleTree, source: Path) -> tuple[dict[str, Any], str]:
-    imported = convert.import_config(tree, source, "dev")
+    imported = convert.import_config(tree, source, "dev").imported
+    assert imported is not None, f"{source.name} does not import"
     with tempfile.TemporaryDirectory() as tmp:
         convert.write_files(Path(tmp) / "config", imported.files)
         files = render_one(BundleTree.at(tree.root, config_dir=Path(tmp) / "config"), "dev")
@@ -72,7 +74,7 @@ def combine(configs: dict[str, dict[str, Any]]) -> dict[str, Any]:
                 {**item, "credential_name": credential[item["credential_name"]]}
             )
         for guardrail in config.get("guardrails", []):
-            if not guardrail["litellm_params"]["guardrail"].startswith("gateway_hooks."):
+            if not guardrail["litellm_params"]["guardrail"].startswith(f"{HOOKS_PACKAGE}."):
                 out["guardrails"].append({**guardrail, "guardrail_name": f"{name}-{guardrail['guardrail_name']}"})
             elif guardrail not in out["guardrails"]:
                 out["guardrails"].append(guardrail)
@@ -80,7 +82,7 @@ def combine(configs: dict[str, dict[str, Any]]) -> dict[str, Any]:
         for alias, target in router.pop("model_group_alias", {}).items():
             renamed = {**target, "model": group[target["model"]]} if isinstance(target, dict) else group[target]
             out["router_settings"].setdefault("model_group_alias", {})[f"{name}/{alias}"] = renamed
-        for kind in ("fallbacks", "context_window_fallbacks"):
+        for kind in FALLBACK_KINDS:
             for item in router.pop(kind, []):
                 out["router_settings"].setdefault(kind, []).append(
                     {group[k]: [group[t] for t in v] for k, v in item.items()}

@@ -9,6 +9,8 @@ import httpx
 import openai
 import pytest
 
+from litellm_bundle.core.facts import LIVENESS_PATH, METRICS_PATH
+
 from .conftest import Stack
 
 pytestmark = pytest.mark.proxy
@@ -170,12 +172,12 @@ def test_unusual_requests_never_crash_the_proxy(dev_stack: Stack, messages: list
         timeout=60,
     )
     assert response.status_code in (200, 400, 422), response.text
-    assert httpx.get(f"{dev_stack.url}/health/liveliness").status_code == 200
+    assert httpx.get(f"{dev_stack.url}{LIVENESS_PATH}").status_code == 200
 
 
 def test_hook_metrics_on_litellm_metrics_endpoint(dev_stack: Stack) -> None:
     client(dev_stack).chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": "x"}], tools=TOOLS)
-    metrics = httpx.get(f"{dev_stack.url}/metrics/", timeout=10).text
+    metrics = httpx.get(f"{dev_stack.url}{METRICS_PATH}", timeout=10).text
     assert 'gateway_route_decisions_total{label="tools",rule="tool-calls"}' in metrics
     assert "gateway_transform_duration_seconds_bucket" in metrics
     assert "gateway_guardrail_actions_total" in metrics

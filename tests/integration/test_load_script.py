@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from litellm_bundle.core.facts import FAKE_PROVIDER_KEY
 from litellm_bundle.core.tree import BundleTree, find_root
-from litellm_bundle.render import env_example
 from litellm_bundle.runtime import k6
 
 TREE = BundleTree.at(find_root(Path(__file__).resolve().parent))
@@ -20,7 +20,7 @@ def test_arrivals_keep_the_rate_and_jitter_only_when_asked(fake_provider: str, t
     result = k6.run(
         TREE,
         fake_provider,
-        env_example.FAKE_PROVIDER_KEY,
+        FAKE_PROVIDER_KEY,
         rate=RATE,
         duration="3s",
         summary=tmp_path / "summary.json",

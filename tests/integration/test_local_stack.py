@@ -7,7 +7,6 @@ import shutil
 import socket
 import subprocess
 import tempfile
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,7 +15,9 @@ import openai
 import psutil
 import pytest
 
-from litellm_bundle.render import alerts, env_example
+from litellm_bundle.core.facts import ENV_EXAMPLE, METRICS_PATH, READINESS_PATH
+from litellm_bundle.core.wait import wait_until
+from litellm_bundle.render import alerts
 from litellm_bundle.runtime import local_prometheus, localenv, processes, stack
 from tests.helpers import ROOT, checkout_tree
 
@@ -42,7 +43,7 @@ def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, 
         name: processes.free_port()
         for name in ("PROXY_PORT", "FAKE_PROVIDER_PORT", "REDIS_PORT", "PROMETHEUS_PORT", "POSTGRES_PORT")
     }
-    example = (ROOT / env_example.ENV_EXAMPLE).read_text()
+    example = (ROOT / ENV_EXAMPLE).read_text()
     for name, port in ports.items():
         example = example.replace(f"\n{name}=", f"\n{name}={port}\n# was: {name}=", 1)
     env_file.write_text(example)
@@ -83,7 +84,7 @@ def test_virtual_keys_work_locally_the_declared_ones_land_in_env(local_stack: di
         f"{local_stack['url']}/key/generate", headers=admin, json={"models": ["gpt-4o-mini"]}, timeout=30
     )
     assert generated.status_code == 200 and generated.json()["key"].startswith("sk-")
-    assert httpx.get(f"{local_stack['url']}/health/readiness", timeout=30).json()["db"] == "connected"
+    assert httpx.get(f"{local_stack['url']}{READINESS_PATH}", timeout=30).json()["db"] == "connected"
 
 
 def test_up_prints_url_key_source_and_examples(local_stack: dict) -> None:
@@ -158,12 +159,10 @@ def test_prometheus_scrapes_the_gateway_with_the_bundles_alert_rules(local_stack
     assert httpx.get(f"http://127.0.0.1:{port}/classic/alerts", timeout=10).status_code == 200
     api = local_prometheus.PrometheusAPI(port)
     assert {r["name"] for r in api.rules()} == {a.name for a in alerts.load(checkout_tree()) if a.needs is None}
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and not [t for t in api.targets() if t["health"] == "up"]:
-        time.sleep(0.5)
+    wait_until(lambda: [t for t in api.targets() if t["health"] == "up"], 30, 0.5, "a good scrape of the proxy")
     target = api.targets()[0]
-    assert target["health"] == "up" and target["scrapeUrl"] == f"{local_stack['url']}/metrics/"
-    assert api.query('litellm_in_flight_requests{job="litellm-gateway"}')
+    assert target["health"] == "up" and target["scrapeUrl"] == f"{local_stack['url']}{METRICS_PATH}"
+    assert api.query(f'litellm_in_flight_requests{{job="{alerts.LOCAL_JOB}"}}')
 
 
 def test_logs_show_the_stack(local_stack: dict) -> None:

@@ -19,11 +19,12 @@ import pytest
 from ruamel.yaml import YAML
 
 from litellm_bundle.checks import dashboards
+from litellm_bundle.core.facts import LIVENESS_PATH, METRICS_PATH
+from litellm_bundle.core.wait import wait_until
 from litellm_bundle.core.yamlio import dump_yaml
-from litellm_bundle.render import alerts, prometheus_config, proxy_args
-from litellm_bundle.runtime import k6, launch, local_prometheus, localenv, processes
+from litellm_bundle.render import alerts, proxy_args
+from litellm_bundle.runtime import k6, launch, local_prometheus, localenv, metrics, processes
 
-from ..helpers import wait_for
 from .conftest import TREE, Stack, stage_dev
 
 pytestmark = pytest.mark.proxy
@@ -103,7 +104,7 @@ def gateway(
     )
     prometheus = None
     try:
-        processes.wait_healthy(f"http://127.0.0.1:{port}/health/liveliness", 120, proxy, work / "proxy.log")
+        processes.wait_healthy(f"http://127.0.0.1:{port}{LIVENESS_PATH}", 120, proxy, work / "proxy.log")
         files = local_prometheus.write_files(
             work / "prometheus",
             [f"127.0.0.1:{port}"],
@@ -264,17 +265,17 @@ def after_a_good_scrape(api: local_prometheus.PrometheusAPI) -> list[dict[str, A
     """The targets once the last scrape succeeded. Workers keep recycling through this module (every request counts
     towards RECYCLE_AFTER, Prometheus' scrapes too), and a scrape that meets a worker restarting fails and marks every
     series stale until the next one: a test that reads Prometheus waits for a good scrape first (bounded)."""
-    return wait_for(
-        "a successful scrape of the proxy",
+    return wait_until(
         lambda: (t := api.targets()) and all(x["health"] == "up" for x in t) and t,
-        timeout=60,
+        60,
+        what="a successful scrape of the proxy",
     )
 
 
 def test_prometheus_scrapes_the_proxy_with_the_bundles_rules(observed: Observed) -> None:
     targets = after_a_good_scrape(observed.api)
     assert [t["labels"]["job"] for t in targets] == [alerts.LOCAL_JOB]
-    assert targets[0]["scrapeUrl"].endswith(prometheus_config.METRICS_PATH) and targets[0]["health"] == "up"
+    assert targets[0]["scrapeUrl"].endswith(METRICS_PATH) and targets[0]["health"] == "up"
     loaded = {r["name"] for r in observed.api.rules()}
     assert loaded == {a.name for a in alerts.load(TREE) if a.needs is None}
 
@@ -303,19 +304,16 @@ def test_every_dashboard_and_alert_expression_returns_series(observed: Observed)
 def test_a_query_naming_a_metric_that_does_not_exist_returns_nothing(observed: Observed) -> None:
     """What the test above would catch: a typo in a metric name yields no series (not an error)."""
     after_a_good_scrape(observed.api)
-    assert observed.api.query('sum(rate(litellm_proxy_total_request_metric_total{job="litellm-gateway"}[1m]))') == []
-    assert observed.api.query('sum(rate(litellm_proxy_total_requests_metric_total{job="litellm-gateway"}[1m]))')
+    job = f'job="{alerts.LOCAL_JOB}"'
+    assert observed.api.query(f"sum(rate(litellm_proxy_total_request_metric_total{{{job}}}[1m]))") == []
+    assert observed.api.query(f"sum(rate(litellm_proxy_total_requests_metric_total{{{job}}}[1m]))")
 
 
 def test_request_counters_sum_over_workers_to_the_requests_sent(observed: Observed) -> None:
     # every worker, current and recycled, left its samples in the per-instance directory
     assert len(writers(observed.multiprocess_dir)) > 2, "expected more writers than the two live workers"
-    text = httpx.get(f"{observed.stack.url}{prometheus_config.METRICS_PATH}", timeout=10).text
-    scraped = sum(
-        float(line.rsplit(" ", 1)[1])
-        for line in text.splitlines()
-        if line.startswith("litellm_proxy_total_requests_metric_total{")
-    )
+    text = httpx.get(f"{observed.stack.url}{METRICS_PATH}", timeout=10).text
+    scraped = metrics.total(text, "litellm_proxy_total_requests_metric_total")
     assert scraped == observed.sent
     after_a_good_scrape(observed.api)
     in_prometheus = observed.api.query(f'sum(litellm_proxy_total_requests_metric_total{{job="{alerts.LOCAL_JOB}"}})')

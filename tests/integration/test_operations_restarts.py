@@ -9,6 +9,7 @@ still joins only when ready, and the old ones leave one at a time."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import subprocess
 import threading
@@ -21,6 +22,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from litellm_bundle.core.facts import LIVENESS_PATH, READINESS_PATH
+from litellm_bundle.core.wait import wait_until
 from litellm_bundle.model import shutdown
 from litellm_bundle.render import proxy_args
 from litellm_bundle.runtime import k6, launch, load_balancer, localenv, processes
@@ -47,7 +50,7 @@ class Instance:
 
     def accepting(self) -> bool:
         try:
-            return httpx.get(f"http://127.0.0.1:{self.port}/health/liveliness", timeout=2).status_code == 200
+            return httpx.get(f"http://127.0.0.1:{self.port}{LIVENESS_PATH}", timeout=2).status_code == 200
         except httpx.HTTPError:
             return False
 
@@ -87,7 +90,7 @@ class Fleet:
 
     def wait_ready(self, instance: Instance) -> None:
         processes.wait_healthy(
-            f"http://127.0.0.1:{instance.port}/health/readiness", 120, instance.proc, self.work / f"{instance.name}.log"
+            f"http://127.0.0.1:{instance.port}{READINESS_PATH}", 120, instance.proc, self.work / f"{instance.name}.log"
         )
 
 
@@ -123,9 +126,8 @@ def replace(
     rollout.steps.append(step)
     fleet.wait_ready(new)  # the surge instance
     lb.enable(new.name)  # ready: into the Service's endpoints
-    deadline = time.monotonic() + 10
-    while lb.states().get(new.name) != "UP" and time.monotonic() < deadline:
-        time.sleep(0.1)
+    with contextlib.suppress(TimeoutError):  # the health checks' verdict, up to 10 s (then on regardless)
+        wait_until(lambda: lb.states().get(new.name) == "UP", 10, 0.1, f"{new.name} UP in haproxy")
     lb.remove(old.name)  # Terminating: out of the endpoints at once
     step.state_when_removed = lb.states()[old.name]
     step.accepting_when_removed = old.accepting()
@@ -190,7 +192,7 @@ def rolled(
             rollout.load_started = time.monotonic()
             time.sleep(2)  # load is flowing before the first instance goes
             try:
-                for i, (o, n) in enumerate(zip(old, new)):
+                for i, (o, n) in enumerate(zip(old, new, strict=True)):
                     replace(fleet, lb, o, n, secrets["LITELLM_MASTER_KEY"], rollout, with_stream=i == 0)
             except (AssertionError, RuntimeError, OSError) as exc:
                 rollout.error = repr(exc)

@@ -12,7 +12,8 @@ import httpx
 import openai
 import pytest
 
-from litellm_bundle.runtime import localenv
+from litellm_bundle.core.facts import METRICS_PATH
+from litellm_bundle.runtime import localenv, metrics
 
 from .conftest import Stack, running_proxy, stage_dev
 
@@ -81,18 +82,8 @@ def test_url_password_in_tool_arguments_streaming_and_embeddings(dev_stack: Stac
 
 def test_redactions_are_counted_per_detector(dev_stack: Stack) -> None:
     def count() -> float:
-        metrics = httpx.get(f"{dev_stack.url}/metrics/", timeout=10).text
-        line = next(
-            (
-                line
-                for line in metrics.splitlines()
-                if line.startswith("gateway_guardrail_actions_total{")
-                and 'detector="url_password"' in line
-                and 'action="redacted"' in line
-            ),
-            None,
-        )
-        return float(line.rsplit(" ", 1)[1]) if line else 0.0
+        text = httpx.get(f"{dev_stack.url}{METRICS_PATH}", timeout=10).text
+        return metrics.total(text, "gateway_guardrail_actions_total", detector="url_password", action="redacted")
 
     before = count()
     client(dev_stack).chat.completions.create(

@@ -15,8 +15,10 @@ import openai
 import pytest
 from ruamel.yaml import YAML
 
+from litellm_bundle.core.facts import LIVENESS_PATH
 from litellm_bundle.core.yamlio import dump_yaml
-from litellm_bundle.runtime import launch, localenv
+from litellm_bundle.runtime import k6, launch, localenv
+from tests.helpers import checkout_tree
 
 from .conftest import Stack, running_proxy, stage_dev
 
@@ -156,22 +158,10 @@ def test_stream_cut_mid_way_gives_the_client_an_error_and_the_proxy_keeps_servin
 
 def test_health_stays_200_while_the_proxy_is_saturated(stack: Stack, tmp_path: Path) -> None:
     stack.clear()
+    variables = k6.load_env(stack.url, stack.key, 200, "15s", tmp_path / "sat.json", "backup", stream_ratio=0, vus=100)
     load = subprocess.Popen(
-        [launch.bin_path("k6"), "run", "-q", str(Path(__file__).resolve().parents[2] / "scripts" / "load.js")],
-        env={
-            **launch.proxy_env(),
-            "URL": stack.url,
-            "KEY": stack.key,
-            "MODEL": "backup",
-            "RATE": "200",
-            "DURATION": "15s",
-            "VUS": "100",
-            "MAX_VUS": "100",
-            "STREAM_RATIO": "0",
-            "SUMMARY": str(tmp_path / "sat.json"),
-            "P95_MS": "600000",
-            "MAX_ERROR_RATE": "1",
-        },
+        [launch.bin_path("k6"), "run", "-q", str(k6.script(checkout_tree()))],
+        env={**launch.proxy_env(), **variables},
         cwd=tmp_path,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -183,7 +173,7 @@ def test_health_stays_200_while_the_proxy_is_saturated(stack: Stack, tmp_path: P
         while load.poll() is None and len(statuses) < 20:
             started = time.monotonic()
             statuses.append(
-                httpx.get(f"{stack.url}/health/liveliness", timeout=5).status_code
+                httpx.get(f"{stack.url}{LIVENESS_PATH}", timeout=5).status_code
             )  # the probe's timeoutSeconds
             slowest = max(slowest, time.monotonic() - started)
             time.sleep(0.25)

@@ -5,10 +5,17 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
+from gateway_access import __main__ as gateway_access
+from gateway_access import state
 from litellm_bundle.build.generate import render_one
+from litellm_bundle.cli.main import main
+from litellm_bundle.core import facts
 from litellm_bundle.core.tree import BundleTree
 from litellm_bundle.policy.policies import Policies
-from tests.helpers import committed
+from litellm_bundle.runtime import access
+from tests.helpers import ROOT, committed
 
 
 def rendered(env: str) -> dict:
@@ -35,8 +42,6 @@ def test_keys_default_to_their_teams_models_and_tags_live_in_metadata() -> None:
 
 
 def test_every_rendered_access_json_matches_the_contract_the_reconciler_checks(checkout_policies: Policies) -> None:
-    from gateway_access import state
-
     validator = checkout_policies.validator(checkout_policies.source_schema("access-state.schema.json"))
     for env in ("dev", "staging", "prod"):
         document = rendered(env)
@@ -88,3 +93,41 @@ def test_without_access_yaml_nothing_is_declared(repo_copy: Path) -> None:
     assert YAML(typ="safe").load(files["values.yaml"])["access"]["enabled"] is False, (
         "no access Job without declared access"
     )
+
+
+def test_the_reconciler_exits_with_the_tooling_s_codes() -> None:
+    """gateway_access cannot import the tooling (it runs in the official image): its codes are held equal here."""
+    assert (gateway_access.EXIT_OK, gateway_access.EXIT_FAILED, gateway_access.EXIT_DRIFT) == (
+        facts.EXIT_OK,
+        facts.EXIT_PROBLEMS,
+        facts.EXIT_DRIFT,
+    )
+    with pytest.raises(SystemExit) as usage:  # argparse's usage error
+        gateway_access.main(["nonsense"])
+    assert usage.value.code == facts.EXIT_USAGE
+
+
+def test_what_the_reconciler_refuses_is_a_problem_of_config_access(tmp_path: Path) -> None:
+    desired = tmp_path / "access.json"
+    desired.write_text(committed("dev", "access.json"))
+    environ = {"LITELLM_MASTER_KEY": "sk-test"}
+    tree = BundleTree.at(ROOT)
+    result = access.reconcile(tree, "dev", "plan", "http://127.0.0.1:9", desired, environ, rotate=("nobody",))
+    assert [(str(p.location), p.env, p.check, p.message) for p in result.problems] == [
+        ("config/access.yaml:1:1", "dev", "access-refused", "--rotate: no declared key nobody")
+    ]
+    with pytest.raises(RuntimeError, match="LITELLM_MASTER_KEY is not set"):
+        access.reconcile(tree, "dev", "plan", "http://127.0.0.1:9", desired, {})
+
+
+def test_access_plan_reports_through_the_cli(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("LITELLM_MASTER_KEY", "sk-test")
+    args = ["--root", str(ROOT), "access", "plan", "--url", "http://127.0.0.1:9", "--env", "dev"]
+    assert main([*args, "--rotate", "nobody"]) == facts.EXIT_PROBLEMS
+    err = capsys.readouterr().err
+    assert "config/access.yaml:1:1: [dev] --rotate: no declared key nobody [access-refused]" in err
+    assert err.splitlines()[-1] == "access plan failed: 1 error(s), 0 warning(s)"
+    assert main(args) == facts.EXIT_PROBLEMS  # nothing listens there: the run fails, no traceback
+    assert "access: GET /team/list: ConnectError" in capsys.readouterr().err

@@ -1,4 +1,5 @@
-"""scripts/bench.py: the feature rows use the renderer's settings, and the report's per-core figures follow from the rows."""
+"""scripts/bench.py: the feature rows use the renderer's settings, and the report's per-core figures follow
+from the rows."""
 
 from __future__ import annotations
 

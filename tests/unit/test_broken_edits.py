@@ -146,7 +146,8 @@ CASES: dict[str, Edit] = {
     ),
     "replicas-without-redis": Edit(
         ENV_STAGING,
-        "redis:\n  host: os.environ/REDIS_HOST\n  port: os.environ/REDIS_PORT\n  password: os.environ/REDIS_PASSWORD\ndatabase:",
+        "redis:\n  host: os.environ/REDIS_HOST\n  port: os.environ/REDIS_PORT\n  password: "
+        "os.environ/REDIS_PASSWORD\ndatabase:",
         "database:",
         "replicas: 2",
         "more than one replica needs `redis`",
@@ -218,7 +219,8 @@ CASES: dict[str, Edit] = {
     "route-loop": Edit(
         ROUTING,
         "# Label used when no rule matches",
-        "  - name: mini-to-big\n    when: {models: [gpt-4o-mini], has_tools: false}\n    label: tools\n  - name: big-to-mini\n    when: {models: [gpt-4o]}\n    label: cheap\n# Label used when no rule matches",
+        "  - name: mini-to-big\n    when: {models: [gpt-4o-mini], has_tools: false}\n    label: tools\n  - name: "
+        "big-to-mini\n    when: {models: [gpt-4o]}\n    label: cheap\n# Label used when no rule matches",
         "label: cheap",
         "routing rules form a loop: gpt-4o -> gpt-4o-mini -> gpt-4o",
         occurrence=2,
@@ -462,7 +464,8 @@ CASES: dict[str, Edit] = {
     "rule-shadowed-by-broader-rule": Edit(
         ROUTING,
         "# Label used when no rule matches",
-        "  - name: order-tool\n    when: {tool_name: lookup_order}\n    label: cheap\n# Label used when no rule matches",
+        "  - name: order-tool\n    when: {tool_name: lookup_order}\n    label: cheap\n# Label used when no rule "
+        "matches",
         "- name: order-tool",
         "rule 'order-tool' can never match: rule 'tool-calls'",
         severity="warning",
@@ -1015,7 +1018,7 @@ CASES: dict[str, Edit] = {
         None,
         "litellm:\n  general_settings:\n    store_model_in_db: true\n",
         "store_model_in_db: true",
-        "state why in `waivers.store_model_in_db`",
+        "waive the check store-model-in-db for prod in config/waivers.yaml",
         only=True,
     ),
 }

@@ -68,8 +68,8 @@ def test_config_change_shows_rendered_and_k8s_per_environment(git_repo: Path) ->
 def test_secret_declaration_change_shows_in_env_example(git_repo: Path) -> None:
     secrets = git_repo / "config" / "secrets.yaml"
     secrets.write_text(
-        secrets.read_text()
-        + "  EXTRA_SETTING:\n    description: An extra setting.\n    secret: false\n    sources:\n      dev: {env: EXTRA_SETTING}\n"
+        secrets.read_text() + "  EXTRA_SETTING:\n    description: An extra setting.\n    secret: false\n"
+        "    sources:\n      dev: {env: EXTRA_SETTING}\n"
     )
     shared = _section(_diff(git_repo), "shared")
     assert "+++ b/.env.example" in shared and "+EXTRA_SETTING=" in shared
@@ -98,7 +98,7 @@ def test_version_bump_reaches_compose_values_and_manifests(git_repo: Path) -> No
 
 
 def test_unknown_ref_is_a_clear_error(git_repo: Path) -> None:
-    with pytest.raises(DiffError, match="cannot read the bundle at git ref 'nope'.*unknown git ref"):
+    with pytest.raises(DiffError, match=r"cannot read the bundle at git ref 'nope'.*unknown git ref"):
         generate_at_ref(BundleTree.at(git_repo), "nope")
     shutil.rmtree(git_repo / ".git")
     assert main(["--root", str(git_repo), "diff", "--ref", "HEAD"]) == 1

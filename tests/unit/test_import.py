@@ -46,7 +46,10 @@ general_settings:
   database_url: os.environ/DATABASE_URL
   disable_spend_logs: true
 """
-CLAUDE = "  - model_name: claude\n    litellm_params:\n      model: anthropic/claude-3-5-sonnet-20241022\n      api_key: os.environ/ANTHROPIC_API_KEY\n"
+CLAUDE = (
+    "  - model_name: claude\n    litellm_params:\n      model: anthropic/claude-3-5-sonnet-20241022\n"
+    "      api_key: os.environ/ANTHROPIC_API_KEY\n"
+)
 VALID = CONFIG.replace("router_settings:", CLAUDE + "router_settings:")  # the fallback target exists
 
 
@@ -155,7 +158,7 @@ def test_what_cannot_be_imported_is_located_and_nothing_is_written(
     code, into, source = _import(tmp_path, CONFIG.replace(old, new, 1))
     err = capsys.readouterr().err
     assert code == 1 and not into.exists() and "nothing was written" in err
-    assert any(l.startswith(f"{source}:{line}:") and message in l for l in err.splitlines()), err
+    assert any(e.startswith(f"{source}:{line}:") and message in e for e in err.splitlines()), err
 
 
 def test_a_prod_import_needs_what_prod_needs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -192,6 +195,6 @@ def test_literal_secrets_found_by_the_detectors_anywhere(tmp_path: Path) -> None
     )
     source = tmp_path / "config.yaml"
     source.write_text(text)
-    imported = convert.import_config(checkout_tree(), source, "dev")
-    assert key not in "".join(imported.files.values())
+    imported = convert.import_config(checkout_tree(), source, "dev").imported
+    assert imported is not None and key not in "".join(imported.files.values())
     assert any("extra_headers" in where for where in imported.literal.values())

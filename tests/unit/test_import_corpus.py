@@ -12,6 +12,8 @@ from typing import Any
 import pytest
 
 from litellm_bundle.build.generate import render_one
+from litellm_bundle.core.facts import FALLBACK_KINDS
+from litellm_bundle.core.problems import Problem
 from litellm_bundle.core.tree import BundleTree
 from litellm_bundle.core.yamlio import parse_yaml
 from litellm_bundle.importer import convert, roundtrip
@@ -61,7 +63,7 @@ def test_the_corpus_covers_the_features() -> None:
 @pytest.mark.parametrize("source", CORPUS, ids=lambda p: p.stem)
 def test_imports_validates_renders_and_round_trips(source: Path, tmp_path: Path) -> None:
     tree = checkout_tree()
-    imported = convert.import_config(tree, source, "dev")
+    imported = _imported(source)
     config_dir = tmp_path / "config"
     convert.write_files(config_dir, imported.files)
     _, problems = validate_root(config_dir=config_dir)
@@ -87,7 +89,7 @@ def test_imports_validates_renders_and_round_trips(source: Path, tmp_path: Path)
         for key, value in (original.get(section) or {}).items():
             if key in ("callbacks", "success_callback", "failure_callback"):
                 assert set(value) <= set(rendered[section][key]), (section, key)
-            elif key in roundtrip.ROUTER_LISTS:
+            elif key in FALLBACK_KINDS:
                 assert [i for item in value for i in item.items()] == [
                     i for item in rendered[section][key] for i in item.items()
                 ]
@@ -99,6 +101,19 @@ def test_imports_validates_renders_and_round_trips(source: Path, tmp_path: Path)
         g for g in rendered.get("guardrails", []) if not g["litellm_params"]["guardrail"].startswith("gateway_hooks.")
     ] == original.get("guardrails", [])
     assert roundtrip.differences(original, rendered) == []
+
+
+def _imported(source: Path) -> convert.Imported:
+    result = convert.import_config(checkout_tree(), source, "dev")
+    assert result.imported is not None and not result.errors, "\n".join(map(str, result.problems))
+    return result.imported
+
+
+def _refused(source: Path) -> list[Problem]:
+    """The problems of a config that cannot be imported (then there are no sources to write)."""
+    result = convert.import_config(checkout_tree(), source, "dev")
+    assert result.imported is None and result.errors
+    return result.problems
 
 
 def _leaves(node: Any) -> list[Any]:
@@ -136,10 +151,9 @@ def test_typo_is_rejected_with_its_line(source: Path, tmp_path: Path) -> None:
     text, line, key = _typo(source.read_text())
     broken = tmp_path / source.name
     broken.write_text(text)
-    with pytest.raises(convert.ImportFailed) as failed:
-        convert.import_config(checkout_tree(), broken, "dev")
-    assert any(p.location.line == line and f"did you mean '{key}'" in p.message for p in failed.value.problems), (
-        "\n".join(map(str, failed.value.problems))
+    problems = _refused(broken)
+    assert any(p.location.line == line and f"did you mean '{key}'" in p.message for p in problems), "\n".join(
+        map(str, problems)
     )
 
 
@@ -151,18 +165,14 @@ def test_interpolation_is_rejected_with_its_line(source: Path, tmp_path: Path) -
     line = text[: match.start()].count("\n") + 1
     broken = tmp_path / source.name
     broken.write_text(text[: match.start()] + "${" + match.group(1) + "}" + text[match.end() :])
-    with pytest.raises(convert.ImportFailed) as failed:
-        convert.import_config(checkout_tree(), broken, "dev")
-    assert [p.location.line for p in failed.value.problems] == [line]
-    assert (
-        "is not expanded by LiteLLM" in failed.value.problems[0].message
-        and f"os.environ/{match.group(1)}" in failed.value.problems[0].message
-    )
+    problems = _refused(broken)
+    assert [(p.location.line, p.check) for p in problems] == [(line, "import-unsupported")]
+    assert "is not expanded by LiteLLM" in problems[0].message and f"os.environ/{match.group(1)}" in problems[0].message
 
 
 def test_import_of_the_corpus_writes_nothing_in_place(tmp_path: Path) -> None:
     """Importing reads the config only: the corpus and the checkout stay as they are."""
     before = {p: p.read_bytes() for p in CORPUS}
     with tempfile.TemporaryDirectory() as tmp:
-        convert.write(Path(tmp) / "out", convert.import_config(checkout_tree(), CORPUS[0], "dev"))
+        convert.write(Path(tmp) / "out", _imported(CORPUS[0]))
     assert before == {p: p.read_bytes() for p in CORPUS}

@@ -33,7 +33,8 @@ def test_installed_litellm_is_the_pinned_one() -> None:
 def test_committed_schemas_are_fresh_for_the_pinned_version(generated: dict[str, str]) -> None:
     stale = generator.stale(checkout_tree(), generated)
     assert not stale, (
-        f"policies/litellm/{checkout_tree().pinned_version()}/ is stale ({', '.join(stale)}): run `make litellm-schema` and commit"
+        f"policies/litellm/{checkout_tree().pinned_version()}/ is stale ({', '.join(stale)}): "
+        "run `make litellm-schema` and commit"
     )
 
 
@@ -59,7 +60,7 @@ def test_a_version_bump_without_schemas_is_a_warning(tmp_path: Path) -> None:
     assert [(p.location.file, p.severity) for p in warnings] == [("LITELLM_VERSION", "warning")]
     shutil.rmtree(root / "policies" / "litellm" / checkout_tree().pinned_version())
     with pytest.raises(PolicyError, match="make litellm-schema"):
-        Policies(BundleTree.at(root)).registry
+        _ = Policies(BundleTree.at(root)).registry
 
 
 def test_sections_name_what_real_configs_use() -> None:

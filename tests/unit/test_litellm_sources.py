@@ -55,15 +55,18 @@ environment_variables:
   LANGFUSE_HOST: https://cloud.langfuse.com
 credential_list:
   - credential_name: azure-eu
-    credential_values: {api_key: os.environ/AZURE_EU_API_KEY, api_base: os.environ/AZURE_EU_API_BASE, api_version: "2024-10-21"}
+    credential_values:
+      {api_key: os.environ/AZURE_EU_API_KEY, api_base: os.environ/AZURE_EU_API_BASE, api_version: "2024-10-21"}
     credential_info: {description: Azure in West Europe}
 guardrails:
   - guardrail_name: presidio-pii
-    litellm_params: {guardrail: presidio, mode: pre_call, presidio_analyzer_api_base: os.environ/PRESIDIO_ANALYZER_API_BASE}
+    litellm_params:
+      {guardrail: presidio, mode: pre_call, presidio_analyzer_api_base: os.environ/PRESIDIO_ANALYZER_API_BASE}
 """
 DECLARED = (
     "\n".join(
-        f"  {name}:\n    sources:\n      dev: {{env: {name}}}\n      staging: {{env: {name}}}\n      prod: {{env: {name}}}"
+        f"  {name}:\n    sources:\n      dev: {{env: {name}}}\n      staging: {{env: {name}}}\n      prod: "
+        f"{{env: {name}}}"
         for name in (
             "AWS_ROLE_ARN",
             "LANGFUSE_PUBLIC_KEY",
@@ -100,7 +103,8 @@ def _extend(root: Path) -> None:
     prod = config / "environments" / "prod.yaml"
     prod.write_text(
         prod.read_text()
-        + "litellm:\n  general_settings:\n    proxy_batch_write_at: 120\n  litellm_settings:\n    turn_off_message_logging: true\n"
+        + "litellm:\n  general_settings:\n    proxy_batch_write_at: 120\n"
+        + "  litellm_settings:\n    turn_off_message_logging: true\n"
     )
 
 
@@ -179,24 +183,30 @@ def test_native_guardrail_off_where_not_enabled(repo_copy: Path) -> None:
 def test_a_waiver_allows_store_model_in_db_in_prod(repo_copy: Path) -> None:
     prod = repo_copy / "config" / "environments" / "prod.yaml"
     prod.write_text(prod.read_text() + "litellm:\n  general_settings:\n    store_model_in_db: true\n")
-    problems = validation.run(Policies(BundleTree.at(repo_copy)), debug=True).problems
-    assert [p.message for p in problems if "store_model_in_db" in p.message]
-    prod.write_text(
-        prod.read_text()
-        + "waivers:\n  store_model_in_db: The platform team adds models in the UI until the migration (OPS-123) ends.\n"
+    result = validation.run(Policies(BundleTree.at(repo_copy)), debug=True)
+    assert [p.check for p in result.errors] == ["store-model-in-db"]
+    (repo_copy / "config" / "waivers.yaml").write_text(
+        "waivers:\n  - check: store-model-in-db\n    environments: [prod]\n"
+        "    reason: The platform team adds models in the UI until the migration (OPS-123) ends.\n"
     )
-    assert not validation.run(Policies(BundleTree.at(repo_copy)), debug=True).problems
+    result = validation.run(Policies(BundleTree.at(repo_copy)), debug=True)
+    assert not result.errors and not result.warnings
+    assert [(p.check, p.waived) for p in result.waived] == [
+        ("store-model-in-db", "The platform team adds models in the UI until the migration (OPS-123) ends.")
+    ]
 
 
 def test_a_waiver_needs_a_reason(repo_copy: Path) -> None:
-    prod = repo_copy / "config" / "environments" / "prod.yaml"
-    prod.write_text(prod.read_text() + "waivers:\n  store_model_in_db: because\n")
+    (repo_copy / "config" / "waivers.yaml").write_text(
+        "waivers:\n  - check: store-model-in-db\n    environments: [prod]\n    reason: because\n"
+    )
     problems = validation.run(Policies(BundleTree.at(repo_copy)), debug=True).problems
-    assert any("waivers.store_model_in_db" in p.message and "too short" in p.message for p in problems)
+    assert any("waivers[0].reason" in p.message and "too short" in p.message for p in problems), problems
 
 
 def test_shipped_sources_have_the_litellm_settings_as_data() -> None:
-    """drop_params and json_logs are config/litellm.yaml's, not the renderer's: an imported config renders without them."""
+    """drop_params and json_logs are config/litellm.yaml's, not the renderer's: an imported config renders
+    without them."""
     text = (ROOT / "config" / "litellm.yaml").read_text()
     assert "drop_params: true" in text and "json_logs: true" in text
     source = (ROOT / "litellm_bundle" / "render" / "environment.py").read_text()

@@ -38,6 +38,7 @@ def test_duplicate_key_names_both_lines(tmp_path: Path) -> None:
     assert doc is None
     assert [str(p) for p in problems] == [
         "d.yaml:3:1: duplicate key 'x' (first defined at line 1); each key may appear once in a mapping"
+        " [yaml-duplicate-key]"
     ]
 
 
@@ -60,7 +61,7 @@ def test_every_schema_is_valid_draft_2020_12_and_closed(checkout_policies: Polic
 
 def test_unknown_key_suggests_the_closest_allowed_key(checkout_policies: Policies) -> None:
     validator = checkout_policies.validator(checkout_policies.source_schema("routing.schema.json"))
-    problems = schemas.check(validator, {"cooldwon_time": 3}, lambda p: paths_loc(p))
+    problems = schemas.check(validator, {"cooldwon_time": 3}, lambda p: paths_loc(p), check="schema")
     assert len(problems) == 1
     assert "unknown key 'cooldwon_time' in (top level); did you mean 'cooldown_time'?" in problems[0].message
     assert "allowed: allowed_fails," in problems[0].message

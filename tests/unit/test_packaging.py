@@ -29,7 +29,8 @@ def test_the_tooling_installs_and_runs_without_litellm(tmp_path: Path) -> None:
         [
             python,
             "-c",
-            "import importlib.util as u; print([m for m in ('litellm', 'httpx', 'openai', 'pytest') if u.find_spec(m)])",
+            "import importlib.util as u; "
+            "print([m for m in ('litellm', 'httpx', 'openai', 'pytest') if u.find_spec(m)])",
         ],
         capture_output=True,
         text=True,
@@ -37,13 +38,16 @@ def test_the_tooling_installs_and_runs_without_litellm(tmp_path: Path) -> None:
     )
     assert missing.stdout.strip() == "[]", "the tooling pulled in runtime or test dependencies"
     env = {**os.environ, "PYTHONPATH": ""}  # the installed package, not this checkout's
-    run = lambda *args: subprocess.run(
-        [python, "-m", "litellm_bundle", "--root", str(ROOT), *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=tmp_path,
-    )
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [python, "-m", "litellm_bundle", "--root", str(ROOT), *args],
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=tmp_path,
+        )
+
     validated = run("validate")
     assert validated.returncode == 0 and "config valid for dev, staging, prod" in validated.stdout, validated.stderr
     rendered = run("render", "--out", str(tmp_path / "out"))

@@ -12,9 +12,10 @@ from pathlib import Path
 import pytest
 from ruamel.yaml import YAML
 
-from litellm_bundle.build.generate import AREAS, Generated, generate
+from litellm_bundle.build.generate import Generated, generate
 from litellm_bundle.build.output import read_area, stale, write_areas
 from litellm_bundle.cli.main import main
+from litellm_bundle.core.facts import GENERATED_AREAS
 from litellm_bundle.core.tree import BundleTree
 from litellm_bundle.policy.policies import Policies
 from tests.helpers import ROOT
@@ -41,7 +42,7 @@ def rendered(generation: Generated) -> dict[str, dict[str, str]]:
 
 
 def test_generation_covers_every_output(generation: Generated) -> None:
-    assert generation.areas == AREAS
+    assert generation.areas == GENERATED_AREAS
     for env in ("dev", "staging", "prod"):
         assert {
             f"rendered/{env}/config.yaml",
@@ -180,7 +181,7 @@ def test_one_pinned_version_everywhere(rendered: dict[str, dict[str, str]], gene
 
 def _snapshot(root: Path) -> dict[str, bytes]:
     found: dict[str, bytes] = {}
-    for area in AREAS:
+    for area in GENERATED_AREAS:
         found.update(read_area(root, area))
     return found
 

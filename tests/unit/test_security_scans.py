@@ -47,8 +47,8 @@ def test_gitleaks_finds_a_key_committed_and_then_removed(scratch_repo: BundleTre
     leaked.unlink()
     subprocess.run([*git, "commit", "-qam", "remove it again"], cwd=root, check=True)
     findings = scan.gitleaks(scratch_repo)
-    assert findings and all("commit" in f.where for f in findings), findings
-    assert any("config/notes.txt" in f.where for f in findings)
+    assert findings and all("commit" in f.message and f.check == "gitleaks" for f in findings), findings
+    assert any(f.location.file == "config/notes.txt" and f.location.line == 1 for f in findings), findings
 
 
 def test_checkov_finds_an_unwaived_weakness_and_a_stale_waiver(scratch_repo: BundleTree) -> None:
@@ -59,10 +59,20 @@ def test_checkov_finds_an_unwaived_weakness_and_a_stale_waiver(scratch_repo: Bun
     waivers = scratch_repo.policies_dir / "checkov-waivers.yaml"
     waivers.write_text(
         waivers.read_text()
-        + "  - check: CKV_K8S_22\n    resources: [Deployment/litellm-gateway-old]\n    reason: an object that no longer exists\n"
+        + "  - check: CKV_K8S_22\n    resources: [Deployment/litellm-gateway-old]\n"
+        + "    reason: an object that no longer exists\n"
     )
-    findings = [str(f) for f in scan.checkov(scratch_repo, ["dev"])]
-    assert any("k8s/dev: Deployment/litellm-gateway: CKV_K8S_22" in f for f in findings), findings
+    findings = scan.checkov(scratch_repo, ["dev"])
     assert any(
-        "waiver of CKV_K8S_22 matches no finding" in f and "Deployment/litellm-gateway-old" in f for f in findings
+        f.location.file == "k8s/dev/manifests.yaml"
+        and f.location.line > 1
+        and f.env == "dev"
+        and f.message.startswith("Deployment/litellm-gateway: CKV_K8S_22")
+        for f in findings
+    ), findings
+    assert any(
+        str(f).startswith("policies/checkov-waivers.yaml:")
+        and "waiver of CKV_K8S_22 matches no finding of Deployment/litellm-gateway-old" in f.message
+        and f.check == "checkov-waiver-unused"
+        for f in findings
     ), findings

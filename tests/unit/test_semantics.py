@@ -46,8 +46,11 @@ def test_fallback_target_disabled_in_one_environment(repo_copy: Path) -> None:
 def test_same_target_in_overlapping_environments_is_a_duplicate(repo_copy: Path) -> None:
     models = repo_copy / "config" / "models.yaml"
     text = models.read_text().replace(
-        '      - id: gpt-4o-azure\n        environments: [prod]\n        provider: azure\n        model: gpt-4o-eu\n        api_base: os.environ/AZURE_API_BASE\n        api_key: os.environ/AZURE_API_KEY\n        api_version: "2024-10-21"',
-        "      - id: gpt-4o-openai-2\n        environments: [prod]\n        provider: openai\n        model: gpt-4o\n        api_key: os.environ/OPENAI_API_KEY",
+        "      - id: gpt-4o-azure\n        environments: [prod]\n        provider: azure\n        model: gpt-4o-eu\n"
+        "        api_base: os.environ/AZURE_API_BASE\n        api_key: os.environ/AZURE_API_KEY\n"
+        '        api_version: "2024-10-21"',
+        "      - id: gpt-4o-openai-2\n        environments: [prod]\n        provider: openai\n        model: gpt-4o\n"
+        "        api_key: os.environ/OPENAI_API_KEY",
     )
     models.write_text(text)
     _, problems = validate(repo_copy)
@@ -58,7 +61,8 @@ def test_same_target_in_disjoint_environments_is_not_a_duplicate(repo_copy: Path
     models = repo_copy / "config" / "models.yaml"
     twin = (
         "      - id: gpt-4o-azure-staging\n        environments: [staging]\n        provider: azure\n"
-        "        model: gpt-4o-eu\n        api_base: os.environ/AZURE_API_BASE\n        api_key: os.environ/AZURE_API_KEY\n"
+        "        model: gpt-4o-eu\n        api_base: os.environ/AZURE_API_BASE\n"
+        "        api_key: os.environ/AZURE_API_KEY\n"
         '        api_version: "2024-10-21"\n'
     )
     models.write_text(models.read_text().replace("  gpt-4o-mini:\n", twin + "  gpt-4o-mini:\n", 1))

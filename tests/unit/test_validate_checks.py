@@ -45,8 +45,8 @@ def test_a_guardrail_class_the_hooks_do_not_define_is_an_error(repo_copy: Path) 
         line_of(repo_copy, "config/guardrails.yaml", "type: secret_redaction"),
     )
     assert (
-        "guardrail type 'secret_redaction' does not resolve in the hooks package (gateway_hooks.entry.SecretRedactionGuardrail)"
-        in problem.message
+        "guardrail type 'secret_redaction' does not resolve in the hooks package "
+        "(gateway_hooks.entry.SecretRedactionGuardrail)" in problem.message
     )
     assert "defines no 'SecretRedactionGuardrail'" in problem.message
 
@@ -115,7 +115,8 @@ def test_a_deployment_in_no_enabling_environment_is_a_warning(repo_copy: Path) -
     )
     assert (
         problem.message
-        == "deployment 'long-context-fake' runs nowhere: its environments (dev) do not enable group 'long-context' (enabled in: staging, prod)"
+        == "deployment 'long-context-fake' runs nowhere: its environments (dev) do not enable group 'long-context' "
+        "(enabled in: staging, prod)"
     )
 
 
@@ -171,6 +172,7 @@ def _problem(
         Location(file, 1 + len(path), 1),
         message,
         env,
+        check="schema",
         severity=severity,
         stage=stage,
         subject=(file, path),

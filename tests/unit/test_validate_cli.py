@@ -86,8 +86,12 @@ def test_json_format(repo_copy: Path) -> None:
         "line": 8,
         "column": 12,
         "severity": "error",
+        "check": "unknown-model-group",
         "environments": [],
-        "message": "fallback target 'claude-opus' is not a model group (known: claude-sonnet, gpt-4o, gpt-4o-mini, long-context, text-embedding)",
+        "message": "fallback target 'claude-opus' is not a model group "
+        "(known: claude-sonnet, gpt-4o, gpt-4o-mini, long-context, text-embedding)",
+        "key": "fallbacks.gpt-4o[0]",
+        "waived": None,
     }
     assert (second["file"], second["line"], second["severity"], second["environments"]) == (
         STAGING,
@@ -102,17 +106,20 @@ def test_github_format(repo_copy: Path) -> None:
     done = run(repo_copy, "validate", "--format", "github")
     assert done.returncode == 1
     assert done.stdout.splitlines() == [
-        "::error file=config/routing.yaml,line=8,col=12,title=litellm-bundle validate::fallback target 'claude-opus' is not a model group "
+        "::error file=config/routing.yaml,line=8,col=12,title=litellm-bundle validate (unknown-model-group)::"
+        "fallback target 'claude-opus' is not a model group "
         "(known: claude-sonnet, gpt-4o, gpt-4o-mini, long-context, text-embedding)"
     ]
     assert done.stderr == "validation failed: 1 error(s), 0 warning(s)\n"
 
 
 def test_github_annotations_escape_what_the_runner_would_misread() -> None:
-    problem = Problem(Location("config/a,b:c.yaml", 3, 1), "100% broken\nsecond line", "prod", severity="warning")
+    problem = Problem(
+        Location("config/a,b:c.yaml", 3, 1), "100% broken\nsecond line", "prod", check="unused", severity="warning"
+    )
     assert (
-        report.annotation(problem)
-        == "::warning file=config/a%2Cb%3Ac.yaml,line=3,col=1,title=litellm-bundle validate::[prod] 100%25 broken%0Asecond line"
+        report.annotation(problem) == "::warning file=config/a%2Cb%3Ac.yaml,line=3,col=1,"
+        "title=litellm-bundle validate (unused)::[prod] 100%25 broken%0Asecond line"
     )
 
 

@@ -12,7 +12,9 @@
 # is missing; otherwise it is skipped. KUBE_TOOLS_DIR overrides the output directory.
 set -euo pipefail
 
-VERSIONS=(v1.35.4 v1.30.14)   # newest first: kubectl and etcd come from the first
+# newest first: kubectl and etcd come from the first; held equal to CONTROL_PLANE_VERSIONS of
+# litellm_bundle/core/facts.py by tests/unit/test_facts.py
+VERSIONS=(v1.35.4 v1.30.14)
 SERVERS=(kube-apiserver kube-controller-manager kube-scheduler)
 KWOK_STAGES=(node/fast/node-initialize.yaml node/heartbeat-with-lease/node-heartbeat-with-lease.yaml
              pod/fast/pod-ready.yaml pod/fast/pod-delete.yaml)   # pod-complete and pod-fail are ours

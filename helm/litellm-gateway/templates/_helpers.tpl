@@ -1,8 +1,10 @@
-{{- define "gw.name" -}}
+{{/* Named templates of the chart, each named after it (litellm-gateway.<name>): a parent chart that
+includes this one as a subchart keeps its own `<chart>.*` templates apart from these. */}}
+{{- define "litellm-gateway.name" -}}
 {{- .Chart.Name | trunc 63 | trimSuffix "-" -}}
 {{- end -}}
 
-{{- define "gw.fullname" -}}
+{{- define "litellm-gateway.fullname" -}}
 {{- if contains .Chart.Name .Release.Name -}}
 {{- .Release.Name | trunc 63 | trimSuffix "-" -}}
 {{- else -}}
@@ -10,16 +12,16 @@
 {{- end -}}
 {{- end -}}
 
-{{- define "gw.selectorLabels" -}}
-app.kubernetes.io/name: {{ include "gw.name" . }}
+{{- define "litellm-gateway.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "litellm-gateway.name" . }}
 app.kubernetes.io/instance: {{ .Release.Name }}
 {{- end -}}
 
 {{/* Labels of pods that are not gateway pods (migrations, helm test): a name of their own, so the
-Service, the PodDisruptionBudget and the NetworkPolicy (which select gw.selectorLabels) never pick them.
+Service, the PodDisruptionBudget and the NetworkPolicy (which select litellm-gateway.selectorLabels) never pick them.
 Call with (dict "ctx" $ "component" "migrations"). */}}
-{{- define "gw.auxLabels" -}}
-app.kubernetes.io/name: {{ include "gw.name" .ctx }}-{{ .component }}
+{{- define "litellm-gateway.auxLabels" -}}
+app.kubernetes.io/name: {{ include "litellm-gateway.name" .ctx }}-{{ .component }}
 app.kubernetes.io/instance: {{ .ctx.Release.Name }}
 app.kubernetes.io/component: {{ .component }}
 app.kubernetes.io/part-of: litellm-gateway
@@ -28,35 +30,35 @@ helm.sh/chart: {{ printf "%s-%s" .ctx.Chart.Name .ctx.Chart.Version }}
 gateway.litellm/environment: {{ .ctx.Values.environment }}
 {{- end -}}
 
-{{- define "gw.labels" -}}
-{{ include "gw.selectorLabels" . }}
-app.kubernetes.io/version: {{ include "gw.tag" . | quote }}
+{{- define "litellm-gateway.labels" -}}
+{{ include "litellm-gateway.selectorLabels" . }}
+app.kubernetes.io/version: {{ include "litellm-gateway.tag" . | quote }}
 app.kubernetes.io/managed-by: {{ .Release.Service }}
 app.kubernetes.io/part-of: litellm-gateway
 helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
 gateway.litellm/environment: {{ .Values.environment }}
 {{- end -}}
 
-{{- define "gw.tag" -}}
+{{- define "litellm-gateway.tag" -}}
 {{- .Values.image.tag | default .Chart.AppVersion -}}
 {{- end -}}
 
-{{- define "gw.image" -}}
-{{- $ref := printf "%s:%s" .Values.image.repository (include "gw.tag" .) -}}
+{{- define "litellm-gateway.image" -}}
+{{- $ref := printf "%s:%s" .Values.image.repository (include "litellm-gateway.tag" .) -}}
 {{- if .Values.image.digest -}}{{- $ref = printf "%s@%s" $ref .Values.image.digest -}}{{- end -}}
 {{- $ref -}}
 {{- end -}}
 
-{{- define "gw.serviceAccountName" -}}
-{{- if .Values.serviceAccount.create -}}{{ default (include "gw.fullname" .) .Values.serviceAccount.name }}{{- else -}}{{ default "default" .Values.serviceAccount.name }}{{- end -}}
+{{- define "litellm-gateway.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create -}}{{ default (include "litellm-gateway.fullname" .) .Values.serviceAccount.name }}{{- else -}}{{ default "default" .Values.serviceAccount.name }}{{- end -}}
 {{- end -}}
 
-{{- define "gw.healthPort" -}}
+{{- define "litellm-gateway.healthPort" -}}
 {{- if .Values.proxy.separateHealthApp.enabled -}}health{{- else -}}http{{- end -}}
 {{- end -}}
 
 {{/* env vars from existing Secrets, by reference only */}}
-{{- define "gw.secretEnv" -}}
+{{- define "litellm-gateway.secretEnv" -}}
 {{- range .Values.secretEnv }}
 - name: {{ .name }}
   valueFrom:
@@ -67,7 +69,7 @@ gateway.litellm/environment: {{ .Values.environment }}
 {{- end -}}
 
 {{/* NetworkPolicy egress rule: cluster DNS */}}
-{{- define "gw.dnsEgress" -}}
+{{- define "litellm-gateway.dnsEgress" -}}
 - to:
     - namespaceSelector:
         matchLabels:
