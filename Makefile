@@ -97,10 +97,10 @@ scan: setup ## gitleaks over the history and the files, checkov over k8s/<env>/ 
 	$(PY) -m litellm_bundle scan
 
 litellm-schema: $(VENV)/.stamp ## regenerate policies/litellm/<LITELLM_VERSION>/ (LiteLLM's config surface) from the installed pinned litellm; a test fails when it is stale
-	$(PY) -m litellm_bundle.surface.generator
+	$(PY) -m litellm_bundle litellm-schema
 
 check-config: $(VENV)/.stamp ## boot the pinned proxy on every rendered environment (no network, placeholders for secrets): models, callbacks, guardrails, clean stop
-	$(PY) -m litellm_bundle.runtime.boot_check
+	$(PY) -m litellm_bundle check-config
 
 diff: setup ## show per environment what the working tree changes in every generated file (REF=git ref)
 	$(PY) -m litellm_bundle diff $(if $(REF),--ref $(REF))
@@ -164,8 +164,8 @@ cluster-build: ## build the pinned local Kubernetes (v1.35.4, v1.30.14; kubectl,
 	tools/kube/build.sh
 
 cluster-up: cluster-build $(VENV)/.stamp ## start a local Kubernetes control plane with kwok nodes in .run/cluster, detached (CLUSTER_VERSION=v1.30.14)
-	@$(PY) -m litellm_bundle.cluster.control_plane up --version $(CLUSTER_VERSION)
+	@$(PY) -m litellm_bundle cluster up --version $(CLUSTER_VERSION)
 
 cluster-down: ## stop exactly what `make cluster-up` started
-	@$(PY) -m litellm_bundle.cluster.control_plane down
+	@$(PY) -m litellm_bundle cluster down
 # --- end local Kubernetes control plane ---

@@ -10,7 +10,7 @@ from litellm_bundle.model.access import metrics_scraper, number, scrapes_with_a_
 from litellm_bundle.model.effective import EffectiveConfig
 
 
-def check_environment(eff: EffectiveConfig) -> list[Problem]:
+def check_access(eff: EffectiveConfig) -> list[Problem]:
     """Cross-references of the environment's teams and keys (errors: LiteLLM would refuse or every
     request of the key would fail; warnings: a limit that can never bind)."""
     env = eff.env

@@ -52,7 +52,7 @@ def _guess(name: str, choices: list[str]) -> str:
     return f"; did you mean '{hint[0]}'?" if hint else ""
 
 
-def check_callbacks(cs: ConfigSet, policies: Policies, hooks: HooksIndex) -> list[Problem]:
+def check_litellm_callbacks(cs: ConfigSet, policies: Policies, hooks: HooksIndex) -> list[Problem]:
     """Every callback is one LiteLLM ships or a path into the hooks package (the only code next to
     the proxy's config): anything else fails the proxy at start or is silently never called."""
     found = Found()
@@ -83,7 +83,7 @@ def check_callbacks(cs: ConfigSet, policies: Policies, hooks: HooksIndex) -> lis
     return found.problems
 
 
-def check_guardrails(cs: ConfigSet, policies: Policies, hooks: HooksIndex) -> list[Problem]:
+def check_native_guardrails(cs: ConfigSet, policies: Policies, hooks: HooksIndex) -> list[Problem]:
     """LiteLLM-native guardrails: an integration LiteLLM ships (or a class of the hooks package),
     and names unique across them and the hooks' guardrails (both are enabled by name)."""
     doc = cs.docs["litellm"]
@@ -133,7 +133,7 @@ def check_guardrails(cs: ConfigSet, policies: Policies, hooks: HooksIndex) -> li
                 path,
                 f"unknown guardrail integration '{kind}'{_guess(kind, integrations)} (allowed: an integration of "
                 "litellm.types.guardrails, see names.schema.json in "
-                f"policies/litellm/{policies.tree.pinned_version()}/, or gateway_hooks.<module>.<Class>)",
+                f"policies/litellm/{policies.tree.pinned_version()}/, or {HOOKS_PACKAGE}.<module>.<Class>)",
                 value=True,
                 check="unknown-guardrail-integration",
             )
@@ -207,7 +207,7 @@ def check_secret_names(cs: ConfigSet, policies: Policies) -> list[Problem]:
     return found.problems
 
 
-def check_usage(cs: ConfigSet, policies: Policies) -> list[Problem]:
+def check_unused_native_guardrails(cs: ConfigSet, policies: Policies) -> list[Problem]:
     """A LiteLLM-native guardrail no environment enables is never rendered (a warning: dead config)."""
     found = Found()
     doc = cs.docs["litellm"]
@@ -232,7 +232,7 @@ def check_usage(cs: ConfigSet, policies: Policies) -> list[Problem]:
     return found.problems
 
 
-def check_environment(cs: ConfigSet, eff: EffectiveConfig) -> list[Problem]:
+def check_model_group_aliases(cs: ConfigSet, eff: EffectiveConfig) -> list[Problem]:
     """What an environment's LiteLLM settings name is there: model_group_alias targets are
     enabled groups (an alias to a group the proxy does not serve fails every request)."""
     found = Found(eff.env)

@@ -115,7 +115,7 @@ def check_models(cs: ConfigSet, policies: Policies) -> list[Problem]:
     return found.problems
 
 
-def check_routing(cs: ConfigSet, policies: Policies) -> list[Problem]:
+def check_routing_references(cs: ConfigSet, policies: Policies) -> list[Problem]:
     """Fallbacks, labels and rules name model groups and labels that exist, and do not loop."""
     doc = cs.docs["routing"]
     routing = cs.data("routing")
@@ -268,7 +268,9 @@ def strings(node: Any, path: PathKey = ()) -> Iterator[tuple[PathKey, str]]:
         yield path, node
 
 
-def check_environment(cs: ConfigSet, eff: EffectiveConfig, pinned_version: str, policies: Policies) -> list[Problem]:
+def check_environment_references(
+    cs: ConfigSet, eff: EffectiveConfig, pinned_version: str, policies: Policies
+) -> list[Problem]:
     """Checks of one environment's effective configuration: what it names exists and is enabled."""
     env = eff.env
     found = Found(env)

@@ -27,7 +27,7 @@ def hooks_index(policies: Policies) -> HooksIndex:
     return HooksIndex(policies.tree.hooks_package, policies.tree.shown(policies.tree.hooks_package))
 
 
-def check_guardrails(cs: ConfigSet, policies: Policies, hooks: HooksIndex) -> list[Problem]:
+def check_hooks_guardrails(cs: ConfigSet, policies: Policies, hooks: HooksIndex) -> list[Problem]:
     """Each detector a guardrail names exists; each guardrail type renders as a class the hooks define."""
     doc = cs.docs["guardrails"]
     found = Found()
@@ -86,7 +86,7 @@ def check_transforms(cs: ConfigSet, hooks: HooksIndex) -> list[Problem]:
     return found.problems
 
 
-def check_callbacks(policies: Policies, hooks: HooksIndex) -> list[Problem]:
+def check_hooks_callback(policies: Policies, hooks: HooksIndex) -> list[Problem]:
     """The callback the rendered config names exists in the hooks package (a broken bundle, not a config problem)."""
     why = hooks.why_not(facts.HOOKS_CALLBACK, callable_needed=False)
     if why is None:
@@ -181,7 +181,7 @@ def covers(first: Any, later: Any) -> bool:
     return True
 
 
-def check_routing(cs: ConfigSet, policies: Policies) -> list[Problem]:
+def check_routing_effects(cs: ConfigSet, policies: Policies) -> list[Problem]:
     """Fallbacks serve the same kind of calls and (for the context window) a larger window; routing
     rules can match and their target can take what they match."""
     doc = cs.docs["routing"]
@@ -300,7 +300,7 @@ def check_routing(cs: ConfigSet, policies: Policies) -> list[Problem]:
     return found.problems
 
 
-def check_usage(cs: ConfigSet, policies: Policies) -> list[Problem]:
+def check_unused_sources(cs: ConfigSet, policies: Policies) -> list[Problem]:
     """Model groups, deployments and guardrails that no environment runs (warnings: dead config)."""
     found = Found()
     enabled: dict[str, list[str]] = {}

@@ -1,8 +1,9 @@
-"""Command line: validate, render, diff, lint-k8s, scan, import, access, checks and the local stack (up,
-down, logs). The only place that prints and sets exit codes: the layers below return results.
+"""Command line: validate, render, diff, lint-k8s, scan, import, access, checks, the local stack (up,
+down, logs), the boot check (check-config), LiteLLM's surface (litellm-schema) and the local Kubernetes
+(cluster build|up|down). The only place that prints and sets exit codes: the layers below return results.
 
 Exit codes (docs/validation.md, "Exit codes"): 0 success, 1 problems found (or a tool failed), 2 usage
-error, 3 drift found by `access plan`."""
+error, 3 drift found by `access plan`, 130 interrupted."""
 
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ from litellm_bundle.importer import convert
 from litellm_bundle.policy import registry
 from litellm_bundle.policy.policies import Policies, PolicyError
 from litellm_bundle.runtime import access, stack
+from litellm_bundle.surface import generator
 
 VALIDATION_DOC = "docs/validation.md"  # where the exit codes, the output formats and the table of checks are
 
@@ -55,13 +57,18 @@ def _invalid(exc: ValidationFailed, fmt: str, failure: str) -> int:
     return _emit(_outcome("validate", Result(exc.problems), label="validation", failure=failure), fmt)
 
 
+def _environments(policies: Policies, wanted: list[str] | None) -> list[str]:
+    """The environments a repeatable --env names (default: all of them)."""
+    unknown = sorted(set(wanted or []) - set(policies.environments))
+    if unknown:
+        raise UsageError(f"unknown environment {', '.join(unknown)} (known: {', '.join(policies.environments)})")
+    return wanted or list(policies.environments)
+
+
 def _validate(args: argparse.Namespace) -> int:
     tree = _tree(args)
     policies = Policies(tree)
-    unknown = sorted(set(args.env or []) - set(policies.environments))
-    if unknown:
-        raise UsageError(f"unknown environment {', '.join(unknown)} (known: {', '.join(policies.environments)})")
-    envs = args.env or list(policies.environments)
+    envs = _environments(policies, args.env)
     result = validation.run(policies, args.env or None)
     outcome = report.Outcome(
         "validate",
@@ -115,6 +122,10 @@ def _diff(args: argparse.Namespace) -> int:
 
 def _progress(line: str) -> None:
     print(line, file=sys.stderr, flush=True)
+
+
+def _say(line: str) -> None:
+    print(line, flush=True)
 
 
 def _lint_k8s(args: argparse.Namespace) -> int:
@@ -235,11 +246,95 @@ def _checks(args: argparse.Namespace) -> int:
     return facts.EXIT_OK
 
 
+def _litellm_schema(args: argparse.Namespace) -> int:
+    """policies/litellm/<LITELLM_VERSION>/ from the installed litellm, or with --check whether it is stale."""
+    tree = _tree(args)
+    files = generator.generate(tree)
+    changed = generator.stale(tree, files)
+    shown = tree.shown(generator.output_dir(tree))
+    if args.check:
+        if changed:
+            print(
+                f"{shown} is stale for litellm {tree.pinned_version()}: {', '.join(changed)}; "
+                "run `make litellm-schema`",
+                file=sys.stderr,
+            )
+            return facts.EXIT_PROBLEMS
+        print(f"{shown} is up to date")
+        return facts.EXIT_OK
+    generator.write(tree, files)
+    print(f"wrote {shown}: {len(files)} files ({', '.join(changed) or 'no change'})")
+    return facts.EXIT_OK
+
+
+def _check_config(args: argparse.Namespace) -> int:
+    """The pinned proxy booted once on each rendered environment (docs/litellm-surface.md, "Boot check")."""
+    # the boot check needs httpx (the runtime extra), which `pip install .` leaves out
+    from litellm_bundle.runtime import boot_check  # noqa: PLC0415
+
+    tree = _tree(args)
+    envs = _environments(Policies(tree), args.env)
+    with tempfile.TemporaryDirectory(prefix="check-config-") as tmp:
+        results = boot_check.check_environments(tree, envs, args.keep or Path(tmp))
+        for result in results:
+            print(result, file=sys.stderr if result.failures else sys.stdout)
+    return facts.EXIT_PROBLEMS if any(r.failures for r in results) else facts.EXIT_OK
+
+
+def _cluster(args: argparse.Namespace) -> int:
+    """The local Kubernetes control plane (docs/local-kubernetes.md): build its binaries, start it detached,
+    stop it."""
+    # the local cluster needs httpx (the runtime extra), which `pip install .` leaves out
+    from litellm_bundle.cluster import control_plane  # noqa: PLC0415
+
+    tree = _tree(args)
+    if args.cluster_action == "build":
+        control_plane.build(tree.root, args.versions)
+        return facts.EXIT_OK
+    state_dir: Path = args.state_dir or tree.root / ".run" / "cluster"
+    tools = tree.tools_dir / "kube"
+    if args.cluster_action == "down":
+        down = control_plane.down(state_dir, tools)
+        if not down.stopped:
+            print(f"no local Kubernetes running in {state_dir}")
+        else:
+            print(f"stopped {', '.join(down.stopped)} in {down.seconds:.1f}s (state kept in {state_dir})")
+        return facts.EXIT_OK
+    up = control_plane.up(state_dir, args.version, tools, args.timeout)
+    state = up.plane.state_dir
+    if up.already:
+        print(f"local Kubernetes already running in {state} ({', '.join(up.already)})")
+    else:
+        zones = control_plane.ZONES
+        print(
+            f"local Kubernetes {args.version} is up in {up.plane.started_in:.1f}s: {up.plane.server}, "
+            f"{len(zones)} kwok nodes (zones {', '.join(zones)})"
+        )
+        print(f"logs: {state / 'logs'}; stop with: python -m litellm_bundle cluster down --state-dir {state}")
+    print(f"export KUBECONFIG={up.plane.kubeconfig}")
+    return facts.EXIT_OK
+
+
 def _stack_paths(args: argparse.Namespace) -> stack.StackPaths:
     tree = _tree(args)
     return stack.StackPaths(
         tree, state=args.state_dir or tree.root / ".run", env_file=args.env_file or tree.root / ".env"
     )
+
+
+def _up(args: argparse.Namespace) -> int:
+    stack.up(_stack_paths(args), _say, native=args.native)
+    return facts.EXIT_OK
+
+
+def _down(args: argparse.Namespace) -> int:
+    stopped = stack.down(_stack_paths(args))
+    print(f"stopped {', '.join(stopped)}" if stopped else "nothing was running")
+    return facts.EXIT_OK
+
+
+def _logs(args: argparse.Namespace) -> int:
+    return stack.logs(_stack_paths(args), follow=not args.no_follow)
 
 
 def _with_format(p: argparse.ArgumentParser) -> None:
@@ -347,12 +442,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--write-docs", action="store_true", help=f"write the table of checks into {VALIDATION_DOC} instead")
     p.set_defaults(func=_checks)
     actions: dict[str, tuple[str, Callable[[argparse.Namespace], int]]] = {
-        "up": (
-            "start the local gateway (compose, or native without a Docker engine)",
-            lambda a: stack.up(_stack_paths(a), native=a.native),
-        ),
-        "down": ("stop what `up` started", lambda a: stack.down(_stack_paths(a))),
-        "logs": ("show the local stack's logs", lambda a: stack.logs(_stack_paths(a), follow=not a.no_follow)),
+        "up": ("start the local gateway (compose, or native without a Docker engine)", _up),
+        "down": ("stop what `up` started", _down),
+        "logs": ("show the local stack's logs", _logs),
     }
     for name, (helptext, func) in actions.items():
         p = sub.add_parser(name, help=helptext)
@@ -363,19 +455,59 @@ def _parser() -> argparse.ArgumentParser:
         if name == "logs":
             p.add_argument("--no-follow", action="store_true")
         p.set_defaults(func=func)
+    p = sub.add_parser(
+        "check-config",
+        help="boot the pinned proxy on every rendered environment (no network, placeholders for secrets): "
+        "models, callbacks, guardrails, clean stop",
+    )
+    with_config(p)
+    p.add_argument("--env", action="append", help="only this environment (repeatable)")
+    p.add_argument("--keep", type=Path, help="keep the staged configs and logs in DIR")
+    p.set_defaults(func=_check_config)
+    p = sub.add_parser(
+        "litellm-schema",
+        help="regenerate policies/litellm/<LITELLM_VERSION>/ (LiteLLM's config surface) from the installed, "
+        "pinned litellm",
+    )
+    p.add_argument("--check", action="store_true", help="write nothing; fail when the committed schemas are stale")
+    p.set_defaults(func=_litellm_schema)
+    _cluster_parser(sub.add_parser("cluster", help="a local Kubernetes control plane with kwok nodes"))
     return parser
+
+
+def _cluster_parser(parser: argparse.ArgumentParser) -> None:
+    actions = parser.add_subparsers(dest="cluster_action", metavar="{build,up,down}", required=True)
+
+    def with_state(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--state-dir", type=Path, help="pid files, logs, PKI, etcd data (default: ROOT/.run/cluster)")
+
+    p = actions.add_parser("up", help="start it detached; prints the KUBECONFIG line")
+    with_state(p)
+    p.add_argument("--version", choices=facts.CONTROL_PLANE_VERSIONS, default=facts.DEFAULT_CONTROL_PLANE_VERSION)
+    p.add_argument("--timeout", type=float, default=120.0, help="seconds to wait for readiness")
+    p = actions.add_parser("down", help="stop what `up` started (by the pid files)")
+    with_state(p)
+    p = actions.add_parser("build", help="build the pinned binaries into .tools/kube (tools/kube/build.sh)")
+    p.add_argument(
+        "versions", nargs="*", metavar="VERSION", help=f"default: all of {', '.join(facts.CONTROL_PLANE_VERSIONS)}"
+    )
+    parser.set_defaults(func=_cluster)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    name = " ".join(filter(None, (args.command, getattr(args, "cluster_action", None))))
     try:
         return int(args.func(args))
     except (TreeError, UsageError) as exc:
-        print(f"{args.command}: {exc}", file=sys.stderr)
+        print(f"{name}: {exc}", file=sys.stderr)
         return facts.EXIT_USAGE
     except (PolicyError, kube.ToolMissing, RuntimeError) as exc:
-        print(f"{args.command}: {exc}", file=sys.stderr)
+        print(f"{name}: {exc}", file=sys.stderr)
         return facts.EXIT_PROBLEMS
+    except KeyboardInterrupt:
+        print(f"{name}: interrupted", file=sys.stderr)
+        return facts.EXIT_INTERRUPTED
 
 
 if __name__ == "__main__":

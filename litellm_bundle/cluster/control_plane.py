@@ -4,9 +4,11 @@ etcd, kube-apiserver, kube-controller-manager and kube-scheduler (built by tools
 .tools/kube/), all on 127.0.0.1 with free ports, and kwok playing the kubelets of a few fake nodes:
 it marks pods Ready at once, completes Job pods, and fails pods annotated FAIL_ANNOTATION.
 
-    python -m litellm_bundle.cluster.control_plane build [VERSION ...]
-    python -m litellm_bundle.cluster.control_plane up [--state-dir .run/cluster] [--version v1.35.4]
-    python -m litellm_bundle.cluster.control_plane down [--state-dir .run/cluster]
+    python -m litellm_bundle cluster build [VERSION ...]
+    python -m litellm_bundle cluster up [--state-dir .run/cluster] [--version v1.35.4]
+    python -m litellm_bundle cluster down [--state-dir .run/cluster]
+
+(`build`, `up` and `down` below; the CLI prints what they return.)
 
 Every process runs in its own session (process group) with its log in <state>/logs/ and its pid
 in <state>/pids/, so `down` (or ControlPlane.stop) stops exactly what was started.
@@ -14,14 +16,12 @@ in <state>/pids/, so `down` (or ControlPlane.stop) stops exactly what was starte
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import json
 import os
 import shlex
 import ssl
 import subprocess
-import sys
 import time
 from base64 import b64encode
 from collections.abc import Callable, Sequence
@@ -35,7 +35,6 @@ import httpx
 import psutil
 
 from litellm_bundle.core.facts import CONTROL_PLANE_VERSIONS, DEFAULT_CONTROL_PLANE_VERSION
-from litellm_bundle.core.tree import find_root
 from litellm_bundle.core.wait import wait_until
 from litellm_bundle.runtime import processes
 from litellm_bundle.runtime.processes import free_port, group_alive, stop_group, wait_port
@@ -652,10 +651,11 @@ def start(state_dir: Path, version: str, tools_dir: Path, timeout: float = 120.0
     return ControlPlane.start(state_dir, version, tools_dir, timeout)
 
 
-# --- command line ----------------------------------------------------------------------------
+# --- what `cluster build|up|down` do ---------------------------------------------------------
 
 
 def build(repo_root: Path, versions: Sequence[str] = ()) -> None:
+    """tools/kube/build.sh for `versions` (default: every pinned one); its output goes to the terminal."""
     script = repo_root / "tools" / "kube" / "build.sh"
     if not script.is_file():
         raise RuntimeError(f"{script} not found")
@@ -664,78 +664,38 @@ def build(repo_root: Path, versions: Sequence[str] = ()) -> None:
         raise RuntimeError(f"{script.relative_to(repo_root)} failed with exit code {result.returncode} (output above)")
 
 
-def cmd_up(args: argparse.Namespace, repo_root: Path) -> int:
-    state_dir = args.state_dir.resolve()
-    existing = ControlPlane.attach(state_dir, repo_root / ".tools" / "kube")
-    if existing.alive():
-        print(f"local Kubernetes already running in {state_dir} ({', '.join(existing.alive())})")
-        print(f"export KUBECONFIG={existing.kubeconfig}")
-        return 0
-    plane = ControlPlane.start(state_dir, args.version, repo_root / ".tools" / "kube", args.timeout)
-    print(
-        f"local Kubernetes {args.version} is up in {plane.started_in:.1f}s: {plane.server}, "
-        f"{len(ZONES)} kwok nodes (zones {', '.join(ZONES)})"
-    )
-    print(
-        f"logs: {state_dir / 'logs'}; "
-        f"stop with: python -m litellm_bundle.cluster.control_plane down --state-dir {state_dir}"
-    )
-    print(f"export KUBECONFIG={plane.kubeconfig}")
-    return 0
+@dataclass(frozen=True)
+class Up:
+    """What `up` found or started: `already` names the components found running (nothing was started)."""
+
+    plane: ControlPlane
+    already: list[str]
 
 
-def cmd_down(args: argparse.Namespace, repo_root: Path) -> int:
-    plane = ControlPlane.attach(args.state_dir.resolve(), repo_root / ".tools" / "kube")
+def up(state_dir: Path, version: str, tools_dir: Path, timeout: float = 120.0) -> Up:
+    """A control plane left running in state_dir: the one recorded there if it runs, else a new one."""
+    state_dir = state_dir.resolve()
+    existing = ControlPlane.attach(state_dir, tools_dir)
+    running = existing.alive()
+    if running:
+        return Up(existing, running)
+    return Up(ControlPlane.start(state_dir, version, tools_dir, timeout), [])
+
+
+@dataclass(frozen=True)
+class Down:
+    """What `down` stopped (nothing when `stopped` is empty) and how long it took."""
+
+    stopped: list[str]
+    seconds: float
+
+
+def down(state_dir: Path, tools_dir: Path) -> Down:
+    """Stop the control plane recorded in state_dir (by its pid files); its state is kept."""
+    plane = ControlPlane.attach(state_dir.resolve(), tools_dir)
     running = plane.alive()
     if not running:
-        print(f"no local Kubernetes running in {args.state_dir}")
-        return 0
+        return Down([], 0.0)
     began = time.monotonic()
     plane.stop()
-    print(f"stopped {', '.join(running)} in {time.monotonic() - began:.1f}s (state kept in {args.state_dir})")
-    return 0
-
-
-def cmd_build(args: argparse.Namespace, repo_root: Path) -> int:
-    build(repo_root, args.versions)
-    return 0
-
-
-def parser(repo_root: Path) -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
-        prog="python -m litellm_bundle.cluster.control_plane",
-        description="A local Kubernetes control plane (kwok nodes).",
-    )
-    sub = p.add_subparsers(dest="command", required=True)
-    default_state = repo_root / ".run" / "cluster"
-    up = sub.add_parser("up", help="start it detached; prints the KUBECONFIG line")
-    up.add_argument("--state-dir", type=Path, default=default_state)
-    up.add_argument("--version", choices=CONTROL_PLANE_VERSIONS, default=DEFAULT_CONTROL_PLANE_VERSION)
-    up.add_argument("--timeout", type=float, default=120.0, help="seconds to wait for readiness")
-    up.set_defaults(func=cmd_up)
-    down = sub.add_parser("down", help="stop what `up` started (by the pid files)")
-    down.add_argument("--state-dir", type=Path, default=default_state)
-    down.set_defaults(func=cmd_down)
-    b = sub.add_parser("build", help="build the pinned binaries into .tools/kube (tools/kube/build.sh)")
-    b.add_argument(
-        "versions", nargs="*", metavar="VERSION", help=f"default: all of {', '.join(CONTROL_PLANE_VERSIONS)}"
-    )
-    b.set_defaults(func=cmd_build)
-    return p
-
-
-def main(argv: Sequence[str] | None = None, repo_root: Path | None = None) -> int:
-    root = repo_root or find_root(Path(__file__).resolve().parent)
-    args = parser(root).parse_args(argv)
-    try:
-        return int(args.func(args, root))
-    except RuntimeError as exc:
-        print(f"cluster {args.command}: {exc}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print(f"cluster {args.command}: interrupted", file=sys.stderr)
-        return 130
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+    return Down(running, time.monotonic() - began)

@@ -13,7 +13,7 @@ A worker is one process, so it never uses more than one core:
 
 An environment with `sizing` may not also set what it derives (`workers`, `resources.*.cpu`,
 `autoscaling.target_cpu_percent`): that is one fact written twice, reported as an error where it is
-written (semantics.check_environment). Memory stays declared in `resources`.
+written (checks/references.py, check_environment_references). Memory stays declared in `resources`.
 """
 
 from __future__ import annotations

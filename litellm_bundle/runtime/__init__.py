@@ -11,9 +11,10 @@ to it, the fake provider, Redis, PostgreSQL, Prometheus, haproxy and k6. Public 
 - `postgres`: a private PostgreSQL (`Postgres`, `initialise`, `start`, `stop`, `prisma_env`).
 - `local_prometheus`: a Prometheus with the bundle's alert rules (`write_files`, `start`, `PrometheusAPI`).
 - `load_balancer`: haproxy in front of instances (`HAProxy`, `Server`).
-- `stack`: `make up` / `make down` / `make logs` (`up`, `down`, `logs`).
+- `stack`: `make up` / `make down` / `make logs` (`up`, `down`, `logs`; progress and the banner through
+  the caller's `say`, failures as `StackError`).
 - `boot_check`: `make check-config`, the pinned proxy booted on every rendered environment
-  (`check_environments`; `python -m litellm_bundle.runtime.boot_check`).
+  (`check_environments` -> a `Boot` per environment; `python -m litellm_bundle check-config`).
 - `k6`: bounded k6 runs of scripts/load.js (`run` -> `LoadResult`); its variables (`load_env`) and path
   (`script`) for the callers that run k6 themselves (the benchmark, a background run).
 - `metrics`: the proxy's /metrics/ answer read with prometheus_client's parser (`samples`, `total`).

@@ -33,17 +33,19 @@ def reconcile(
     prune: bool = False,
     rotate: tuple[str, ...] = (),
     keys_to: str = "stdout",
+    wait: float = 0,
 ) -> Result:
     """`plan` (the changes that would make the proxy at `url` match the environment's rendered access.json
     `desired`: notes, drift) or `apply` (them, made). What the reconciler refuses to do is a problem at
-    config/access.yaml; a failure to run (no master key, the proxy unreachable) raises RuntimeError."""
+    config/access.yaml; a failure to run (no master key, the proxy unreachable) raises RuntimeError. `wait`:
+    seconds to wait for the proxy to be ready first."""
     main = reconciler(tree)
     master_key = environ.get(main.MASTER_KEY_ENV)
     if not master_key:
         raise RuntimeError(f"${main.MASTER_KEY_ENV} is not set (the proxy's master key)")
     try:
         sink = main.sinks.sink(keys_to)
-        plan, api = main.prepare(url, desired, master_key, environ, prune=prune, rotate=rotate)
+        plan, api = main.prepare(url, desired, master_key, environ, prune=prune, rotate=rotate, wait=wait)
         notes = plan.report().splitlines()
         if action == "plan":
             return Result(notes=notes, drift=plan.drift)

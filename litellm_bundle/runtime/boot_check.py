@@ -1,4 +1,5 @@
-"""`make check-config`: start the pinned LiteLLM proxy on a rendered config and check that it boots.
+"""`make check-config` (`python -m litellm_bundle check-config`): start the pinned LiteLLM proxy on a rendered
+config and check that it boots.
 
 No provider is called and nothing leaves the machine: every reference the config uses gets a
 placeholder from its declaration (endpoints point at 127.0.0.1:9, where nothing listens; keys are
@@ -18,13 +19,10 @@ LiteLLM rejects at load, a callback that needs a setting at start."""
 
 from __future__ import annotations
 
-import argparse
 import re
 import secrets
 import shutil
 import signal
-import sys
-import tempfile
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,7 +32,7 @@ import httpx
 
 from litellm_bundle.build.generate import render_one
 from litellm_bundle.core.facts import ACTIVE_CALLBACK_KEYS, LIVENESS_PATH, METRICS_PATH, RENDERED_AREA
-from litellm_bundle.core.tree import BundleTree, find_root
+from litellm_bundle.core.tree import BundleTree
 from litellm_bundle.core.yamlio import dump_yaml, parse_yaml
 from litellm_bundle.policy.policies import Policies
 from litellm_bundle.render import proxy_args
@@ -323,31 +321,9 @@ def rendered(tree: BundleTree, env: str) -> tuple[dict[str, Any], str, dict[str,
 
 
 def check_environments(tree: BundleTree, envs: list[str], work: Path) -> list[Boot]:
+    """One boot per environment, its staged files and logs under work/<env>/."""
     results = []
     for env in envs:
         config, hooks, surface = rendered(tree, env)
         results.append(boot(env, config, hooks, tree, work / env, surface))
     return results
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m litellm_bundle.runtime.boot_check", description=__doc__.split("\n\n")[0]
-    )
-    parser.add_argument("--root", type=Path)
-    parser.add_argument("--config", type=Path, help="sources from DIR (default: ROOT/config)")
-    parser.add_argument("--env", action="append", help="only this environment (repeatable)")
-    parser.add_argument("--keep", type=Path, help="keep the staged configs and logs in DIR")
-    args = parser.parse_args(argv)
-    tree = BundleTree.at(args.root or find_root(Path.cwd()), config_dir=args.config)
-    envs = args.env or list(Policies(tree).environments)
-    with tempfile.TemporaryDirectory(prefix="check-config-") as tmp:
-        work = args.keep or Path(tmp)
-        results = check_environments(tree, envs, work)
-        for result in results:
-            print(result, file=sys.stdout if not result.failures else sys.stderr)
-    return 1 if any(r.failures for r in results) else 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -3,6 +3,8 @@
 Native stack (no Docker engine): the pinned litellm from .venv, the fake provider, a throwaway
 redis-server when installed, the staged dev config and hooks. Every process is started in its own
 session and recorded in <state>/pids/, so `down` stops exactly what `up` started.
+
+Nothing here prints: progress and the banner go to the caller's `say`, a failure is a StackError.
 """
 
 from __future__ import annotations
@@ -10,8 +12,8 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,6 +31,14 @@ from litellm_bundle.render import alerts, env_example, proxy_args
 from litellm_bundle.runtime import access, launch, local_prometheus, localenv, postgres, processes
 
 STACK_ENV = "dev"
+Say = Callable[[str], None]  # where progress and the banner go (the CLI passes print)
+
+
+ACCESS_WAIT = 60.0  # seconds the access reconciler waits for the proxy to be ready
+
+
+class StackError(RuntimeError):
+    """The stack did not start (what had started is stopped again), or there is nothing to show."""
 
 
 @dataclass
@@ -107,23 +117,22 @@ def _banner(url: str, key_source: str, notes: list[str], mode: str) -> str:
     return "\n".join(lines)
 
 
-def up(sp: StackPaths, native: bool = False, timeout: float = 120.0) -> int:
+def up(sp: StackPaths, say: Say, native: bool = False, timeout: float = 120.0) -> None:
+    """Start the stack (compose when a Docker engine answers, unless `native`) and say its banner."""
     sp.state.mkdir(parents=True, exist_ok=True)
     running = {name: pid for name, pid in recorded_pids(sp).items() if processes.group_alive(pid)}
     if running:
-        print(
-            f"already running ({', '.join(f'{n}={p}' for n, p in running.items())}); `make down` first", file=sys.stderr
-        )
-        return 1
+        raise StackError(f"already running ({', '.join(f'{n}={p}' for n, p in running.items())}); `make down` first")
     generated = localenv.ensure_env_file(sp.env_file, sp.tree.out_dir / ENV_EXAMPLE)
     if generated:
-        print(f"generated {', '.join(generated)} into {sp.env_file}")
+        say(f"generated {', '.join(generated)} into {sp.env_file}")
     env_values = localenv.read_env_file(sp.env_file)
     port = int(env_values.get(env_example.PROXY_PORT.name) or env_example.PROXY_PORT.default)
     url = f"http://127.0.0.1:{port}"
     if not native and docker_engine_available():
-        return _up_compose(sp, env_values, url, timeout)
-    return _up_native(sp, env_values, url, port, timeout)
+        _up_compose(sp, say, env_values, url, timeout)
+    else:
+        _up_native(sp, say, env_values, url, port, timeout)
 
 
 def _stage(sp: StackPaths, environ: dict[str, str], with_redis: bool) -> launch.Staged:
@@ -136,13 +145,12 @@ def _compose(sp: StackPaths) -> list[str]:
     return ["docker", "compose", "-f", str(sp.compose_file), "--env-file", str(sp.env_file), "--profile", "metrics"]
 
 
-def _up_compose(sp: StackPaths, env_values: dict[str, str], url: str, timeout: float) -> int:
+def _up_compose(sp: StackPaths, say: Say, env_values: dict[str, str], url: str, timeout: float) -> None:
     fake_provider = fake_provider_api_base(FAKE_PROVIDER_SERVICE)  # its address inside the Compose network
     staged = _stage(sp, {**env_values, "FAKE_PROVIDER_API_BASE": fake_provider}, with_redis=True)
     cmd = [*_compose(sp), "up", "-d", "--wait"]
     if subprocess.run(cmd).returncode != 0:
-        print("docker compose up failed; see `make logs`", file=sys.stderr)
-        return 1
+        raise StackError("docker compose up failed; see `make logs`")
     sp.mode.write_text("compose\n")
     processes.wait_healthy(f"{url}{LIVENESS_PATH}", timeout)
     prometheus = env_values.get(env_example.PROMETHEUS_PORT.name) or env_example.PROMETHEUS_PORT.default
@@ -151,11 +159,10 @@ def _up_compose(sp: StackPaths, env_values: dict[str, str], url: str, timeout: f
         f"prometheus: http://127.0.0.1:{prometheus}/alerts; "
         f"grafana (dashboard 'LiteLLM gateway'): http://127.0.0.1:{grafana}"
     )
-    print(_banner(url, str(sp.env_file), staged.notes, "docker compose"))
-    return 0
+    say(_banner(url, str(sp.env_file), staged.notes, "docker compose"))
 
 
-def _up_native(sp: StackPaths, env_values: dict[str, str], url: str, port: int, timeout: float) -> int:
+def _up_native(sp: StackPaths, say: Say, env_values: dict[str, str], url: str, port: int, timeout: float) -> None:
     sp.logs.mkdir(parents=True, exist_ok=True)
     sp.mode.write_text("native\n")
     fake_port = int(env_values.get(env_example.FAKE_PROVIDER_PORT.name) or env_example.FAKE_PROVIDER_PORT.default)
@@ -209,14 +216,13 @@ def _up_native(sp: StackPaths, env_values: dict[str, str], url: str, port: int, 
         processes.wait_healthy(f"{url}{LIVENESS_PATH}", timeout, proxy, sp.logs / "litellm.log")
         staged.notes.append(_start_prometheus(sp, env_values, port, timeout, started))
         if database is not None:
-            staged.notes.append(_apply_access(sp, url, environ))
+            staged.notes.append(_apply_access(sp, say, url, environ))
     except (RuntimeError, OSError) as exc:
-        print(f"make up failed: {exc}", file=sys.stderr)
         for proc in reversed(started):
             processes.stop(proc)
         shutil.rmtree(sp.pids, ignore_errors=True)
-        return 1
-    print(
+        raise StackError(f"failed: {exc} (what had started is stopped again)") from exc
+    say(
         _banner(
             url,
             str(sp.env_file),
@@ -224,7 +230,6 @@ def _up_native(sp: StackPaths, env_values: dict[str, str], url: str, port: int, 
             "native: .venv litellm, fake provider" + (", redis-server" if redis else ""),
         )
     )
-    return 0
 
 
 def _start_postgres(
@@ -254,33 +259,31 @@ def _start_postgres(
     return server, None
 
 
-def _apply_access(sp: StackPaths, url: str, environ: dict[str, str]) -> str:
-    """Teams and keys of config/access.yaml for dev; new key values go into the .env file."""
+def _apply_access(sp: StackPaths, say: Say, url: str, environ: dict[str, str]) -> str:
+    """Teams and keys of config/access.yaml for dev (the plan's lines said); new key values go into the .env
+    file. Returns the banner's note: a failure here leaves the stack up, without them."""
     files = render_one(sp.tree, STACK_ENV)
     with tempfile.TemporaryDirectory(prefix="access-") as work:
         desired = Path(work) / "access.json"
         desired.write_text(files["access.json"], encoding="utf-8")
-        saved = dict(os.environ)
-        os.environ.update({k: v for k, v in environ.items() if v})
         try:
-            code = access.reconciler(sp.tree).main(
-                [
-                    "apply",
-                    "--url",
-                    url,
-                    "--desired",
-                    str(desired),
-                    "--keys-to",
-                    f"env-file:{sp.env_file}",
-                    "--wait",
-                    "60",
-                ]
+            result = access.reconcile(
+                sp.tree,
+                STACK_ENV,
+                "apply",
+                url,
+                desired,
+                {**os.environ, **{k: v for k, v in environ.items() if v}},
+                keys_to=f"env-file:{sp.env_file}",
+                wait=ACCESS_WAIT,
             )
-        finally:
-            os.environ.clear()
-            os.environ.update(saved)
-    if code != 0:
-        return "access apply failed (see above): the teams and keys of config/access.yaml are not all there"
+        except RuntimeError as exc:
+            return f"access apply failed ({exc}): the teams and keys of config/access.yaml are not all there"
+    for line in result.notes:
+        say(f"access: {line}")
+    if result.problems:
+        refused = "; ".join(problem.message for problem in result.problems)
+        return f"access apply refused ({refused}): the teams and keys of config/access.yaml are not all there"
     return (
         f"database: PostgreSQL on {environ['DATABASE_URL'].rsplit('@', 1)[1]}; teams and keys of config/access.yaml "
         f"applied, new key values in {sp.env_file} (LITELLM_KEY_*)"
@@ -311,7 +314,8 @@ def _start_prometheus(
     return f"prometheus: {url}/classic/alerts (the bundle's alert rules), {url}/classic/graph, API {url}/api/v1/alerts"
 
 
-def down(sp: StackPaths, grace: float = 15.0) -> int:
+def down(sp: StackPaths, grace: float = 15.0) -> list[str]:
+    """Stop what `up` started (compose, or the recorded process groups); the names of what was stopped."""
     mode = sp.mode.read_text().strip() if sp.mode.exists() else "native"
     if mode == "compose":
         subprocess.run([*_compose(sp), "down"])
@@ -322,16 +326,16 @@ def down(sp: StackPaths, grace: float = 15.0) -> int:
             stopped.append(name)
         (sp.pids / f"{name}.pid").unlink(missing_ok=True)
     sp.mode.unlink(missing_ok=True)
-    print(f"stopped {', '.join(stopped)}" if stopped else "nothing was running")
-    return 0
+    return stopped
 
 
 def logs(sp: StackPaths, follow: bool = True) -> int:
+    """Show the stack's logs on the terminal (docker compose logs, or tail of the native logs); the exit
+    code of the command that showed them."""
     mode = sp.mode.read_text().strip() if sp.mode.exists() else "native"
     if mode == "compose":
         return subprocess.run([*_compose(sp), "logs", *(["-f"] if follow else [])]).returncode
     files = sorted(sp.logs.glob("*.log")) if sp.logs.exists() else []
     if not files:
-        print("no logs: run `make up` first", file=sys.stderr)
-        return 1
+        raise StackError("no logs: run `make up` first")
     return subprocess.run(["tail", "-n", "50", *(["-F"] if follow else []), *map(str, files)]).returncode

@@ -4,6 +4,6 @@ Beside the runtime and the import (it needs litellm installed; nothing below imp
 policies/litellm/<LITELLM_VERSION>/, is policy data the checks and the import read through
 `policy.policies`. Public interface:
 
-- `generator`: `generate` (the schemas in memory), `stale` (a test fails when the committed ones
-  differ), `main` (`make litellm-schema`: `python -m litellm_bundle.surface.generator`).
+- `generator`: `generate` (the schemas in memory), `stale` (which committed ones differ; a test fails
+  when any does), `write` (`make litellm-schema`: `python -m litellm_bundle litellm-schema`).
 """

@@ -1,6 +1,6 @@
 """Derive JSON Schemas of LiteLLM's configuration surface from the installed, pinned litellm.
 
-`make litellm-schema` (`python -m litellm_bundle.surface.generator`) writes
+`make litellm-schema` (`python -m litellm_bundle litellm-schema`) writes
 policies/litellm/<LITELLM_VERSION>/: one schema per section of a LiteLLM config.yaml (deployment
 `litellm_params` and `model_info`, `router_settings`, `general_settings`, `litellm_settings`,
 guardrail entries, `credential_list` items, cache params), `names.schema.json` (providers,
@@ -14,7 +14,6 @@ Which sections accept keys LiteLLM does not name follows LiteLLM (docs/litellm-s
 
 from __future__ import annotations
 
-import argparse
 import ast
 import enum
 import inspect
@@ -28,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from litellm_bundle.core.facts import CALLBACK_KEYS
-from litellm_bundle.core.tree import BundleTree, find_root
+from litellm_bundle.core.tree import BundleTree
 
 BASE_ID = "https://litellm-gateway.local/litellm/"
 ENV_REF = {"$ref": "https://litellm-gateway.local/schemas/common.schema.json#/$defs/envRef"}
@@ -750,27 +749,8 @@ def stale(tree: BundleTree, files: Mapping[str, str]) -> list[str]:
     return sorted(name for name in set(files) | set(committed) if files.get(name) != committed.get(name))
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m litellm_bundle.surface.generator", description=__doc__.split("\n\n")[0]
-    )
-    parser.add_argument("--root", type=Path, help="bundle root (default: the nearest one)")
-    parser.add_argument("--check", action="store_true", help="write nothing; fail when the committed schemas are stale")
-    args = parser.parse_args(argv)
-    tree = BundleTree.at(args.root or find_root(Path.cwd()))
-    files = generate(tree)
-    changed = stale(tree, files)
-    shown = tree.shown(output_dir(tree))
-    if args.check:
-        if changed:
-            print(
-                f"{shown} is stale for litellm {tree.pinned_version()}: {', '.join(changed)}; run `make "
-                "litellm-schema`",
-                file=sys.stderr,
-            )
-            return 1
-        print(f"{shown} is up to date")
-        return 0
+def write(tree: BundleTree, files: Mapping[str, str]) -> None:
+    """Replace the committed directory's schemas with `files` (a schema LiteLLM no longer has is removed)."""
     out_dir = output_dir(tree)
     out_dir.mkdir(parents=True, exist_ok=True)
     for old in out_dir.glob("*.json"):
@@ -778,9 +758,3 @@ def main(argv: list[str] | None = None) -> int:
             old.unlink()
     for name, text in files.items():
         (out_dir / name).write_text(text, encoding="utf-8")
-    print(f"wrote {shown}: {len(files)} files ({', '.join(changed) or 'no change'})")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -116,7 +116,7 @@ def test_strict_server_validation_rejects_an_unknown_field(control_plane: Contro
 def test_cli_up_runs_detached_and_down_stops_every_process(control_plane: ControlPlane, tmp_path: Path) -> None:
     # control_plane: built, and tests ordered with the other newest-version ones; this starts a second one
     state = tmp_path / "cluster"
-    cli = [sys.executable, "-m", "litellm_bundle.cluster.control_plane"]
+    cli = [sys.executable, "-m", "litellm_bundle", "cluster"]
     up = subprocess.run(
         [*cli, "up", "--state-dir", str(state)], check=False, cwd=ROOT, capture_output=True, text=True, timeout=180
     )

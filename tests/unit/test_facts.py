@@ -114,7 +114,8 @@ def test_the_facts_agree_among_themselves() -> None:
     assert set(facts.ACTIVE_CALLBACK_KEYS) < set(facts.CALLBACK_KEYS)
     assert facts.HOOKS_CALLBACK.startswith(f"{facts.HOOKS_PACKAGE}.")
     assert all(path.startswith(f"{facts.HOOKS_PACKAGE}.") for path in facts.GUARDRAIL_CLASSES.values())
-    assert len({facts.EXIT_OK, facts.EXIT_PROBLEMS, facts.EXIT_USAGE, facts.EXIT_DRIFT}) == 4
+    exits = {facts.EXIT_OK, facts.EXIT_PROBLEMS, facts.EXIT_USAGE, facts.EXIT_DRIFT, facts.EXIT_INTERRUPTED}
+    assert len(exits) == 5
 
 
 # --- no second definition ------------------------------------------------------------------------------

@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 
 from litellm_bundle.checks.litellm_settings import sensitive
+from litellm_bundle.cli.main import main
+from litellm_bundle.core import facts
 from litellm_bundle.core.tree import BundleTree
 from litellm_bundle.policy.policies import Policies, PolicyError
 from litellm_bundle.surface import generator
@@ -152,7 +154,7 @@ def test_the_command_writes_and_checks(
     root = copy_tree(tmp_path / "bundle")
     shutil.rmtree(BundleTree.at(root).litellm_schemas_dir)
     monkeypatch.setattr(generator, "generate", lambda tree: generated)  # generated once, by the fixture
-    assert generator.main(["--root", str(root), "--check"]) == 1
-    assert generator.main(["--root", str(root)]) == 0
-    assert generator.main(["--root", str(root), "--check"]) == 0
+    assert main(["--root", str(root), "litellm-schema", "--check"]) == facts.EXIT_PROBLEMS
+    assert main(["--root", str(root), "litellm-schema"]) == facts.EXIT_OK
+    assert main(["--root", str(root), "litellm-schema", "--check"]) == facts.EXIT_OK
     assert sorted(p.name for p in BundleTree.at(root).litellm_schemas_dir.iterdir()) == sorted(generated)
