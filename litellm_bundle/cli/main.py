@@ -11,7 +11,7 @@ import argparse
 import os
 import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from litellm_bundle.build.diff import DiffError, default_ref, diff_generated, generate_at_ref
@@ -48,8 +48,26 @@ def _emit(outcome: report.Outcome, fmt: str = "text") -> int:
     return outcome.exit_code
 
 
-def _outcome(command: str, result: Result, success: str = "", failure: str = "", label: str = "") -> report.Outcome:
-    return report.Outcome(command, result, registry.load(), success=success, failure=failure, label=label)
+def _outcome(
+    command: str,
+    result: Result,
+    success: str = "",
+    failure: str = "",
+    label: str = "",
+    strict: bool = False,
+    environments: Sequence[str] = (),
+) -> report.Outcome:
+    """The result as reported, with the registry's severities (the fields: report.Outcome's)."""
+    return report.Outcome(
+        command,
+        result,
+        registry.load(),
+        strict=strict,
+        success=success,
+        failure=failure,
+        label=label,
+        environments=environments,
+    )
 
 
 def _invalid(exc: ValidationFailed, fmt: str, failure: str) -> int:
@@ -70,10 +88,9 @@ def _validate(args: argparse.Namespace) -> int:
     policies = Policies(tree)
     envs = _environments(policies, args.env)
     result = validation.run(policies, args.env or None)
-    outcome = report.Outcome(
+    outcome = _outcome(
         "validate",
         result,
-        registry.load(),
         strict=args.strict,
         success=f"config valid for {', '.join(envs)}",
         label="validation",
@@ -164,8 +181,7 @@ def _import(args: argparse.Namespace) -> int:
     """A LiteLLM config.yaml as bundle sources in a new directory (docs/litellm-surface.md)."""
     tree = _tree(args)
     policies = Policies(tree)
-    if args.env not in policies.environments:
-        raise UsageError(f"unknown environment {args.env} (known: {', '.join(policies.environments)})")
+    _environments(policies, [args.env])
     if not args.config_file.is_file():
         raise UsageError(f"{args.config_file} is not a file")
     if args.into.exists() and (not args.into.is_dir() or any(args.into.iterdir())):
@@ -291,7 +307,7 @@ def _cluster(args: argparse.Namespace) -> int:
     if args.cluster_action == "build":
         control_plane.build(tree.root, args.versions)
         return facts.EXIT_OK
-    state_dir: Path = args.state_dir or tree.root / ".run" / "cluster"
+    state_dir: Path = args.state_dir or tree.run_dir / "cluster"
     tools = tree.tools_dir / "kube"
     if args.cluster_action == "down":
         down = control_plane.down(state_dir, tools)
@@ -317,9 +333,7 @@ def _cluster(args: argparse.Namespace) -> int:
 
 def _stack_paths(args: argparse.Namespace) -> stack.StackPaths:
     tree = _tree(args)
-    return stack.StackPaths(
-        tree, state=args.state_dir or tree.root / ".run", env_file=args.env_file or tree.root / ".env"
-    )
+    return stack.StackPaths(tree, state=args.state_dir or tree.run_dir, env_file=args.env_file or tree.env_file)
 
 
 def _up(args: argparse.Namespace) -> int:

@@ -70,6 +70,18 @@ class BundleTree:
     def compose_spec_file(self) -> Path:
         return self.policies_dir / "external" / "compose-spec.json"
 
+    # what runs locally
+    @property
+    def run_dir(self) -> Path:
+        """The local stack's state (pid files, logs, the staged config) and, under cluster/, the local
+        Kubernetes'; `--state-dir` overrides it."""
+        return self.root / ".run"
+
+    @property
+    def env_file(self) -> Path:
+        """The local stack's environment file (created from the generated .env.example)."""
+        return self.root / ".env"
+
     # what runs
     @property
     def chart_dir(self) -> Path:
