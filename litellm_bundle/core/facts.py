@@ -37,6 +37,10 @@ METRICS_PATH: Final = "/metrics/"
 
 # the fake provider of the local stack and the tests (the only fake): its port (fake_provider.py's default),
 # the key the proxy sends it, and its name as a Compose service
+# the proxy-facing tests and `make upgrade` run another LiteLLM version's proxy from that version's venv
+# (BundleTree.litellm_venv): this variable names the venv; unset, the tooling's own .venv runs the proxy
+PROXY_VENV_ENV: Final = "BUNDLE_LITELLM_VENV"
+
 FAKE_PROVIDER_PORT: Final = 8090
 FAKE_PROVIDER_KEY: Final = "fake-key"
 FAKE_PROVIDER_SERVICE: Final = "fake-provider"

@@ -44,6 +44,12 @@ class BundleTree:
     def environments_dir(self) -> Path:
         return self.config_dir / "environments"
 
+    @property
+    def code_dir(self) -> Path:
+        """The team's own Python modules and files (callbacks, guardrails, custom auth, custom providers,
+        prompt directories), mounted next to the rendered config.yaml in every target."""
+        return self.config_dir / "code"
+
     # policies (data)
     @property
     def policies_dir(self) -> Path:
@@ -108,6 +114,15 @@ class BundleTree:
     @property
     def fake_provider(self) -> Path:
         return self.root / "fake_provider" / "fake_provider.py"
+
+    def litellm_surface_dir(self, version: str) -> Path:
+        """LiteLLM's configuration surface of one version (policies/litellm/<version>/)."""
+        return self.policies_dir / "litellm" / version
+
+    def litellm_venv(self, version: str) -> Path:
+        """A virtual environment with `litellm[proxy]==version` and the bundle beside the tooling's .venv
+        (`make upgrade`, the proxy-facing tests of another version in use): tools_dir/litellm/<version>."""
+        return self.tools_dir / "litellm" / version
 
     def pinned_version(self) -> str:
         """The one pinned LiteLLM version: pip package and image tag."""

@@ -15,7 +15,7 @@ from typing import Any
 
 from ruamel.yaml import YAML
 
-from litellm_bundle.core.facts import HOOKS_PACKAGE, RENDERED_AREA
+from litellm_bundle.core.facts import HOOKS_PACKAGE, PROXY_VENV_ENV, RENDERED_AREA
 from litellm_bundle.core.tree import BundleTree
 from litellm_bundle.core.yamlio import dump_yaml
 from litellm_bundle.runtime import processes
@@ -108,6 +108,20 @@ def bin_path(name: str) -> str:
     return str(candidate) if candidate.exists() else name
 
 
+def proxy_binary() -> str:
+    """The `litellm` proxy to run: the venv named by PROXY_VENV_ENV (another LiteLLM version, see
+    BundleTree.litellm_venv), else this environment's."""
+    venv = os.environ.get(PROXY_VENV_ENV)
+    if venv:
+        binary = Path(venv) / "bin" / "litellm"
+        if not binary.exists():
+            raise FileNotFoundError(
+                f"{PROXY_VENV_ENV}={venv}: no {binary} (create it with `make upgrade TO=<version>`)"
+            )
+        return str(binary)
+    return bin_path("litellm")
+
+
 def proxy_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
     env = dict(os.environ)
     env.update(
@@ -133,7 +147,7 @@ def start_proxy(
 ) -> subprocess.Popen[bytes]:
     """`binary`: another environment's `litellm` (e.g. the image's Python for `make bench`), else this one's."""
     cmd = [
-        binary or bin_path("litellm"),
+        binary or proxy_binary(),
         "--config",
         str(config),
         "--host",
