@@ -38,9 +38,22 @@ def _read_json(file: Path) -> Any:
 class Policies:
     """Loaded lazily, cached for the lifetime of this object (one command run)."""
 
-    def __init__(self, tree: BundleTree):
+    def __init__(self, tree: BundleTree, surface_dir: Path | None = None):
+        """`surface_dir`: check against this LiteLLM surface (policies/litellm/<version>/ of another version, or
+        one `make upgrade` generated elsewhere) instead of the pinned version's."""
         self.tree = tree
+        self.surface_dir = surface_dir
         self._validators: dict[Path, Draft202012Validator] = {}
+        self._versions: dict[str, Policies] = {}
+
+    def for_version(self, version: str) -> Policies:
+        """The same tree's policies checked against LiteLLM `version`'s committed surface (an environment's
+        own `litellm_version`); this object for the pinned version."""
+        if version == self.tree.pinned_version() and self.surface_dir is None:
+            return self
+        if version not in self._versions:
+            self._versions[version] = Policies(self.tree, self.tree.litellm_surface_dir(version))
+        return self._versions[version]
 
     @cached_property
     def schemas(self) -> dict[str, dict[str, Any]]:
@@ -51,7 +64,12 @@ class Policies:
     def litellm_dir(self) -> Path | None:
         """LiteLLM's configuration surface for the pinned version (policies/litellm/<LITELLM_VERSION>/,
         `make litellm-schema`); until it is generated after a version bump, the newest one
-        committed (validate warns about it, so CI fails until it is there)."""
+        committed (validate warns about it, so CI fails until it is there). A `surface_dir` given to
+        the constructor is used as it is."""
+        if self.surface_dir is not None:
+            if not (self.surface_dir / LITELLM_SURFACE).is_file():
+                raise PolicyError(f"{self.tree.shown(self.surface_dir)} holds no LiteLLM surface ({LITELLM_SURFACE})")
+            return self.surface_dir
         pinned = self.tree.litellm_schemas_dir
         if pinned.is_dir():
             return pinned
