@@ -16,5 +16,7 @@ policies) and settles the result (each problem once, causes first). Public inter
 - `hooks_index`: `HooksIndex`, what the hooks package defines, read statically (the tooling never
   imports the hooks).
 - `dashboards`: the chart's Grafana dashboards: their queries (`queries`, `concrete`) and a lint.
+- `versions`: each environment's LiteLLM version has a committed surface and follows promotion order
+  (`check_versions`; `surfaces_to_check`, `only_in_version` for the schema pass per version in use).
 - `waivers`: config/waivers.yaml, problems accepted by check id (`apply`, `matches`).
 """

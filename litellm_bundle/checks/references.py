@@ -15,6 +15,7 @@ from litellm_bundle.core.problems import Found, PathKey, Problem, Ref, names, wh
 from litellm_bundle.model import sizing
 from litellm_bundle.model.configset import ConfigSet, as_list, as_map
 from litellm_bundle.model.effective import EffectiveConfig
+from litellm_bundle.model.versions import env_version
 from litellm_bundle.policy.policies import Policies
 
 # deployment keys that do not change where a request goes (two deployments differing only here are one)
@@ -268,9 +269,7 @@ def strings(node: Any, path: PathKey = ()) -> Iterator[tuple[PathKey, str]]:
         yield path, node
 
 
-def check_environment_references(
-    cs: ConfigSet, eff: EffectiveConfig, pinned_version: str, policies: Policies
-) -> list[Problem]:
+def check_environment_references(cs: ConfigSet, eff: EffectiveConfig, policies: Policies) -> list[Problem]:
     """Checks of one environment's effective configuration: what it names exists and is enabled."""
     env = eff.env
     found = Found(env)
@@ -360,12 +359,14 @@ def check_environment_references(
         )
 
     tag = as_map(overlay.get("image")).get("tag")
-    if isinstance(tag, str) and tag.lstrip("v") != pinned_version:
+    version = env_version(cs, env)
+    if isinstance(tag, str) and tag.lstrip("v") != version:
+        source = f"{env}'s litellm_version" if version != cs.tree.pinned_version() else "LITELLM_VERSION"
         found.add(
             eff,
             ("environment", "image", "tag"),
-            f"image tag '{tag}' drifts from the pinned LiteLLM version {pinned_version} (LITELLM_VERSION); remove the "
-            f"tag or set it to {pinned_version}",
+            f"image tag '{tag}' drifts from the environment's LiteLLM version {version} ({source}); remove the "
+            f"tag or set it to {version}",
             check="image-tag-drift",
         )
     return found.problems

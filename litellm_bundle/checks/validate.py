@@ -7,11 +7,20 @@ follow-on problems); every other check runs, also on schema-invalid data."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from litellm_bundle.checks import access, litellm_settings, references, runnable, secret_scan, waivers
+from litellm_bundle.checks import (
+    access,
+    litellm_settings,
+    references,
+    runnable,
+    secret_scan,
+    team_code,
+    versions,
+    waivers,
+)
 from litellm_bundle.core.problems import Problem, settle
 from litellm_bundle.core.problems import Result as CommandResult
 from litellm_bundle.model.configset import ConfigSet, load_config_set, schema_name
@@ -29,9 +38,14 @@ class Result(CommandResult):
     config_set: ConfigSet = field(kw_only=True)
 
 
-def _schema_problems(cs: ConfigSet, policies: Policies, context: dict[str, str]) -> list[Problem]:
+def _schema_problems(
+    cs: ConfigSet, policies: Policies, context: dict[str, str], keys: Iterable[str] | None = None
+) -> list[Problem]:
+    """The source documents (`keys`: these only) against their schemas, LiteLLM's surface being `policies`'."""
     problems: list[Problem] = []
     for key, doc in cs.docs.items():
+        if keys is not None and key not in keys:
+            continue
         validator = policies.validator(policies.source_schema(schema_name(key)))
         schema_problems = schemas.check(validator, doc.data, doc, check="schema", context=context)
         if not schema_problems and not isinstance(doc.data, dict):
@@ -77,25 +91,31 @@ def run(policies: Policies, envs: list[str] | None = None, debug: bool = False) 
             return []
 
     hooks = runnable.hooks_index(policies)
+    code = team_code.code_paths(policies, hooks)  # the hooks, the team's code (config/code/), LiteLLM's package
     every_env = tuple(f"env:{e}" for e in policies.environments)
     problems += runnable.check_hooks_callback(policies, hooks)
+    problems += team_code.check_team_code(code)
     problems += guarded(("models",), references.check_models, cs, policies)
     problems += guarded(("routing", "models"), references.check_routing_references, cs, policies)
     problems += guarded(("routing", "models"), runnable.check_routing_effects, cs, policies)
     problems += guarded(("guardrails",), references.check_unique_names, cs, "guardrails", "guardrails", "guardrail")
     problems += guarded(("guardrails",), runnable.check_hooks_guardrails, cs, policies, hooks)
     problems += guarded(("transforms",), references.check_unique_names, cs, "transforms", "transforms", "transform")
-    problems += guarded(("transforms",), runnable.check_transforms, cs, hooks)
+    problems += guarded(("transforms",), runnable.check_transforms, cs, code)
     problems += guarded(("models", "guardrails", *every_env), runnable.check_unused_sources, cs, policies)
     # LiteLLM's own settings (config/litellm.yaml and the overlays' `litellm:`)
-    problems += guarded(("litellm", *every_env), litellm_settings.check_litellm_callbacks, cs, policies, hooks)
-    problems += guarded(("litellm", "guardrails"), litellm_settings.check_native_guardrails, cs, policies, hooks)
+    problems += guarded(("litellm", *every_env), litellm_settings.check_litellm_callbacks, cs, policies, code)
+    problems += guarded(("litellm", "guardrails"), litellm_settings.check_native_guardrails, cs, policies, code)
+    problems += guarded(every_env, team_code.check_loaded_code, cs, policies, code)
     problems += guarded(("litellm",), litellm_settings.check_credentials, cs)
     problems += guarded(("litellm", *every_env), litellm_settings.check_secret_names, cs, policies)
     problems += guarded(("litellm", *every_env), litellm_settings.check_unused_native_guardrails, cs, policies)
     problems += litellm_settings.check_version(policies)
 
-    pinned = tree.pinned_version()
+    problems += guarded(every_env, versions.check_versions, cs, policies)
+    for version, keys in versions.surfaces_to_check(cs).items():
+        found = _schema_problems(cs, policies.for_version(version), context, keys)
+        problems += versions.only_in_version(found, schema_found, version)
     chart_defaults = runnable.chart_resources(policies)
     for env in envs or cs.environments:
         key = f"env:{env}"
@@ -103,7 +123,7 @@ def run(policies: Policies, envs: list[str] | None = None, debug: bool = False) 
             continue
         eff = effective_config(cs, env)
         needs = (key, "models", "guardrails", "routing")
-        problems += guarded(needs, references.check_environment_references, cs, eff, pinned, policies)
+        problems += guarded(needs, references.check_environment_references, cs, eff, policies)
         problems += guarded((*needs, "secrets"), references.check_secret_references, cs, eff, policies)
         problems += guarded(needs, runnable.check_scaling, eff, chart_defaults)
         problems += guarded(needs, access.check_access, eff)

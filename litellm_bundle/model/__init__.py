@@ -12,5 +12,6 @@ Checks, renderers and the import read the configuration through this layer. Publ
   `scrapes_with_a_key`).
 - `sizing`: the pod's shape derived from `sizing: {pod_rps, worker_rps}` (`derive`, `apply`,
   `conflicts`, `explain`).
+- `versions`: the LiteLLM version each environment runs (`env_version`, `versions_in_use`, `version_key`).
 - `shutdown`: `timing`, the preStop sleep, grace period and rollout derived from the stream timeout.
 """

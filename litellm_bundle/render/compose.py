@@ -91,7 +91,8 @@ def compose_files(
     )
     files = {
         "compose.yaml": compose_file(
-            tree.pinned_version(), proxy_environment(cs, surface_env((dev_values or {}).get("proxy") or {}))
+            str(((dev_values or {}).get("image") or {}).get("tag") or tree.pinned_version()),
+            proxy_environment(cs, surface_env((dev_values or {}).get("proxy") or {})),
         ),
         prometheus_config.CONFIG_FILE: prometheus,
         "grafana/datasources.yml": GRAFANA_DATASOURCES,

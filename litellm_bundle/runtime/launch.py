@@ -112,14 +112,15 @@ def proxy_binary() -> str:
     """The `litellm` proxy to run: the venv named by PROXY_VENV_ENV (another LiteLLM version, see
     BundleTree.litellm_venv), else this environment's."""
     venv = os.environ.get(PROXY_VENV_ENV)
-    if venv:
-        binary = Path(venv) / "bin" / "litellm"
-        if not binary.exists():
-            raise FileNotFoundError(
-                f"{PROXY_VENV_ENV}={venv}: no {binary} (create it with `make upgrade TO=<version>`)"
-            )
-        return str(binary)
-    return bin_path("litellm")
+    return venv_proxy(Path(venv)) if venv else bin_path("litellm")
+
+
+def venv_proxy(venv: Path) -> str:
+    """The `litellm` proxy of another LiteLLM version's venv (BundleTree.litellm_venv)."""
+    binary = venv / "bin" / "litellm"
+    if not binary.exists():
+        raise FileNotFoundError(f"no {binary}: create that version's venv with `make upgrade TO=<version>`")
+    return str(binary)
 
 
 def proxy_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:

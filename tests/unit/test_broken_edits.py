@@ -126,7 +126,7 @@ CASES: dict[str, Edit] = {
         "repository: ghcr.io/berriai/litellm-database",
         "repository: ghcr.io/berriai/litellm-database\n  tag: 1.90.0",
         "tag: 1.90.0",
-        "drifts from the pinned LiteLLM version",
+        "drifts from the environment's LiteLLM version",
     ),
     "unofficial-image": Edit(
         ENV_DEV,
