@@ -18,7 +18,8 @@ from litellm_bundle.model.effective import EffectiveConfig
 from litellm_bundle.model.versions import env_version
 from litellm_bundle.policy.policies import Policies
 
-# deployment keys that do not change where a request goes (two deployments differing only here are one)
+# deployment keys that do not change where a request goes (two deployments differing only here are one);
+# `tags` do: tag routing sends a tagged request to the deployments carrying its tag
 NOT_TARGET = {
     "id",
     "environments",
@@ -29,7 +30,6 @@ NOT_TARGET = {
     "timeout",
     "stream_timeout",
     "max_retries",
-    "tags",
     "model_info",
 }
 
