@@ -21,7 +21,7 @@ HELM_DOCS := $(TOOLS)/helm-docs --chart-search-root helm/litellm-gateway --skip-
 export PATH := $(CURDIR)/$(TOOLS):$(CURDIR)/$(VENV)/bin:$(PATH)
 export LITELLM_LOCAL_MODEL_COST_MAP := True
 
-.PHONY: help setup validate render render-check diff docs chart-docs scan lint test lint-k8s crd-schemas litellm-schema check-config up down logs smoke load bench clean cluster-build cluster-up cluster-down
+.PHONY: help setup validate render render-check diff docs chart-docs scan lint test lint-k8s crd-schemas litellm-schema check-config upgrade up down logs smoke load bench clean cluster-build cluster-up cluster-down
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -102,6 +102,13 @@ litellm-schema: $(VENV)/.stamp ## regenerate policies/litellm/<LITELLM_VERSION>/
 check-config: $(VENV)/.stamp ## boot the pinned proxy on every rendered environment (no network, placeholders for secrets): models, callbacks, guardrails, clean stop
 	$(PY) -m litellm_bundle check-config
 
+# `make upgrade TO=X.Y.Z`: another LiteLLM version in a venv of its own (.tools/litellm/X.Y.Z, .venv untouched), checked
+# against this bundle; SKIP="bench database" leaves steps out (the report says so), WRITE_SURFACE=1 writes
+# policies/litellm/X.Y.Z/ to commit (docs/upgrading.md)
+upgrade: $(VENV)/.stamp $(VENV)/.prisma ## check LiteLLM TO=X.Y.Z on this bundle (own venv): surface diff, validate, boot, database, hooks/access tests, CPU; writes docs/upgrades/X.Y.Z.md
+	@test -n "$(TO)" || { echo 'usage: make upgrade TO=X.Y.Z [SKIP="bench ..."] [WRITE_SURFACE=1]' >&2; exit 2; }
+	$(PY) -m litellm_bundle upgrade --to $(TO) --python $(PYTHON) $(foreach step,$(SKIP),--skip $(step)) $(if $(WRITE_SURFACE),--write-surface)
+
 diff: setup ## show per environment what the working tree changes in every generated file (REF=git ref)
 	$(PY) -m litellm_bundle diff $(if $(REF),--ref $(REF))
 
@@ -123,7 +130,14 @@ test: setup lint ## run every test (sets itself up on a fresh machine; the linte
 	@# the cluster tests' Kubernetes binaries, built before the tests start: built inside the run (on first use), the
 	@# build took both cores from the proxies of the tests running beside it on the other xdist worker
 	tools/kube/build.sh
+	@# the migration tests upgrade from the previous committed LiteLLM version: its venv, made before the tests start
+	$(PY) -m litellm_bundle versions --previous --venv
 	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
+	@# the proxy-facing tests once more on every other LiteLLM version an environment runs (litellm_version)
+	@venvs=$$($(PY) -m litellm_bundle versions --others --venv) || exit 1; for venv in $$venvs; do \
+	  echo "proxy-facing tests on $$venv"; \
+	  BUNDLE_LITELLM_VENV=$$venv $(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup -m proxy $(PYTEST_ARGS) || exit 1; \
+	done
 
 up: $(VENV)/.stamp ## run the gateway on http://localhost:4000 (docker compose, or native without a Docker engine)
 	@$(PY) -m litellm_bundle up $(STACK_ARGS)

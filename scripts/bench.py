@@ -408,8 +408,19 @@ def main() -> int:
     parser.add_argument("--rotation-duration", default="10s", help="per run in the rotations")
     parser.add_argument("--no-features", action="store_true", help="skip the rotations (feature prices and levers)")
     parser.add_argument("--profile", action="store_true", help="record a py-spy flame graph of the bundle under load")
+    parser.add_argument(
+        "--compare",
+        nargs="+",
+        metavar="NAME=VENV",
+        help="only the alternated rotation of the bundle (dev config) on each venv's litellm, one row each, at the "
+        "middle rate (make upgrade: the current version against the target); writes OUT/compare.json",
+    )
     parser.add_argument("--out", default=str(ROOT / "bench-results"))
     args = parser.parse_args()
+    compare = [tuple(pair.split("=", 1)) for pair in args.compare or []]
+    if any(len(pair) != 2 for pair in compare):
+        print("error: --compare takes NAME=VENV pairs", file=sys.stderr)
+        return 2
     rates = [int(r) for r in args.rates.split(",")]
     mid = rates[len(rates) // 2]
     out = Path(args.out)
@@ -452,6 +463,18 @@ def main() -> int:
             )
             without_hooks(nohooks.config)
             bundle = launch.stage_files(TREE, dev_files, tmp / "bundle", secrets, env_ref, with_redis=redis is not None)
+            if compare:
+                arms = [Arm(name, bundle.config, bundle_env, launch.venv_proxy(Path(venv))) for name, venv in compare]
+                rotation = rotate(arms, mid, args.rotation_duration, args.repeats, tmp)
+                summary = {
+                    "rate": mid,
+                    "cpus": os.cpu_count(),
+                    "duration": args.rotation_duration,
+                    "rotation": rotation,
+                }
+                (out / "compare.json").write_text(json.dumps(summary, indent=2))
+                print(f"wrote {out}/compare.json")
+                return 0
             two_workers_env = {**bundle_env, "PROMETHEUS_MULTIPROC_DIR": str(tmp / "multiproc-2w")}
             (tmp / "multiproc-2w").mkdir()
             pod_rates = sorted({mid, *(round(args.pod_rate * f) for f in POD_STEPS), args.pod_rate})

@@ -33,6 +33,8 @@ def pytest_configure(config: pytest.Config) -> None:
 # that starts proxies is a group of its own, so its module fixtures start once.
 SHARED_STATE_GROUPS = {
     "cluster": ("cluster",),
+    # its own PostgreSQL servers and proxies of two versions: beside the other database tests, not after them
+    "database-migrations": ("database/test_migrations.py",),
     "database": ("database",),
     "dev-stack": (
         "integration/test_bad_requests.py",

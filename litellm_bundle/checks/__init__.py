@@ -14,7 +14,9 @@ policies) and settles the result (each problem once, causes first). Public inter
   sensitive-key rule: `sensitive`).
 - `access`: the teams and keys of an environment, the ServiceMonitor's key, the database connections.
 - `hooks_index`: `HooksIndex`, what the hooks package defines, read statically (the tooling never
-  imports the hooks).
+  imports the hooks); `ModuleIndex` (the modules of one directory), `Resolver`.
+- `team_code`: `CodePaths`, every dotted path and file LiteLLM's settings name resolved against the hooks,
+  the team's code (config/code/) and LiteLLM's package (`code_paths`, `check_team_code`, `check_loaded_code`).
 - `dashboards`: the chart's Grafana dashboards: their queries (`queries`, `concrete`) and a lint.
 - `versions`: each environment's LiteLLM version has a committed surface and follows promotion order
   (`check_versions`; `surfaces_to_check`, `only_in_version` for the schema pass per version in use).

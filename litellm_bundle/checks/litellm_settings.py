@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from litellm_bundle.checks.hooks_index import HooksIndex
+from litellm_bundle.checks.hooks_index import Resolver
 from litellm_bundle.checks.references import known, model_groups, ref
 from litellm_bundle.core.facts import CALLBACK_KEYS, HOOKS_PACKAGE
 from litellm_bundle.core.problems import Found, Location, PathKey, Problem, names
@@ -52,16 +52,18 @@ def _guess(name: str, choices: list[str]) -> str:
     return f"; did you mean '{hint[0]}'?" if hint else ""
 
 
-def check_litellm_callbacks(cs: ConfigSet, policies: Policies, hooks: HooksIndex) -> list[Problem]:
-    """Every callback is one LiteLLM ships or a path into the hooks package (the only code next to
-    the proxy's config): anything else fails the proxy at start or is silently never called."""
+def check_litellm_callbacks(cs: ConfigSet, policies: Policies, hooks: Resolver) -> list[Problem]:
+    """Every callback is one LiteLLM ships or a dotted path into the code next to the proxy's config (the
+    hooks package, the team's code) or LiteLLM's package (`hooks`: checks/team_code.CodePaths): anything
+    else fails the proxy at start or is silently never called."""
     found = Found()
     shipped = _names_schema(policies, "callback")
     for key, base, settings in _sources(cs, policies):
         doc = cs.docs[key]
         for setting in CALLBACK_KEYS:
-            for index, name in enumerate(as_list(as_map(settings.get("litellm_settings")).get(setting))):
-                path = base + ("litellm_settings", setting, index)
+            for path, name in _callbacks(
+                base + ("litellm_settings", setting), settings.get("litellm_settings"), setting
+            ):
                 if not isinstance(name, str) or name in shipped:
                     continue
                 if DOTTED.match(name):
@@ -76,14 +78,23 @@ def check_litellm_callbacks(cs: ConfigSet, policies: Policies, hooks: HooksIndex
                         path,
                         f"unknown callback '{name}'{_guess(name, shipped)} (allowed: a callback LiteLLM ships, see "
                         f"names.schema.json in policies/litellm/{policies.tree.pinned_version()}/, or "
-                        f"{HOOKS_PACKAGE}.<module>.<name>)",
+                        f"a dotted path <module>.<name> into config/code/ or {HOOKS_PACKAGE})",
                         value=True,
                         check="unknown-callback",
                     )
     return found.problems
 
 
-def check_native_guardrails(cs: ConfigSet, policies: Policies, hooks: HooksIndex) -> list[Problem]:
+def _callbacks(path: PathKey, settings: Any, setting: str) -> list[tuple[PathKey, Any]]:
+    """(path, name) of each callback of a setting: a list, or one dotted path (LiteLLM's load_config
+    passes a single `callbacks` value on as it is; the schema says which settings take one)."""
+    value = as_map(settings).get(setting)
+    if isinstance(value, str):
+        return [(path, value)]
+    return [(path + (index,), name) for index, name in enumerate(as_list(value))]
+
+
+def check_native_guardrails(cs: ConfigSet, policies: Policies, hooks: Resolver) -> list[Problem]:
     """LiteLLM-native guardrails: an integration LiteLLM ships (or a class of the hooks package),
     and names unique across them and the hooks' guardrails (both are enabled by name)."""
     doc = cs.docs["litellm"]
@@ -100,14 +111,9 @@ def check_native_guardrails(cs: ConfigSet, policies: Policies, hooks: HooksIndex
             continue
         name = guardrail.get("guardrail_name")
         if isinstance(name, str):
-            if name in seen:
-                found.add(
-                    doc,
-                    ("guardrails", index, "guardrail_name"),
-                    f"duplicate guardrail_name '{name}' (also guardrails[{seen[name]}])",
-                    check="duplicate-name",
-                )
-            elif name in hooks_names:
+            # several entries of one name are LiteLLM's load balancing of a guardrail (init_guardrails fills
+            # the router's guardrail_list), not a mistake
+            if name in hooks_names and name not in seen:
                 found.add(
                     doc,
                     ("guardrails", index, "guardrail_name"),
@@ -133,7 +139,8 @@ def check_native_guardrails(cs: ConfigSet, policies: Policies, hooks: HooksIndex
                 path,
                 f"unknown guardrail integration '{kind}'{_guess(kind, integrations)} (allowed: an integration of "
                 "litellm.types.guardrails, see names.schema.json in "
-                f"policies/litellm/{policies.tree.pinned_version()}/, or {HOOKS_PACKAGE}.<module>.<Class>)",
+                f"policies/litellm/{policies.tree.pinned_version()}/, or a dotted path <module>.<Class> into "
+                f"config/code/ or {HOOKS_PACKAGE})",
                 value=True,
                 check="unknown-guardrail-integration",
             )
@@ -290,3 +297,82 @@ def check_version(policies: Policies) -> list[Problem]:
             check="litellm-surface-missing",
         )
     ]
+
+
+def check_guardrail_params(cs: ConfigSet, policies: Policies) -> list[Problem]:
+    """A LiteLLM-native guardrail's litellm_params hold its own integration's parameters: one that only
+    other integrations take is ignored by this one (LiteLLM's LitellmParams accepts every integration's
+    parameters on every guardrail), e.g. judge_model on a presidio guardrail."""
+    found = Found()
+    doc = cs.docs["litellm"]
+    own: dict[str, list[str]] = policies.litellm_surface.get("guardrail_params", {})
+    takers: dict[str, list[str]] = {}
+    for integration, taken in own.items():
+        for param in taken:
+            takers.setdefault(param, []).append(integration)
+    for index, guardrail in enumerate(as_list(cs.data("litellm").get("guardrails"))):
+        params = as_map(as_map(guardrail).get("litellm_params"))
+        kind = params.get("guardrail")
+        if not isinstance(kind, str) or DOTTED.match(kind):
+            continue  # a class of the team's or the hooks' code takes what it takes
+        for key in params:
+            if key in takers and key not in own.get(kind, []):
+                its_own = ", ".join(own.get(kind, [])) or "none beyond the shared ones"
+                found.add(
+                    doc,
+                    ("guardrails", index, "litellm_params", key),
+                    f"'{key}' is a parameter of the {', '.join(sorted(takers[key]))} guardrail integration, not of "
+                    f"{kind}, which ignores it (its own: {its_own}; see guardrail_params in "
+                    f"policies/litellm/{policies.litellm_surface.get('version')}/surface.json)",
+                    check="litellm-guardrail-param",
+                )
+    return found.problems
+
+
+def edit_distance(a: str, b: str) -> int:
+    """Edits (insert, delete, replace, swap two neighbours) that turn `a` into `b`."""
+    previous2: list[int] = []
+    previous = list(range(len(b) + 1))
+    for i, x in enumerate(a, 1):
+        current = [i]
+        for j, y in enumerate(b, 1):
+            cost = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (x != y))
+            if i > 1 and j > 1 and x == b[j - 2] and a[i - 2] == y:
+                cost = min(cost, previous2[j - 2] + 1)
+            current.append(cost)
+        previous2, previous = previous, current
+    return previous[-1]
+
+
+def near_miss(key: str, known: list[str]) -> str | None:
+    """The key LiteLLM reads that `key` misspells: at most one edit per six characters away (one
+    for a short key), else None (a key of the user's own)."""
+    allowed = max(1, len(key) // 6)
+    best = min(known, key=lambda k: (edit_distance(key, k), k), default=None)
+    return best if best is not None and edit_distance(key, best) <= allowed else None
+
+
+def check_model_info_keys(cs: ConfigSet, policies: Policies) -> list[Problem]:
+    """model_info keeps any key LiteLLM does not read as the deployment's metadata (LiteLLM's
+    ModelInfo allows extra keys and returns them on /model/info); a near miss of a key it reads is
+    a typo that would silently do nothing."""
+    found = Found()
+    schema = policies.litellm_schemas.get("model_info.schema.json", {})
+    read = sorted(schema.get("properties") or {})
+    doc = cs.docs["models"]
+    for group, body in model_groups(cs).items():
+        for index, dep in enumerate(as_list(as_map(body).get("deployments"))):
+            for key in as_map(as_map(dep).get("model_info")):
+                if not isinstance(key, str) or key in read:
+                    continue
+                hint = near_miss(key, read)
+                if hint is not None:
+                    found.add(
+                        doc,
+                        ("model_groups", group, "deployments", index, "model_info", key),
+                        f"unknown key '{key}' in model_info; did you mean '{hint}'? (model_info keeps other keys as "
+                        f"metadata, but '{key}' is a near miss of '{hint}', a key LiteLLM reads: "
+                        f"policies/litellm/{policies.litellm_surface.get('version')}/model_info.schema.json)",
+                        check="litellm-near-miss",
+                    )
+    return found.problems

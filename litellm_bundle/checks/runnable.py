@@ -12,7 +12,7 @@ import fnmatch
 import re
 from typing import Any
 
-from litellm_bundle.checks.hooks_index import HooksIndex
+from litellm_bundle.checks.hooks_index import HooksIndex, Resolver
 from litellm_bundle.checks.references import model_groups, ref
 from litellm_bundle.core import facts
 from litellm_bundle.core.facts import FALLBACK_KINDS
@@ -63,8 +63,9 @@ def check_hooks_guardrails(cs: ConfigSet, policies: Policies, hooks: HooksIndex)
     return found.problems
 
 
-def check_transforms(cs: ConfigSet, hooks: HooksIndex) -> list[Problem]:
-    """A custom transform's path names a callable of the hooks package the proxy mounts."""
+def check_transforms(cs: ConfigSet, hooks: Resolver) -> list[Problem]:
+    """A custom transform's path names a callable of the code the proxy mounts: the hooks package or the
+    team's code (the hooks import it; `hooks`: checks/team_code.CodePaths)."""
     doc = cs.docs["transforms"]
     found = Found()
     for index, transform in enumerate(as_list(cs.data("transforms").get("transforms"))):

@@ -9,7 +9,7 @@ from dataclasses import replace
 
 from litellm_bundle.core.problems import Found, Problem
 from litellm_bundle.model.configset import ConfigSet, as_map
-from litellm_bundle.model.versions import VERSION_KEY, env_version, version_key
+from litellm_bundle.model.versions import VERSION_KEY, committed_surfaces, env_version, version_key
 from litellm_bundle.policy.policies import LITELLM_SURFACE, Policies
 
 
@@ -29,7 +29,7 @@ def check_versions(cs: ConfigSet, policies: Policies) -> list[Problem]:
                 at,
                 f"LiteLLM {version} has no committed surface ({cs.tree.shown(surface)}/), so {env} cannot be "
                 f"checked against it; generate it with `make upgrade TO={version}` or use one of "
-                f"{', '.join(_committed(policies))}",
+                f"{', '.join(committed_surfaces(cs.tree))}",
                 check="litellm-version-surface",
             )
         for before in ordered[:index]:
@@ -44,12 +44,6 @@ def check_versions(cs: ConfigSet, policies: Policies) -> list[Problem]:
                 )
         problems += found.problems
     return problems
-
-
-def _committed(policies: Policies) -> list[str]:
-    folder = policies.tree.policies_dir / "litellm"
-    found = [d.name for d in folder.iterdir() if (d / LITELLM_SURFACE).is_file()] if folder.is_dir() else []
-    return sorted(found, key=version_key)
 
 
 def surfaces_to_check(cs: ConfigSet) -> dict[str, list[str]]:

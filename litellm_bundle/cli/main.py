@@ -1,6 +1,7 @@
 """Command line: validate, render, diff, lint-k8s, scan, import, access, checks, the local stack (up,
-down, logs), the boot check (check-config), LiteLLM's surface (litellm-schema) and the local Kubernetes
-(cluster build|up|down). The only place that prints and sets exit codes: the layers below return results.
+down, logs), the boot check (check-config), LiteLLM's surface (litellm-schema), another LiteLLM version
+checked before the pin moves (upgrade) and the local Kubernetes (cluster build|up|down). The only place
+that prints and sets exit codes: the layers below return results.
 
 Exit codes (docs/validation.md, "Exit codes"): 0 success, 1 problems found (or a tool failed), 2 usage
 error, 3 drift found by `access plan`, 130 interrupted."""
@@ -23,11 +24,16 @@ from litellm_bundle.core import facts
 from litellm_bundle.core.problems import Problem, Result, ValidationFailed
 from litellm_bundle.core.tree import BundleTree, TreeError, find_root
 from litellm_bundle.external import kube, scan
+from litellm_bundle.importer import code as team_code_import
 from litellm_bundle.importer import convert
+from litellm_bundle.importer.report import REPORT_FILE
+from litellm_bundle.model.configset import load_config_set
+from litellm_bundle.model.versions import committed_surfaces, version_key, versions_in_use
 from litellm_bundle.policy import registry
 from litellm_bundle.policy.policies import Policies, PolicyError
 from litellm_bundle.runtime import access, stack
 from litellm_bundle.surface import generator
+from litellm_bundle.upgrade import venv as upgrade_venv
 
 VALIDATION_DOC = "docs/validation.md"  # where the exit codes, the output formats and the table of checks are
 
@@ -186,7 +192,13 @@ def _import(args: argparse.Namespace) -> int:
         raise UsageError(f"{args.config_file} is not a file")
     if args.into.exists() and (not args.into.is_dir() or any(args.into.iterdir())):
         raise UsageError(f"{args.into} exists and is not empty; import into a new directory")
-    result = convert.import_config(tree, args.config_file, args.env)
+    if args.code is not None and not args.code.is_dir():
+        raise UsageError(f"--code {args.code} is not a directory")
+    brought = team_code_import.collect(policies, args.config_file, args.code)
+    result = convert.import_config(
+        tree, args.config_file, args.env, args.drop_ignored, code=team_code_import.code_files(brought)
+    )
+    result = team_code_import.merged(result, brought)
     imported = result.imported
     if imported is None:
         return _emit(_outcome("import", result, failure="; nothing was written"), args.format)
@@ -196,14 +208,26 @@ def _import(args: argparse.Namespace) -> int:
         if imported.literal
         else ""
     )
-    success = (
-        f"imported {args.config_file} as environment {args.env} into {args.into}: "
-        f"{len(imported.references)} references declared in secrets.yaml{literal}\n"
-        "next: set their values (every source is `env: NAME`; use kubernetes_secret or external for the clusters), "
-        f"then\n  python -m litellm_bundle validate --config {args.into}\n"
-        f"  python -m litellm_bundle render --config {args.into} --out OUT"
+    changes = imported.report.lines()
+    success = "\n".join(
+        [
+            f"imported {args.config_file} as environment {args.env} into {args.into}: "
+            f"{len(imported.references)} references declared in secrets.yaml{literal}; "
+            f"{len(imported.report.changes)} change(s), in {args.into / REPORT_FILE}:",
+            *changes,
+            "next: set the references' values (every source is `env: NAME`; use kubernetes_secret or external for "
+            f"the clusters), then\n  python -m litellm_bundle validate --config {args.into}\n"
+            f"  python -m litellm_bundle render --config {args.into} --out OUT",
+        ]
     )
-    return _emit(_outcome("import", result, success=success), args.format)
+    outcome = report.Outcome(
+        "import",
+        result,
+        registry.load(),
+        success=success,
+        details={"into": str(args.into), "report": imported.report.data()},
+    )
+    return _emit(outcome, args.format)
 
 
 def _scan(args: argparse.Namespace) -> int:
@@ -262,23 +286,62 @@ def _checks(args: argparse.Namespace) -> int:
     return facts.EXIT_OK
 
 
-def _litellm_schema(args: argparse.Namespace) -> int:
-    """policies/litellm/<LITELLM_VERSION>/ from the installed litellm, or with --check whether it is stale."""
+def _versions(args: argparse.Namespace) -> int:
+    """Versions in use: `make test` runs the proxy-facing tests once more on each of --others' versions,
+    and the migration tests from --previous to the pinned one."""
     tree = _tree(args)
-    files = generator.generate(tree)
-    changed = generator.stale(tree, files)
-    shown = tree.shown(generator.output_dir(tree))
+    order = Policies(tree).environments
+    used = versions_in_use(load_config_set(tree, order), order)
+    pinned = tree.pinned_version()
+    if not (args.others or args.previous):
+        for version, envs in used.items():
+            print(f"{version}: {', '.join(envs)}{' (LITELLM_VERSION)' if version == pinned else ''}")
+        return facts.EXIT_OK
+    if args.others:
+        wanted = [v for v in used if v != pinned]
+    else:
+        older = [v for v in committed_surfaces(tree) if version_key(v) < version_key(pinned)]
+        if not older:
+            print(
+                f"no committed surface older than {pinned} in {tree.shown(tree.policies_dir / 'litellm')}",
+                file=sys.stderr,
+            )
+            return facts.EXIT_PROBLEMS
+        wanted = older[-1:]
+    for version in wanted:
+        if not args.venv:
+            print(version)
+            continue
+        made = upgrade_venv.ensure(tree, version)
+        if isinstance(made, upgrade_venv.Unresolvable):
+            print(f"LiteLLM {version}: {made}", file=sys.stderr)
+            return facts.EXIT_PROBLEMS
+        print(made.path)
+    return facts.EXIT_OK
+
+
+def _litellm_schema(args: argparse.Namespace) -> int:
+    """policies/litellm/<LITELLM_VERSION>/ from the installed litellm (or OUT/<installed version>/ with
+    --out, for any installed version), or with --check whether it is stale."""
+    tree = _tree(args)
+    try:
+        files = generator.generate(tree, any_version=args.out is not None)
+    except RuntimeError as exc:
+        print(str(exc), file=sys.stderr)
+        return facts.EXIT_USAGE
+    changed = generator.stale(tree, files, args.out)
+    shown = tree.shown(generator.output_dir(tree, args.out))
+    version = generator.installed_version()
     if args.check:
         if changed:
             print(
-                f"{shown} is stale for litellm {tree.pinned_version()}: {', '.join(changed)}; "
-                "run `make litellm-schema`",
+                f"{shown} is stale for litellm {version}: {', '.join(changed)}; run `make litellm-schema`",
                 file=sys.stderr,
             )
             return facts.EXIT_PROBLEMS
         print(f"{shown} is up to date")
         return facts.EXIT_OK
-    generator.write(tree, files)
+    generator.write(tree, files, args.out)
     print(f"wrote {shown}: {len(files)} files ({', '.join(changed) or 'no change'})")
     return facts.EXIT_OK
 
@@ -295,6 +358,39 @@ def _check_config(args: argparse.Namespace) -> int:
         for result in results:
             print(result, file=sys.stderr if result.failures else sys.stdout)
     return facts.EXIT_PROBLEMS if any(r.failures for r in results) else facts.EXIT_OK
+
+
+def _upgrade(args: argparse.Namespace) -> int:
+    """Another LiteLLM version checked against this bundle; the markdown report for the pull request
+    (docs/upgrading.md). Exit 1 on a break, a blocked install or a check that could not run."""
+    # the upgrade boots proxies and PostgreSQL (httpx, the runtime extra), which `pip install .` leaves out
+    from litellm_bundle.upgrade import report as upgrade_report  # noqa: PLC0415
+    from litellm_bundle.upgrade import run as upgrade_run  # noqa: PLC0415
+
+    tree = _tree(args)
+    skip = [name for value in args.skip for name in value.replace(",", " ").split()]
+    try:
+        opts = upgrade_run.options(
+            tree,
+            args.to,
+            args.from_version,
+            args.report,
+            skip,
+            write_surface=args.write_surface,
+            python=args.python,
+            bench_repeats=args.bench_repeats,
+            bench_duration=args.bench_duration,
+            surface=args.surface,
+        )
+    except upgrade_run.UpgradeUsageError as exc:
+        raise UsageError(str(exc)) from exc
+    result = upgrade_run.run(tree, opts, _progress)
+    opts.report.parent.mkdir(parents=True, exist_ok=True)
+    opts.report.write_text(upgrade_report.markdown(result, opts.command()), encoding="utf-8")
+    lines = upgrade_report.short(result)
+    print("\n".join(lines), file=sys.stderr if result.failed else sys.stdout)
+    print(f"report: {tree.shown(opts.report)}")
+    return facts.EXIT_PROBLEMS if result.failed else facts.EXIT_OK
 
 
 def _cluster(args: argparse.Namespace) -> int:
@@ -437,7 +533,20 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("config_file", type=Path, metavar="CONFIG.yaml")
     p.add_argument("--into", type=Path, required=True, help="the new config directory (must not exist or be empty)")
     p.add_argument(
+        "--code",
+        type=Path,
+        metavar="DIR",
+        help="where the team's modules and files the config names are (looked up before the config's own "
+        "directory); they go to config/code/ (docs/team-code.md)",
+    )
+    p.add_argument(
         "--env", default="dev", help="the environment the config is (default: dev); the others start as copies"
+    )
+    p.add_argument(
+        "--drop-ignored",
+        action="store_true",
+        help="drop the keys LiteLLM would silently ignore (unknown settings and sections) instead of failing; "
+        "each is listed in the import report",
     )
     _with_format(p)
     p.set_defaults(func=_import)
@@ -455,6 +564,25 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--write-docs", action="store_true", help=f"write the table of checks into {VALIDATION_DOC} instead")
     p.set_defaults(func=_checks)
+    p = sub.add_parser(
+        "versions", help="the LiteLLM version each environment runs (litellm_version, else LITELLM_VERSION)"
+    )
+    with_config(p)
+    which = p.add_mutually_exclusive_group()
+    which.add_argument(
+        "--others", action="store_true", help="only the versions in use besides the pinned one, one per line"
+    )
+    which.add_argument(
+        "--previous",
+        action="store_true",
+        help="the newest committed surface older than the pinned version (the rollback target the migration tests use)",
+    )
+    p.add_argument(
+        "--venv",
+        action="store_true",
+        help="create or reuse the venv of each version printed (.tools/litellm/<version>) and print its path instead",
+    )
+    p.set_defaults(func=_versions)
     actions: dict[str, tuple[str, Callable[[argparse.Namespace], int]]] = {
         "up": ("start the local gateway (compose, or native without a Docker engine)", _up),
         "down": ("stop what `up` started", _down),
@@ -479,11 +607,51 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--keep", type=Path, help="keep the staged configs and logs in DIR")
     p.set_defaults(func=_check_config)
     p = sub.add_parser(
+        "upgrade",
+        help="install another LiteLLM version beside the pinned one and check the bundle on it: the surface diff "
+        "that touches the sources, validation and boot of every environment, the database, the hooks' and the "
+        "access reconciler's tests, CPU per request; writes the report (docs/upgrading.md)",
+    )
+    p.add_argument("--to", required=True, metavar="X.Y.Z", help="the LiteLLM version to upgrade to")
+    p.add_argument(
+        "--from", dest="from_version", metavar="X.Y.Z", help="the version upgraded from (default: LITELLM_VERSION)"
+    )
+    p.add_argument("--report", type=Path, help="where the markdown report goes (default: docs/upgrades/X.Y.Z.md)")
+    p.add_argument(
+        "--skip",
+        action="append",
+        default=[],
+        metavar="STEP",
+        help="skip a step (repeatable or comma-separated: surface, validate, boot, database, tests, bench); the "
+        "report shows it skipped and the verdict is at best incomplete",
+    )
+    p.add_argument(
+        "--write-surface",
+        action="store_true",
+        help="write the target's surface to policies/litellm/X.Y.Z/ (to commit it) instead of a temporary directory",
+    )
+    p.add_argument(
+        "--surface",
+        type=Path,
+        metavar="DIR",
+        help="the target's surface, already generated (e.g. policies/litellm/X.Y.Z/): with boot, database, tests and "
+        "bench skipped, no venv is installed",
+    )
+    p.add_argument("--python", default=sys.executable, help="the interpreter the target's venv is created with")
+    p.add_argument("--bench-repeats", type=int, default=4, help="alternated runs per version in the bench step")
+    p.add_argument("--bench-duration", default="10s", help="length of one bench run (k6 duration)")
+    p.set_defaults(func=_upgrade)
+    p = sub.add_parser(
         "litellm-schema",
         help="regenerate policies/litellm/<LITELLM_VERSION>/ (LiteLLM's config surface) from the installed, "
         "pinned litellm",
     )
     p.add_argument("--check", action="store_true", help="write nothing; fail when the committed schemas are stale")
+    p.add_argument(
+        "--out",
+        type=Path,
+        help="write DIR/<installed litellm version>/ instead, for any installed version (another version's venv)",
+    )
     p.set_defaults(func=_litellm_schema)
     _cluster_parser(sub.add_parser("cluster", help="a local Kubernetes control plane with kwok nodes"))
     return parser

@@ -5,7 +5,7 @@ the exit code (docs/validation.md, "Exit codes")."""
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,6 +34,7 @@ class Outcome:
     failure: str = ""  # what follows the counts when it failed (e.g. "; nothing was written")
     label: str = ""  # the summary's first word (default: the command)
     environments: Sequence[str] = ()
+    details: Mapping[str, Any] = field(default_factory=dict)  # more of the result for JSON (import: its report)
     problems: list[Problem] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -118,6 +119,7 @@ def as_json(outcome: Outcome) -> tuple[str, str]:
         "drift": outcome.result.drift,
         "problems": [problem_data(p) for p in outcome.problems],
         "notes": outcome.result.notes,
+        **outcome.details,
     }
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n", ""
 

@@ -28,6 +28,9 @@ GUARDRAIL_CLASSES: Final = {
     "banned_keywords": f"{HOOKS_PACKAGE}.entry.BannedKeywordsGuardrail",
 }
 HOOKS_CONFIG_ENV: Final = "GATEWAY_HOOKS_CONFIG"
+# where the image finds config.yaml, hooks.json, the hooks package and the team's own code (config/code/)
+# side by side: the chart's and Compose's mount; the native stack stages the same layout elsewhere
+CONFIG_MOUNT: Final = "/etc/litellm"
 
 # the proxy: its port in the container and on the local stack, and the endpoints the tooling probes
 PROXY_PORT: Final = 4000
@@ -55,6 +58,17 @@ def fake_provider_api_base(host: str, port: int = FAKE_PROVIDER_PORT) -> str:
 # /active/callbacks lists the callbacks of the first three only (service and audit-log callbacks live elsewhere).
 ACTIVE_CALLBACK_KEYS: Final = ("callbacks", "success_callback", "failure_callback")
 CALLBACK_KEYS: Final = (*ACTIVE_CALLBACK_KEYS, "service_callback", "audit_log_callbacks")
+# the sections of LiteLLM's config.yaml the bundle builds from its sources and config/litellm.yaml merged;
+# LiteLLM's other top-level sections are rendered as config/litellm.yaml writes them
+MERGED_SECTIONS: Final = (
+    "litellm_settings",
+    "general_settings",
+    "router_settings",
+    "environment_variables",
+    "callback_settings",
+    "credential_list",
+    "guardrails",
+)
 FALLBACK_KINDS: Final = ("fallbacks", "context_window_fallbacks", "content_policy_fallbacks")
 
 # Kubernetes versions the chart is linted against (kubeconform) and the default for `helm template`

@@ -422,9 +422,20 @@ def dump_yaml(data: Any) -> str:
     yaml.width = 4096
     yaml.indent(mapping=2, sequence=4, offset=2)
     yaml.representer.add_representer(str, _represent_str)
+    yaml.representer.add_representer(float, _represent_float)
     out = io.StringIO()
     yaml.dump(data, out)
     return out.getvalue()
+
+
+def _represent_float(representer: Any, value: float) -> Any:
+    """A float in exponent form with a dot in its mantissa (5.0e-06): YAML 1.1 readers (PyYAML, LiteLLM's
+    loader) read 5e-06 as a string."""
+    text = repr(value)
+    if math.isfinite(value) and "e" in text and "." not in text.split("e", 1)[0]:
+        mantissa, exponent = text.split("e", 1)
+        return representer.represent_scalar("tag:yaml.org,2002:float", f"{mantissa}.0e{exponent}")
+    return representer.represent_float(value)
 
 
 def _represent_str(representer: Any, value: str) -> Any:

@@ -1,18 +1,18 @@
-"""`python -m litellm_bundle import CONFIG.yaml --into DIR [--env ENV]`: an existing LiteLLM
-config.yaml as bundle sources (a complete config directory).
+"""`python -m litellm_bundle import CONFIG.yaml --into DIR [--env ENV] [--drop-ignored]`: an existing
+LiteLLM config.yaml as bundle sources (a complete config directory) and the import report.
 
-The config becomes environment ENV (default dev); the other environments start as copies of it
-with what their policies need (policies/import-environments.yaml). Literal secrets become declared
-references; comments move with their keys. The result is validated with the bundle's own checks
-and rendered, and the rendering must be the same configuration as the original (roundtrip.py):
-anything that cannot be imported is a problem located in CONFIG.yaml (an `ImportResult` without sources:
-nothing can be written).
+The config becomes environment ENV (default dev); every environment starts as a copy of it and gets
+what its own policies require (environments.py). What the bundle requires beyond LiteLLM is applied and
+listed in the import report with its reason (adjust.py, state.py): literal secrets and placeholders
+become declared references, a master key reference is added, ... Comments move with their keys. The
+result is validated with the bundle's own checks and every environment is rendered: each rendering must
+be the original config changed by exactly the changes the report lists for it (roundtrip.py). A genuine
+error is a problem located in CONFIG.yaml (an `ImportResult` without sources: nothing can be written).
 docs/litellm-surface.md ("Import") says where each part of a LiteLLM config goes."""
 
 from __future__ import annotations
 
 import copy
-import difflib
 import re
 import shutil
 import tempfile
@@ -21,19 +21,20 @@ from pathlib import Path
 from typing import Any
 
 from litellm_bundle.checks import validate
-from litellm_bundle.checks.litellm_settings import sensitive
-from litellm_bundle.checks.secret_scan import matches
 from litellm_bundle.core.facts import DATABASE_IMAGE_REPOSITORY, FALLBACK_KINDS, HOOKS_CALLBACK, IMAGE_REPOSITORY
 from litellm_bundle.core.problems import Location, PathKey, Problem, Result, sort_key
 from litellm_bundle.core.tree import BundleTree
 from litellm_bundle.core.yamlemit import Comment, comments_of, emit
-from litellm_bundle.core.yamlio import YamlDocument, dump_yaml, load_yaml, parse_yaml, read_source
-from litellm_bundle.importer import roundtrip
+from litellm_bundle.core.yamlio import YamlDocument, dump_yaml, parse_yaml, read_source
+from litellm_bundle.importer import adjust, roundtrip
+from litellm_bundle.importer.environments import Fix, policy_fixes
+from litellm_bundle.importer.report import DROP, ENVIRONMENT, REPORT_FILE, SET, Change, ImportReport, at
+from litellm_bundle.importer.state import CLASSIC, ImportState, policy_data
 from litellm_bundle.model.configset import as_list, as_map
 from litellm_bundle.model.effective import effective_config
 from litellm_bundle.policy import registry
 from litellm_bundle.policy.policies import Policies
-from litellm_bundle.policy.schemas import check
+from litellm_bundle.policy.schemas import show
 from litellm_bundle.render.environment import DEPLOYMENT_KEYS, litellm_config
 
 ROUTING_KEYS = {
@@ -44,10 +45,8 @@ ROUTING_KEYS = {
     "cooldown_time": "cooldown_time",
 }
 REDIS_KEYS = {"redis_host": "host", "redis_port": "port", "redis_password": "password"}
-TYPO_CUTOFF = 0.85  # an unnamed litellm_params key this close to a named one is a typo, not a provider parameter
-INTERPOLATION = re.compile(r"\$\{[^}]*\}|\$[A-Z_][A-Z0-9_]*")
-IMPORT_SCHEMA = "litellm-config.schema.json"
 BASELINE = "import-environments.yaml"
+FIX_ROUNDS = 5  # a fix can make another rule apply (two replicas need Redis): check again, this often at most
 
 
 class ImportFailed(Exception):
@@ -60,11 +59,12 @@ class ImportFailed(Exception):
 
 @dataclass
 class Imported:
-    files: dict[str, str]  # path inside the config directory -> text
+    files: dict[str, str]  # path inside the config directory -> text (IMPORT-REPORT.md once checked)
     env: str
     references: dict[str, str]  # declared NAME -> where it is used
     literal: dict[str, str]  # NAME -> the x path of a literal secret it replaced
-    original: dict[str, Any]  # the original config with its literal secrets as references
+    original: dict[str, Any]  # the config as read
+    report: ImportReport = field(kw_only=True)
 
 
 @dataclass
@@ -75,257 +75,8 @@ class ImportResult(Result):
     imported: Imported | None = None
 
 
-def _slug(text: str) -> str:
-    name = re.sub(r"[^A-Za-z0-9]+", "_", text).strip("_").upper() or "VALUE"
-    return name if name[0].isalpha() else f"M_{name}"
-
-
 def _id(text: str) -> str:
     return (re.sub(r"[^a-z0-9._-]+", "-", text.lower()).strip("-._") or "deployment")[:60]
-
-
-@dataclass
-class _Import:
-    policies: Policies
-    doc: YamlDocument
-    env: str
-    problems: list[Problem] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-    declared: dict[str, dict[str, Any]] = field(default_factory=dict)  # NAME -> {description, secret}
-    literal: dict[str, str] = field(default_factory=dict)
-    values: dict[str, str] = field(default_factory=dict)  # literal secret value -> NAME
-    places: list[tuple[PathKey, str, PathKey]] = field(default_factory=list)  # x path -> (file, path)
-    said: dict[tuple[str, PathKey], str] = field(default_factory=dict)  # comments the import adds: (file, path) -> text
-
-    # --- problems and places ---------------------------------------------------------------
-
-    def problem(self, path: PathKey, message: str, value: bool = False, check: str = "import-unsupported") -> None:
-        where = self.doc.locate_value(path) if value else self.doc.locate(path)
-        self.problems.append(Problem(where, message, check=check, subject=(self.doc.file, path)))
-
-    def place(self, source: PathKey, file: str, dest: PathKey) -> None:
-        self.places.append((tuple(source), file, tuple(dest)))
-
-    def source_of(self, file: str, dest: PathKey) -> PathKey | None:
-        """The x path a generated place came from (the longest placement that covers it)."""
-        best: tuple[int, PathKey] | None = None
-        for source, placed_file, prefix in self.places:
-            if placed_file == file and tuple(dest[: len(prefix)]) == prefix and (best is None or len(prefix) > best[0]):
-                best = (len(prefix), source + tuple(dest[len(prefix) :]))
-        return best[1] if best else None
-
-    # --- secrets -----------------------------------------------------------------------------
-
-    def reference(self, name: str, where: str, secret: bool = True) -> str:
-        where = re.sub(r"\.(\d+)(?=\.|$)", r"[\1]", where)
-        entry = self.declared.setdefault(name, {"where": [], "secret": False})
-        if where not in entry["where"]:
-            entry["where"].append(where)
-        entry["secret"] = entry["secret"] or secret
-        return f"os.environ/{name}"
-
-    def secure(self, value: Any, path: PathKey, name: str, secret: bool) -> Any:
-        """A value as the sources hold it: a reference stays one (declared), a literal secret
-        becomes a declared reference, anything else stays."""
-        where = ".".join(str(p) for p in path)
-        if isinstance(value, str) and (match := self.policies.env_ref.match(value)):
-            return self.reference(match.group(1), where, secret)
-        if isinstance(value, str) and value.startswith("os.environ/"):
-            self.problem(
-                path,
-                f"reference {value} is not one the bundle can declare: names are upper-case letters, digits and _ "
-                f"(e.g. os.environ/{_slug(value[11:])})",
-                value=True,
-            )
-            return value
-        detected = isinstance(value, str) and bool(matches(value, self.policies.compiled_detectors))
-        if not (secret or detected) or value in (None, "", True, False):
-            return value
-        if not isinstance(value, str):
-            self.problem(
-                path,
-                f"{where} holds a secret written inline ({type(value).__name__}); put it in a secret and write "
-                "os.environ/NAME",
-                value=True,
-            )
-            return value
-        if value not in self.values:
-            base, number = _slug(name), 1
-            candidate = base
-            while candidate in self.declared:
-                number += 1
-                candidate = f"{base}_{number}"
-            self.values[value] = candidate
-            self.literal[candidate] = where
-        return self.reference(self.values[value], where, True)
-
-    def secure_map(
-        self,
-        data: Any,
-        path: PathKey,
-        prefix: str,
-        secret_keys: list[str] | None,
-        rule: bool = False,
-        names: dict[str, str] | None = None,
-    ) -> Any:
-        """Every value of a mapping secured: keys named secret (or, with `rule`, sensitive by
-        LiteLLM's rule) by their place, the rest by the detectors. A new reference is named
-        PREFIX_KEY, or as `names` says."""
-        if not isinstance(data, dict):
-            return self.scan(data, path)
-        out = {}
-        named = self.policies.litellm_surface["sensitive_key_rule"]
-        for key, value in data.items():
-            secret = key in (secret_keys or []) or (rule and sensitive(str(key), named)) or key in (names or {})
-            if isinstance(value, (dict, list)) and not secret:
-                out[key] = self.scan(value, path + (key,))
-            else:
-                out[key] = self.secure(
-                    value, path + (key,), (names or {}).get(key) or (f"{prefix}_{key}" if prefix else str(key)), secret
-                )
-        return out
-
-    def scan(self, data: Any, path: PathKey) -> Any:
-        """References declared and literal secrets replaced anywhere below `path` (detectors only)."""
-        if isinstance(data, dict):
-            return {k: self.scan(v, path + (k,)) for k, v in data.items()}
-        if isinstance(data, list):
-            return [self.scan(v, path + (i,)) for i, v in enumerate(data)]
-        return self.secure(data, path, "_".join(str(p) for p in path), False)
-
-    # --- the config ----------------------------------------------------------------------------
-
-    def secured(self, x: dict[str, Any]) -> dict[str, Any]:
-        """The original config with references declared and literal secrets made references."""
-        params = self.policies.litellm_surface["secret_params"]
-        out: dict[str, Any] = {}
-        for key, value in x.items():
-            path: PathKey = (key,)
-            if key == "model_list":
-                out[key] = []
-                for i, entry in enumerate(as_list(value)):
-                    entry = dict(as_map(entry)) if isinstance(entry, dict) else entry
-                    if isinstance(entry, dict):
-                        group = str(entry.get("model_name", f"model {i}"))
-                        entry["litellm_params"] = self.secure_map(
-                            entry.get("litellm_params"),
-                            path + (i, "litellm_params"),
-                            group,
-                            params.get("litellm_params"),
-                        )
-                        entry = {
-                            k: (v if k == "litellm_params" else self.scan(v, path + (i, k))) for k, v in entry.items()
-                        }
-                    out[key].append(entry)
-            elif key == "credential_list":
-                out[key] = []
-                for i, item in enumerate(as_list(value)):
-                    item = dict(item) if isinstance(item, dict) else item
-                    if isinstance(item, dict):
-                        name = str(item.get("credential_name", f"credential {i}"))
-                        item["credential_values"] = self.secure_map(
-                            item.get("credential_values"),
-                            path + (i, "credential_values"),
-                            name,
-                            params.get("credential_values"),
-                        )
-                        item = {
-                            k: (v if k == "credential_values" else self.scan(v, path + (i, k))) for k, v in item.items()
-                        }
-                    out[key].append(item)
-            elif key == "guardrails":
-                out[key] = []
-                for i, item in enumerate(as_list(value)):
-                    item = dict(item) if isinstance(item, dict) else item
-                    if isinstance(item, dict):
-                        name = str(item.get("guardrail_name", f"guardrail {i}"))
-                        item["litellm_params"] = self.secure_map(
-                            item.get("litellm_params"),
-                            path + (i, "litellm_params"),
-                            name,
-                            params.get("guardrail_litellm_params"),
-                        )
-                        item = {
-                            k: (v if k == "litellm_params" else self.scan(v, path + (i, k))) for k, v in item.items()
-                        }
-                    out[key].append(item)
-            elif key == "general_settings" and isinstance(value, dict):
-                out[key] = self.secure_map(
-                    value,
-                    path,
-                    "",
-                    params.get("general_settings"),
-                    names={"master_key": "LITELLM_MASTER_KEY", "database_url": "DATABASE_URL"},
-                )
-            elif key == "router_settings" and isinstance(value, dict):
-                out[key] = self.secure_map(
-                    value, path, "", params.get("router_settings"), names={"redis_password": "REDIS_PASSWORD"}
-                )
-            elif key == "litellm_settings" and isinstance(value, dict):
-                settings = self.secure_map(
-                    {k: v for k, v in value.items() if k != "cache_params"}, path, "", params.get("litellm_settings")
-                )
-                if "cache_params" in value:
-                    redis = as_map(value["cache_params"]).get("type", "redis") == "redis"
-                    settings["cache_params"] = self.secure_map(
-                        value["cache_params"],
-                        path + ("cache_params",),
-                        "CACHE",
-                        params.get("cache_params"),
-                        names={"password": "REDIS_PASSWORD"} if redis else None,
-                    )
-                out[key] = {k: settings[k] for k in value}
-            elif key == "environment_variables" and isinstance(value, dict):
-                out[key] = {}
-                for name, item in value.items():
-                    secret = sensitive(str(name), self.policies.litellm_surface["sensitive_key_rule"])
-                    out[key][name] = self.secure(item, path + (name,), str(name), secret)
-            elif key == "callback_settings" and isinstance(value, dict):
-                out[key] = {
-                    cb: self.secure_map(body, path + (cb,), str(cb), None, rule=True) for cb, body in value.items()
-                }
-            else:
-                out[key] = self.scan(value, path)
-        return out
-
-    def check_text(self, x: Any, path: PathKey = ()) -> None:
-        """Syntax LiteLLM does not support: ${VAR} (it only resolves whole values os.environ/NAME)."""
-        if isinstance(x, dict):
-            for key, value in x.items():
-                self.check_text(value, path + (key,))
-        elif isinstance(x, list):
-            for index, value in enumerate(x):
-                self.check_text(value, path + (index,))
-        elif isinstance(x, str) and INTERPOLATION.search(x):
-            found = INTERPOLATION.search(x).group(0)  # type: ignore[union-attr]
-            name = found.strip("${}")
-            self.problem(
-                path,
-                f"{found} is not expanded by LiteLLM, which reads the text as written; for a value from the "
-                f"environment write the whole value as os.environ/{name}",
-                value=True,
-            )
-
-    def check_shape(self, x: dict[str, Any]) -> None:
-        """The config against LiteLLM's types (policies/schemas/litellm-config.schema.json)."""
-        validator = self.policies.validator(self.policies.source_schema(IMPORT_SCHEMA))
-        self.problems += check(validator, x, self.doc, check="import-schema")
-        known = self.litellm_params_keys()
-        for i, entry in enumerate(as_list(x.get("model_list"))):
-            for key in as_map(as_map(entry).get("litellm_params")):
-                if key in known:
-                    continue
-                hint = difflib.get_close_matches(key, known, n=1, cutoff=TYPO_CUTOFF)
-                if hint:
-                    self.problem(
-                        ("model_list", i, "litellm_params", key),
-                        f"unknown key '{key}' in model_list[{i}].litellm_params; did you mean '{hint[0]}'? (LiteLLM "
-                        "would pass it to the provider as a request parameter)",
-                        check="import-schema",
-                    )
-
-    def litellm_params_keys(self) -> list[str]:
-        return sorted(self.policies.litellm_schemas["litellm_params.schema.json"]["properties"])
 
 
 # --- building the sources ------------------------------------------------------------------------
@@ -339,7 +90,7 @@ def _split_model(model: Any, providers: set[str]) -> dict[str, Any]:
     return {"model": model}
 
 
-def _models(imp: _Import, x: dict[str, Any]) -> dict[str, Any]:
+def _models(imp: ImportState, x: dict[str, Any]) -> dict[str, Any]:
     providers = set(imp.policies.litellm_schemas["names.schema.json"]["$defs"]["provider"]["enum"])
     known = set(imp.litellm_params_keys())
     groups: dict[str, dict[str, Any]] = {}
@@ -380,7 +131,7 @@ def _models(imp: _Import, x: dict[str, Any]) -> dict[str, Any]:
                 imp.place(("model_list", i, "litellm_params", key), "models.yaml", dest + ("provider_params", key))
         if passthrough:
             deployment["provider_params"] = passthrough
-            imp.notes.append(
+            imp.report.notes.append(
                 f"model_list[{i}] ({name}): {', '.join(passthrough)} moved to provider_params (provider parameters "
                 "LiteLLM's types do not name)"
             )
@@ -428,7 +179,7 @@ def _models(imp: _Import, x: dict[str, Any]) -> dict[str, Any]:
     return {"model_groups": out}
 
 
-def _routing(imp: _Import, router: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
+def _routing(imp: ImportState, router: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
     routing: dict[str, Any] = {}
     for key, target in ROUTING_KEYS.items():
         if key in router:
@@ -455,6 +206,14 @@ def _routing(imp: _Import, router: dict[str, Any], params: dict[str, Any]) -> di
         imp.said[("litellm.yaml", ("router_settings", "optional_pre_call_checks"))] = (
             "as imported: LiteLLM routes by rpm/tpm without enforcing them; remove this to let the bundle enforce them"
         )
+        imp.change(
+            SET,
+            ("router_settings", "optional_pre_call_checks"),
+            [],
+            "LiteLLM routes by rpm/tpm without enforcing them, the bundle enforces them unless told otherwise: "
+            "this keeps LiteLLM's behaviour (remove it from litellm.yaml to enforce them)",
+            "required",
+        )
     return routing
 
 
@@ -463,7 +222,7 @@ def _deployments(models: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def _environment(
-    imp: _Import,
+    imp: ImportState,
     x: dict[str, Any],
     settings: dict[str, Any],
     general: dict[str, Any],
@@ -477,13 +236,7 @@ def _environment(
         "replicas": 1,
     }
     file = f"environments/{imp.env}.yaml"
-    master = general.pop("master_key", None)
-    env["master_key"] = master or imp.reference("LITELLM_MASTER_KEY", "environment master_key", True)
-    if master is None:
-        imp.notes.append(
-            "general_settings has no master_key: the bundle requires one; master_key: os.environ/LITELLM_MASTER_KEY "
-            "added"
-        )
+    env["master_key"] = general.pop("master_key")  # adjust.py adds a reference where the config has none
     imp.place(("general_settings", "master_key"), file, ("master_key",))
     redis: dict[str, Any] = {}
     for key, target in REDIS_KEYS.items():
@@ -499,12 +252,14 @@ def _environment(
     cache = settings.get("cache")
     params = as_map(settings.get("cache_params"))
     if cache is True and params.get("type", "redis") == "redis":
-        extra = sorted(set(params) - {"type", "host", "port", "password", "ttl"})
-        if extra:
-            imp.problem(
-                ("litellm_settings", "cache_params", extra[0]),
-                f"cache_params.{extra[0]} cannot be imported: the environment's Redis cache takes host, port, "
-                "password and ttl",
+        for extra in sorted(set(params) - {"type", "host", "port", "password", "ttl"}):
+            imp.change(
+                DROP,
+                ("litellm_settings", "cache_params", extra),
+                None,
+                "the environment's Redis cache (`cache`) holds the ttl only; LiteLLM's default applies now",
+                "required",
+                shown=show(params[extra]),
             )
         for key in ("host", "port", "password"):
             if key in params and key in redis and redis[key] != params[key]:
@@ -543,7 +298,15 @@ def _environment(
         env["prometheus"] = True
         settings["callbacks"] = [c for c in callbacks if c not in ("prometheus", HOOKS_CALLBACK)]
         if "require_auth_for_metrics_endpoint" in settings:  # the environment's switch (the bundle renders it)
-            env["require_auth_for_metrics_endpoint"] = settings.pop("require_auth_for_metrics_endpoint") is not False
+            switch = settings.pop("require_auth_for_metrics_endpoint")
+            env["require_auth_for_metrics_endpoint"] = switch is not False
+            if not isinstance(switch, bool):
+                imp.problem(
+                    ("litellm_settings", "require_auth_for_metrics_endpoint"),
+                    f"require_auth_for_metrics_endpoint is {show(switch)}: with prometheus it is the environment's "
+                    "switch, true or false",
+                    value=True,
+                )
         if not settings["callbacks"]:
             settings.pop("callbacks")
     limits: dict[str, Any] = {}
@@ -555,79 +318,103 @@ def _environment(
         imp.place(("general_settings", "global_max_parallel_requests"), file, ("limits", "max_parallel_requests"))
     if limits:
         env["limits"] = limits
+    env.update(imp.environment)
     env["model_groups"] = groups
-    names = [str(g.get("guardrail_name")) for g in as_list(x.get("guardrails")) if isinstance(g, dict)]
+    names = list(
+        dict.fromkeys(str(g.get("guardrail_name")) for g in as_list(x.get("guardrails")) if isinstance(g, dict))
+    )
     if names:
         env["guardrails"] = names
     return env
 
 
 def _litellm(
-    imp: _Import, x: dict[str, Any], settings: dict[str, Any], general: dict[str, Any], router: dict[str, Any]
+    imp: ImportState, x: dict[str, Any], settings: dict[str, Any], general: dict[str, Any], router: dict[str, Any]
 ) -> dict[str, Any]:
+    """config/litellm.yaml: LiteLLM's own sections under LiteLLM's names, every top-level section the pinned
+    LiteLLM reads beyond the classic ones included as it is."""
     out: dict[str, Any] = {}
     for section, body in (("litellm_settings", settings), ("general_settings", general), ("router_settings", router)):
         if body:
             out[section] = body
             imp.place((section,), "litellm.yaml", (section,))
-    for section in ("environment_variables", "callback_settings", "credential_list", "guardrails"):
-        if section in x:
-            out[section] = x[section]
-            imp.place((section,), "litellm.yaml", (section,))
+    rest = [k for k in CLASSIC[4:] if k in x] + [k for k in x if k not in CLASSIC]
+    for section in rest:
+        out[section] = x[section]
+        imp.place((section,), "litellm.yaml", (section,))
     return out
 
 
-def _baseline(policies: Policies) -> dict[str, Any]:
-    doc, problems = load_yaml(
-        policies.tree.policies_dir / BASELINE, policies.tree.shown(policies.tree.policies_dir / BASELINE)
-    )
-    if doc is None or problems:
-        raise RuntimeError(f"{BASELINE} cannot be read: {'; '.join(str(p) for p in problems)}")
-    return as_map(doc.data)
-
-
-def _overlays(imp: _Import, env: dict[str, Any], baseline: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """Every environment's overlay: the imported one, and copies of it with the baseline."""
-    settings = as_map(baseline.get("environments"))
-    only = set(as_list(baseline.get("bundle_only")))
-    enforced = set(as_list(baseline.get("enforced")))
+def _overlays(imp: ImportState, env: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Every environment's overlay: a copy of the imported one (environments.py adds what each needs)."""
     out: dict[str, dict[str, Any]] = {}
     for name in imp.policies.environments:
         overlay = copy.deepcopy(env)
-        for key, value in as_map(settings.get(name)).items():
-            if name == imp.env and key not in only:
-                continue
-            if key == "guardrails":
-                overlay["guardrails"] = list(dict.fromkeys([*as_list(overlay.get("guardrails")), *value]))
-            elif key in enforced or key not in overlay:
-                overlay[key] = copy.deepcopy(value)
         if name != imp.env:
             overlay["description"] = (
-                f"Starts as a copy of {imp.env} (imported); policies/import-environments.yaml added what {name} needs."
+                f"Starts as a copy of {imp.env} (imported), with what the policies of {name} require "
+                "(IMPORT-REPORT.md)."
             )
         out[name] = overlay
     return out
 
 
-def _references(
-    cs_refs: dict[str, dict[str, Any]], baseline: dict[str, Any], used: set[str], envs: tuple[str, ...]
-) -> dict[str, Any]:
+def _apply_fix(imp: ImportState, fix: Fix, sources: dict[str, Any], overlays: dict[str, dict[str, Any]]) -> None:
+    """One environment's fix in the sources, listed in the report. A LiteLLM setting dropped from one
+    environment moves from config/litellm.yaml to the overlays of the environments that keep it."""
+    reason = f"{fix.env}'s policy: {fix.reason}"
+    overlay = overlays[fix.env]
+    if fix.op == "set":
+        key = str(fix.path[0])
+        value = copy.deepcopy(fix.value)
+        if key == "guardrails":
+            value = list(dict.fromkeys([*as_list(overlay.get("guardrails")), *as_list(value)]))
+        overlay[key] = value
+        imp.change(SET, fix.path, value, reason, "policy", envs=(fix.env,), space=ENVIRONMENT, where=fix.where)
+        return
+    section, key = str(fix.path[0]), str(fix.path[1])
+    imp.dropped.add((fix.env, section, key))
+    mine = as_map(as_map(overlay.get("litellm")).get(section))
+    shared = sources["litellm"].get(section)
+    if key in mine:
+        del mine[key]
+        if not mine:
+            del overlay["litellm"][section]
+        if not overlay["litellm"]:
+            del overlay["litellm"]
+    elif isinstance(shared, dict) and key in shared:
+        value = shared.pop(key)
+        if not shared:
+            del sources["litellm"][section]
+        for other, body in overlays.items():
+            if (other, section, key) not in imp.dropped:
+                body.setdefault("litellm", {}).setdefault(section, {})[key] = copy.deepcopy(value)
+                imp.place((section, key), f"environments/{other}.yaml", ("litellm", section, key))
+    imp.change(DROP, fix.path, None, reason, "policy", envs=(fix.env,), where=imp.doc.locate(fix.path))
+
+
+def _references(imp: ImportState, baseline: dict[str, Any], used: set[str]) -> dict[str, Any]:
+    defaults = as_map(baseline.get("references"))
     declared = {
         **{
             k: {"where": [], "secret": v.get("secret", True), "description": v.get("description")}
-            for k, v in as_map(baseline.get("references")).items()
+            for k, v in defaults.items()
             if k in used
         },
-        **cs_refs,
+        **{k: v for k, v in imp.declared.items() if k in used},
     }
     out: dict[str, Any] = {}
     for name in sorted(declared):
         entry = declared[name]
-        description = entry.get("description") or f"Imported: {', '.join(entry['where'])}."
+        description = entry.get("description") or (
+            f"Imported: {', '.join(entry['where'])}"
+            + (f" (was {', '.join(show(w) for w in entry['was'])})" if entry.get("was") else "")
+            + "."
+        )
         ref: dict[str, Any] = {"description": description}
         if not entry.get("secret", True):
             ref["secret"] = False
-        ref["sources"] = {env: {"env": name} for env in envs}
+        ref["sources"] = {env: {"env": name} for env in imp.policies.environments}
         out[name] = ref
     return {"references": out}
 
@@ -641,8 +428,7 @@ def _refs_in(node: Any, pattern: re.Pattern[str]) -> set[str]:
     return {match.group(1)} if match else set()
 
 
-def build(policies: Policies, source: Path, env: str) -> tuple[Imported, _Import]:
-    """The bundle sources of a LiteLLM config; raises ImportFailed with every problem, located in it."""
+def _read(policies: Policies, source: Path) -> YamlDocument:
     shown = policies.tree.shown(source) if source.is_absolute() else str(source)
     text, problems = read_source(source, shown)
     if text is None:
@@ -660,13 +446,25 @@ def build(policies: Policies, source: Path, env: str) -> tuple[Imported, _Import
                 )
             ]
         )
-    imp = _Import(policies, doc, env)
-    imp.check_text(doc.data)
-    original = imp.secured(doc.data)
-    imp.check_shape(original)
+    return doc
+
+
+def build(policies: Policies, source: Path, env: str, drop_ignored: bool = False) -> tuple[Imported, ImportState]:
+    """The bundle sources of a LiteLLM config; raises ImportFailed with every problem, located in it."""
+    doc = _read(policies, source)
+    report = ImportReport(doc.file, env, policies.environments)
+    imp = ImportState(policies, doc, env, report, drop_ignored)
+    x = copy.deepcopy(doc.data)
+    adjust.normalize(imp, x)
+    imp.drop_ignored_keys(x)
+    imp.check_text(x)
+    x = imp.secured(x)
+    imp.check_shape(x)
     if imp.problems:
         raise ImportFailed(imp.problems)
-    x = copy.deepcopy(original)
+    adjust.adjust(imp, x)
+    if imp.problems:
+        raise ImportFailed(imp.problems)
     models = _models(imp, x)
     settings = dict(as_map(x.get("litellm_settings")))
     general = dict(as_map(x.get("general_settings")))
@@ -674,39 +472,53 @@ def build(policies: Policies, source: Path, env: str) -> tuple[Imported, _Import
     routing = _routing(imp, router, models)
     env_overlay = _environment(imp, x, settings, general, router, list(models["model_groups"]))
     litellm = _litellm(imp, x, settings, general, router)
-    baseline = _baseline(policies)
-    overlays = _overlays(imp, env_overlay, baseline)
-    hooks_guardrails = [
-        g
-        for g in as_list(baseline.get("guardrails"))
-        if any(as_map(g).get("name") in as_list(o.get("guardrails")) for o in overlays.values())
-    ]
+    if imp.problems:
+        raise ImportFailed(imp.problems)
+    baseline = policy_data(policies, BASELINE)
+    overlays = _overlays(imp, env_overlay)
     sources: dict[str, Any] = {
         "models": models,
         "routing": routing,
-        "guardrails": {"guardrails": hooks_guardrails},
+        "guardrails": {"guardrails": []},
         "transforms": {"transforms": []},
         "litellm": litellm,
     }
-    used = set().union(*(_refs_in(data, policies.env_ref) for data in [*sources.values(), *overlays.values()]))
-    sources["secrets"] = _references(
-        {k: v for k, v in imp.declared.items() if k in used}, baseline, used, policies.environments
-    )
-    if imp.problems:
-        raise ImportFailed(imp.problems)
     header, comments = comments_of(doc)
-    files = {
-        f"{name}.yaml": _text(imp, f"{name}.yaml", data, comments, header if name == "litellm" else [], source.name)
-        for name, data in sources.items()
-    }
-    for name, overlay in overlays.items():
-        files[f"environments/{name}.yaml"] = _text(imp, f"environments/{name}.yaml", overlay, comments, [], source.name)
+
+    def files(plain: bool = False) -> dict[str, str]:
+        """The sources as files; `plain`: without comments (what the policies are checked on)."""
+        named = {n for o in overlays.values() for n in as_list(o.get("guardrails"))}
+        sources["guardrails"] = {"guardrails": [g for g in as_list(baseline.get("guardrails")) if g["name"] in named]}
+        used = set().union(*(_refs_in(data, policies.env_ref) for data in [*sources.values(), *overlays.values()]))
+        sources["secrets"] = _references(imp, baseline, used)
+        every = {
+            **{f"{n}.yaml": d for n, d in sources.items()},
+            **{f"environments/{n}.yaml": o for n, o in overlays.items()},
+        }
+        if plain:
+            return {name: dump_yaml(data) for name, data in every.items()}
+        return {
+            name: _text(imp, name, data, comments, header if name == "litellm.yaml" else [], source.name)
+            for name, data in every.items()
+        }
+
+    applied: set[tuple[str, str, PathKey]] = set()
+    for _ in range(FIX_ROUNDS):
+        with tempfile.TemporaryDirectory(prefix="litellm-import-") as tmp:
+            write_files(Path(tmp) / "config", files(plain=True))
+            fixes = policy_fixes(policies, Path(tmp) / "config", as_map(baseline.get("fixes")))
+        new = [f for f in fixes or [] if (f.env, f.op, f.path) not in applied]
+        if not new:
+            break
+        for fix in new:
+            applied.add((fix.env, fix.op, fix.path))
+            _apply_fix(imp, fix, sources, overlays)
     references = {name: ", ".join(entry["where"]) for name, entry in imp.declared.items()}
-    return Imported(files, env, references, dict(imp.literal), original), imp
+    return Imported(files(), env, references, dict(imp.literal), doc.data, report=report), imp
 
 
 def _text(
-    imp: _Import, file: str, data: dict[str, Any], comments: dict[PathKey, Comment], header: list[str], source: str
+    imp: ImportState, file: str, data: dict[str, Any], comments: dict[PathKey, Comment], header: list[str], source: str
 ) -> str:
     placed: dict[PathKey, Comment] = {
         path: Comment([text]) for (said_file, path), text in imp.said.items() if said_file == file
@@ -715,18 +527,20 @@ def _text(
         for x_path, placed_file, dest in imp.places:
             if placed_file == file and tuple(path[: len(x_path)]) == x_path:
                 placed.setdefault(dest + tuple(path[len(x_path) :]), comment)
-    intro = [f"Imported from {source} by `python -m litellm_bundle import`."] + ([""] + header if header else [])
+    intro = [f"Imported from {source} by `python -m litellm_bundle import` (IMPORT-REPORT.md: what changed)."] + (
+        [""] + header if header else []
+    )
     return emit(data, placed, intro)
 
 
-def _located(imp: _Import, problem: Problem, shown_dir: str) -> Problem:
+def _located(imp: ImportState, problem: Problem, shown_dir: str) -> Problem:
     """A problem of the generated sources, located in the original config where it came from."""
     subject = problem.subject
     file = subject[0] if subject else problem.location.file
     relative = file.split(shown_dir.rstrip("/") + "/", 1)[-1] if shown_dir in file else file
     relative = relative.removeprefix("config/")
     source = imp.source_of(relative, subject[1]) if subject else None
-    message = problem.message.replace("config/", "")
+    message = problem.message.replace(shown_dir.rstrip("/") + "/", "").replace("config/", "")
     if source is not None:
         where = imp.doc.locate(source)
     else:
@@ -736,16 +550,22 @@ def _located(imp: _Import, problem: Problem, shown_dir: str) -> Problem:
     return replace(problem, location=where, message=f"{scope}{message}", env=None, subject=None, because=())
 
 
-def import_config(tree: BundleTree, source: Path, env: str) -> ImportResult:
-    """Import, validate the result with the bundle's checks, and render it: the rendering of `env`
-    must be the original configuration. Writes nothing; with errors, the result has no sources."""
+def import_config(
+    tree: BundleTree, source: Path, env: str, drop_ignored: bool = False, *, code: dict[str, str] | None = None
+) -> ImportResult:
+    """Import, validate the result with the bundle's checks, and render every environment: each rendering
+    must be the original changed by exactly the report's changes for it (the report then also lists
+    what the bundle adds). Writes nothing; with errors, the result has no sources. `code`: the team's
+    code the config names, as files of the config directory (importer/code.py)."""
     policies = Policies(tree)
     checks = registry.load()
     try:
-        imported, imp = build(policies, source, env)
+        imported, imp = build(policies, source, env, drop_ignored)
     except ImportFailed as exc:
         return ImportResult(sorted(checks.classified(exc.problems), key=sort_key))
-    notes = [f"note: {note}" for note in imp.notes]
+    imported.files.update(code or {})
+    report = imported.report
+    wrong: list[str] = []
     with tempfile.TemporaryDirectory(prefix="litellm-import-") as tmp:
         config_dir = Path(tmp) / "config"
         write_files(config_dir, imported.files)
@@ -754,20 +574,45 @@ def import_config(tree: BundleTree, source: Path, env: str) -> ImportResult:
         shown_dir = checked.tree.shown(config_dir)
         problems = [_located(imp, p, shown_dir) for p in result.problems]
         if result.errors:
-            return ImportResult(problems, notes)
-        rendered = litellm_config(effective_config(result.config_set, env))
-    changed = roundtrip.differences(imported.original, _plain(rendered))
-    if changed:
+            return ImportResult(problems)
+        cs = result.config_set
+        for name in policies.environments:
+            rendered = _plain(litellm_config(effective_config(cs, name)))
+            added, found = roundtrip.verify(
+                imported.original, rendered, report.for_env(name), report.for_env(name, ENVIRONMENT)
+            )
+            wrong += [f"[{name}] {w}" for w in found]
+            for difference, reason, kind in added:
+                report.add(
+                    Change(
+                        difference.op,
+                        difference.path,
+                        difference.after,
+                        reason,
+                        imp.doc.locate(difference.path),
+                        kind,
+                        (name,),
+                    )
+                )
+            overlay = cs.env_doc(name).data  # as written (data() has the schema's defaults filled in)
+            wrong += [
+                f"[{name}] environment {'.'.join(map(str, c.path))}: the listed change does not show in "
+                f"environments/{name}.yaml"
+                for c in report.for_env(name, ENVIRONMENT)
+                if at(overlay, c.path) != c.value
+            ]
+    if wrong:
         failed = [
             Problem(
                 Location(imp.doc.file, 1, 1),
-                f"the import would not render the same configuration: {change}",
+                f"the rendering is not the config changed by the import report's changes (an import bug): {w}",
                 check="import-roundtrip",
             )
-            for change in changed
+            for w in wrong
         ]
-        return ImportResult(checks.classified(failed), notes)
-    return ImportResult(problems, notes, imported=imported)
+        return ImportResult(checks.classified(failed))
+    imported.files[REPORT_FILE] = report.markdown()
+    return ImportResult(problems, imported=imported)
 
 
 def _plain(data: Any) -> Any:

@@ -10,6 +10,7 @@ Checks, renderers and the import read the configuration through this layer. Publ
   groups and guardrails, and where each value came from).
 - `access`: the teams and virtual keys one environment has (`declared`, `metrics_scraper`,
   `scrapes_with_a_key`).
+- `team_code`: `load(tree)` -> `TeamCode`, the team's own code (config/code/) as shipped next to config.yaml.
 - `sizing`: the pod's shape derived from `sizing: {pod_rps, worker_rps}` (`derive`, `apply`,
   `conflicts`, `explain`).
 - `versions`: the LiteLLM version each environment runs (`env_version`, `versions_in_use`, `version_key`).

@@ -165,4 +165,12 @@ def litellm_sections(cs: ConfigSet, env: str, enabled: list[str], origins: list[
             origins.append(Origin(("litellm", "guardrails", len(guardrails)), base_doc, ("guardrails", index)))
             guardrails.append(guardrail)
     out["guardrails"] = guardrails
+    # every other top-level section of LiteLLM's config (mcp_servers, agents, search_tools, ...) as written;
+    # one present but empty (null) is absent, as the proxy reads it
+    for section, value in base.items():
+        if section in out or section in LITELLM_SECTIONS or value is None:
+            continue
+        if base_doc is not None:
+            origins.append(Origin(("litellm", section), base_doc, (section,)))
+        out[section] = value
     return out

@@ -7,7 +7,9 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from litellm_bundle.core.tree import BundleTree
 from litellm_bundle.model.configset import ConfigSet, as_map
+from litellm_bundle.policy.policies import LITELLM_SURFACE
 
 VERSION_KEY = "litellm_version"
 _NUMBERS = re.compile(r"[0-9]+")
@@ -31,3 +33,10 @@ def versions_in_use(cs: ConfigSet, order: Sequence[str] = ()) -> dict[str, list[
 def version_key(version: str) -> tuple[int, ...]:
     """A version's numbers for ordering (1.108.7 > 1.106.12 > 1.106.2)."""
     return tuple(int(part) for part in _NUMBERS.findall(version))
+
+
+def committed_surfaces(tree: BundleTree) -> list[str]:
+    """The versions whose surface is committed (policies/litellm/<version>/surface.json), oldest first."""
+    folder = tree.policies_dir / "litellm"
+    found = [d.name for d in folder.iterdir() if (d / LITELLM_SURFACE).is_file()] if folder.is_dir() else []
+    return sorted(found, key=version_key)

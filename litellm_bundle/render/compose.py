@@ -70,7 +70,7 @@ def proxy_environment(cs: ConfigSet | None, surface: dict[str, str]) -> dict[str
     env = {
         "LITELLM_LOCAL_MODEL_COST_MAP": "True",
         "PYTHONDONTWRITEBYTECODE": "1",
-        facts.HOOKS_CONFIG_ENV: "/etc/litellm/hooks.json",
+        facts.HOOKS_CONFIG_ENV: f"{facts.CONFIG_MOUNT}/hooks.json",
     }
     for var, _ in dev_variables(cs) if cs is not None else []:
         if var not in OWN:
@@ -115,10 +115,12 @@ def compose_file(version: str, proxy_env: dict[str, str]) -> str:
         "litellm": _hardened(
             {
                 "image": image,
-                "command": ["--config", "/etc/litellm/config.yaml", "--port", port, "--num_workers", "1"],
+                "command": ["--config", f"{facts.CONFIG_MOUNT}/config.yaml", "--port", port, "--num_workers", "1"],
                 "ports": [f"127.0.0.1:${{{PROXY_PORT.name}:-{PROXY_PORT.default}}}:{port}"],
                 "environment": proxy_env,
-                "volumes": ["../.run/dev/runtime:/etc/litellm:ro"],
+                # what `make up` stages (runtime/launch.stage_files): config.yaml, hooks.json, the hooks package and
+                # the team's code (config/code/) side by side, as the chart's config volume has them
+                "volumes": [f"../.run/dev/runtime:{facts.CONFIG_MOUNT}:ro"],
                 "healthcheck": {
                     "test": ["CMD", "python", "-c", healthcheck_py.format(port=port, path=facts.LIVENESS_PATH)],
                     "interval": "5s",

@@ -7,12 +7,20 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from litellm_bundle.core.facts import CHART, ENV_SECRET_NAME, GUARDRAIL_CLASSES, HOOKS_CALLBACK, NAMESPACE
+from litellm_bundle.core.facts import (
+    CHART,
+    ENV_SECRET_NAME,
+    GUARDRAIL_CLASSES,
+    HOOKS_CALLBACK,
+    MERGED_SECTIONS,
+    NAMESPACE,
+)
 from litellm_bundle.core.yamlio import dump_yaml
-from litellm_bundle.model import access
+from litellm_bundle.model import access, team_code
 from litellm_bundle.model.configset import ConfigSet
 from litellm_bundle.model.effective import EffectiveConfig, effective_config
 from litellm_bundle.model.shutdown import timing
+from litellm_bundle.model.versions import env_version
 from litellm_bundle.policy.policies import Policies
 from litellm_bundle.policy.schema_defaults import with_defaults
 from litellm_bundle.render import access_json
@@ -112,7 +120,7 @@ def litellm_config(eff: EffectiveConfig) -> dict[str, Any]:
     if env.get("prometheus"):
         # LiteLLM's default is true; a tree whose schema predates the switch (a git ref for `diff`) rendered false
         settings["require_auth_for_metrics_endpoint"] = bool(env.get("require_auth_for_metrics_endpoint", False))
-    if env.get("cache") and redis:
+    if env.get("cache") is not None and redis:  # `cache: {}` is a cache with LiteLLM's ttl
         settings["cache"] = True
         settings["cache_params"] = _drop_none(
             {
@@ -151,6 +159,10 @@ def litellm_config(eff: EffectiveConfig) -> dict[str, Any]:
     return with_litellm_sections(config, eff.data.get("litellm") or {})
 
 
+# the sections merged above; every other one is rendered as config/litellm.yaml writes it
+_MERGED_SECTIONS = MERGED_SECTIONS
+
+
 def with_litellm_sections(config: dict[str, Any], litellm: dict[str, Any]) -> dict[str, Any]:
     """The environment's LiteLLM settings (config/litellm.yaml + its `litellm:` overlay) merged
     into what the bundle renders: its callbacks come after the bundle's; any other key the
@@ -159,8 +171,10 @@ def with_litellm_sections(config: dict[str, Any], litellm: dict[str, Any]) -> di
     for section in ("litellm_settings", "general_settings", "router_settings"):
         for key, value in (litellm.get(section) or {}).items():
             target = config.setdefault(section, {})
-            if key == "callbacks" and isinstance(target.get(key), list) and isinstance(value, list):
-                target[key] = target[key] + [v for v in value if v not in target[key]]
+            if key == "callbacks" and isinstance(target.get(key), list) and isinstance(value, (list, str)):
+                # LiteLLM also takes one dotted path as `callbacks`: in the bundle's list it is that one entry
+                added = value if isinstance(value, list) else [value]
+                target[key] = target[key] + [v for v in added if v not in target[key]]
             else:
                 target[key] = value
     for key in ("environment_variables", "callback_settings"):
@@ -170,6 +184,9 @@ def with_litellm_sections(config: dict[str, Any], litellm: dict[str, Any]) -> di
         config["credential_list"] = litellm["credential_list"]
     if litellm.get("guardrails"):
         config["guardrails"] = config.get("guardrails", []) + litellm["guardrails"]
+    for key, value in litellm.items():  # every other top-level section (mcp_servers, agents, ...), as written
+        if key not in config and key not in _MERGED_SECTIONS and value is not None:
+            config[key] = value
     return config
 
 
@@ -245,7 +262,7 @@ def helm_values(
     env = eff.data["environment"]
     image = env["image"]
     config_text, hooks_text, access_text = texts
-    version = policies.tree.pinned_version()
+    version = env_version(cs, eff.env)
     used = used_references(config, policies.env_ref)
     access_used = used_references(eff.data.get("access") or {}, policies.env_ref)  # key values from declared references
     wired, external = _secret_wiring(cs, eff, sorted(set(used) | set(access_used)), policies.env_ref)
@@ -308,6 +325,9 @@ def helm_values(
                 "maxBodySize": ingress.get("max_body_size"),
             }
         )
+    code = team_code.load(policies.tree)
+    if code:  # config/code/: the chart mounts it next to config.yaml (none: the values stay as they were)
+        values["teamCode"] = dict(code.files)
     return values
 
 

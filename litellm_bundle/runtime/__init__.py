@@ -20,4 +20,10 @@ to it, the fake provider, Redis, PostgreSQL, Prometheus, haproxy and k6. Public 
 - `metrics`: the proxy's /metrics/ answer read with prometheus_client's parser (`samples`, `total`).
 - `access`: `reconcile` (`access plan|apply` as a `Result`: the plan, drift, what it refused) through
   `reconciler`, the gateway_access package loaded in this process.
+- `migrations`: the database part of an upgrade on a private PostgreSQL (`database_upgrade_check` ->
+  `DatabaseCheck`: its `findings`, `ok`, `summary` and `markdown`); `start_proxy` of a venv, migrating at
+  start or not (`SCHEMA_UPDATE_SWITCH`, the chart's serving pods). Built on `migration_job` (one version's
+  migrations run as the chart's Job runs them, `schema_diff`), `db_snapshot` (row counts, sampled rows,
+  Prisma's ledger, `lost`, `ledger_problems`), `migrations_traffic` (what it sends through the proxy) and
+  `migrations_result` (`DatabaseCheck`, `Finding`, `Probe`, the report section).
 """

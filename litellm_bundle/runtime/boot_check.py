@@ -10,9 +10,13 @@ and migrating is the database tests' part). One start per config, then:
 - /v1/models lists every model group and alias;
 - /active/callbacks shows every callback of the config loaded;
 - /guardrails/list shows every guardrail;
+- /v1/mcp/server lists every MCP server of `mcp_servers`;
 - it stops on SIGTERM (the proxy has no handler of its own: the signal ends it) with nothing of
   its process group left, and its log holds no traceback (LiteLLM logs a callback or guardrail
   that fails to initialise and starts anyway).
+
+The config is staged as the image mounts it: hooks.json, the hooks package and the team's own code
+(config/code/, docs/team-code.md) next to config.yaml, so LiteLLM imports the team's modules for real.
 
 This catches what a schema cannot: an import path that fails, a provider string or a guardrail
 LiteLLM rejects at load, a callback that needs a setting at start."""
@@ -34,6 +38,8 @@ from litellm_bundle.build.generate import render_one
 from litellm_bundle.core.facts import ACTIVE_CALLBACK_KEYS, LIVENESS_PATH, METRICS_PATH, RENDERED_AREA
 from litellm_bundle.core.tree import BundleTree
 from litellm_bundle.core.yamlio import dump_yaml, parse_yaml
+from litellm_bundle.model.configset import load_config_set
+from litellm_bundle.model.versions import env_version
 from litellm_bundle.policy.policies import Policies
 from litellm_bundle.render import proxy_args
 from litellm_bundle.runtime import launch, processes
@@ -205,6 +211,21 @@ def surface_failures(
     return failures
 
 
+def _mcp_failures(url: str, headers: Mapping[str, str], config: Mapping[str, Any]) -> list[str]:
+    """Every server of the config's `mcp_servers` registered with the proxy's MCP gateway (/v1/mcp/server
+    lists them by name; connecting to them is the MCP tests' part, tests/database/test_mcp.py)."""
+    servers = config.get("mcp_servers") or {}
+    if not servers:
+        return []
+    answer = httpx.get(f"{url}/v1/mcp/server", headers=headers, timeout=30).json()
+    registered = [str(s.get("server_name")) for s in answer] if isinstance(answer, list) else []
+    return [
+        f"MCP server {name} is not registered (registered: {', '.join(sorted(registered)) or 'none'})"
+        for name in servers
+        if name not in registered
+    ]
+
+
 def boot(
     name: str,
     config: dict[str, Any],
@@ -212,10 +233,12 @@ def boot(
     tree: BundleTree,
     work: Path,
     surface: Mapping[str, str] | None = None,
+    binary: str | None = None,
 ) -> Boot:
     """Start the proxy once on `config` (a rendered LiteLLM config) and check what it loaded; with
     `surface` (the environment's admin UI, docs and CORS switches as environment variables) run it
-    with them and check what it serves besides the API."""
+    with them and check what it serves besides the API. `binary`: another LiteLLM version's `litellm`
+    (the environment's litellm_version), else the one launch.proxy_binary picks."""
     policies = Policies(tree)
     result = Boot(name)
     work.mkdir(parents=True, exist_ok=True)
@@ -248,6 +271,8 @@ def boot(
         environ[master_ref.group(1)] = master
     files = {"config.yaml": dump_yaml(config), "hooks.json": hooks_json}
     staged = launch.stage_files(tree, files, work / "etc", environ, policies.env_ref, with_redis=True)
+    if staged.code:  # config/code/ next to config.yaml, as the chart mounts it: the proxy imports it
+        result.notes.append(f"the team's code: {len(staged.code)} files of config/code/")
     log = work / "proxy.log"
     result.log = log
     env = launch.proxy_env({**environ, **(surface or {}), "LITELLM_LOG": "WARNING"})
@@ -255,7 +280,7 @@ def boot(
         if unset not in environ:
             env.pop(unset, None)
     port = processes.free_port()
-    proc = launch.start_proxy(staged.config, port, env, log)
+    proc = launch.start_proxy(staged.config, port, env, log, binary=binary)
     url = f"http://127.0.0.1:{port}"
     headers = {"Authorization": f"Bearer {master}"}
     models, callbacks, guardrails = expected(config)
@@ -288,6 +313,7 @@ def boot(
             for g in guardrails
             if g not in listed
         ]
+        result.failures += _mcp_failures(url, headers, config)
         start_log = log.stat().st_size if log.exists() else 0  # a refused request logs LiteLLM's traceback
         result.failures += surface_failures(url, master, config, surface or {}, result.surfaces)
     except (RuntimeError, httpx.HTTPError, ValueError) as exc:
@@ -321,9 +347,13 @@ def rendered(tree: BundleTree, env: str) -> tuple[dict[str, Any], str, dict[str,
 
 
 def check_environments(tree: BundleTree, envs: list[str], work: Path) -> list[Boot]:
-    """One boot per environment, its staged files and logs under work/<env>/."""
+    """One boot per environment on the LiteLLM version it runs (its litellm_version's venv, see
+    BundleTree.litellm_venv), its staged files and logs under work/<env>/."""
     results = []
+    cs = load_config_set(tree, Policies(tree).environments)
     for env in envs:
         config, hooks, surface = rendered(tree, env)
-        results.append(boot(env, config, hooks, tree, work / env, surface))
+        version = env_version(cs, env)
+        binary = None if version == tree.pinned_version() else launch.venv_proxy(tree.litellm_venv(version))
+        results.append(boot(env, config, hooks, tree, work / env, surface, binary))
     return results

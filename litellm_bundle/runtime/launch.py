@@ -9,25 +9,29 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ruamel.yaml import YAML
 
-from litellm_bundle.core.facts import HOOKS_PACKAGE, PROXY_VENV_ENV, RENDERED_AREA
+from litellm_bundle.core.facts import CONFIG_MOUNT, HOOKS_PACKAGE, PROXY_VENV_ENV, RENDERED_AREA
 from litellm_bundle.core.tree import BundleTree
 from litellm_bundle.core.yamlio import dump_yaml
+from litellm_bundle.model import team_code
 from litellm_bundle.runtime import processes
 
 # the files the image mounts at /etc/litellm besides the hooks package
 RUNTIME_FILES = ("config.yaml", "hooks.json")
+# what a staging wrote of the team's code (config/code/), removed again by the next one
+STAGED_CODE = ".team-code"
 
 
 @dataclass
 class Staged:
     config: Path
     notes: list[str]
+    code: list[str] = field(default_factory=list)  # the team's files staged next to config.yaml
 
 
 # general_settings that only mean something with a database (left out of local runs without one)
@@ -77,10 +81,13 @@ def stage_files(
     env_ref: re.Pattern[str],
     with_redis: bool = True,
 ) -> Staged:
-    """dest/config.yaml, dest/hooks.json and dest/gateway_hooks/ (the layout the image mounts at
-    /etc/litellm) from one environment's rendered files (name -> text)."""
+    """dest/config.yaml, dest/hooks.json, dest/gateway_hooks/ and the team's code (config/code/): the layout
+    the image mounts at /etc/litellm, from one environment's rendered files (name -> text). The paths the
+    config names under /etc/litellm/ (the team's prompt files) become dest's."""
+    dest = dest.resolve()
     dest.mkdir(parents=True, exist_ok=True)
     config, notes = localize(YAML(typ="safe").load(files["config.yaml"]), environ, with_redis, env_ref)
+    config = at_mount(config, dest)
     (dest / "config.yaml").write_text(
         "# Staged for a local run from a rendered config.yaml\n" + dump_yaml(config), encoding="utf-8"
     )
@@ -89,7 +96,41 @@ def stage_files(
     if target.exists():
         shutil.rmtree(target)
     shutil.copytree(tree.hooks_package, target, ignore=shutil.ignore_patterns("__pycache__"))
-    return Staged(dest / "config.yaml", notes)
+    staged_code = stage_team_code(tree, dest)
+    if staged_code:
+        notes.append(f"the team's code next to config.yaml: {len(staged_code)} files of config/code/")
+    return Staged(dest / "config.yaml", notes, staged_code)
+
+
+def at_mount(node: Any, dest: Path) -> Any:
+    """`node` with every path under the image's mount (CONFIG_MOUNT/...) under `dest` instead."""
+    if isinstance(node, dict):
+        return {k: at_mount(v, dest) for k, v in node.items()}
+    if isinstance(node, list):
+        return [at_mount(v, dest) for v in node]
+    if isinstance(node, str) and node.startswith(f"{CONFIG_MOUNT}/"):
+        return str(dest / node[len(CONFIG_MOUNT) + 1 :])
+    return node
+
+
+def stage_team_code(tree: BundleTree, dest: Path) -> list[str]:
+    """The team's code (config/code/, as the chart ships it) written into `dest` next to config.yaml, after
+    removing what the previous staging wrote there (listed in dest/.team-code); the paths written."""
+    manifest = dest / STAGED_CODE
+    if manifest.is_file():
+        for path in manifest.read_text(encoding="utf-8").splitlines():
+            (dest / path).unlink(missing_ok=True)
+            for parent in (dest / path).parents:
+                if parent == dest or not parent.is_dir() or any(parent.iterdir()):
+                    break
+                parent.rmdir()
+    # validation refuses the names the bundle writes there itself; never overwrite them
+    files = {p: t for p, t in team_code.load(tree).files.items() if p.split("/")[0] not in team_code.RESERVED}
+    for path, text in files.items():
+        (dest / path).parent.mkdir(parents=True, exist_ok=True)
+        (dest / path).write_text(text, encoding="utf-8", newline="")
+    manifest.write_text("".join(f"{path}\n" for path in files), encoding="utf-8")
+    return list(files)
 
 
 def committed_files(tree: BundleTree, env: str) -> dict[str, str]:

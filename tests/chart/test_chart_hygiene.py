@@ -25,6 +25,7 @@ FEATURES = {
     "network-policy-off": (set(), {"NetworkPolicy"}),
     "separate-health-app": (set(), set()),
     "non-root": (set(), set()),
+    "team-code": (set(), set()),  # a second ConfigMap (the kind is there already)
 }
 
 

@@ -1,8 +1,17 @@
 from __future__ import annotations
 
+import subprocess
+from typing import Any
+
+import pytest
+
+from litellm_bundle.core.facts import DEFAULT_KUBE_VERSION, NAMESPACE, RELEASE
+from litellm_bundle.core.tree import BundleTree
+from litellm_bundle.external import kube
+from litellm_bundle.runtime.migration_job import SCHEMA_UPDATE_SWITCH
 from tests.helpers import ROOT
 
-from .conftest import CI_BASE, Render, find, kinds
+from .conftest import CI_BASE, Render, find, kinds, values_for
 
 
 def test_migrations_job_is_a_pre_upgrade_hook_that_waits_for_the_db(render: Render) -> None:
@@ -82,3 +91,52 @@ def test_access_job_runs_after_install_and_upgrade_with_least_privilege(render: 
     assert {"app.kubernetes.io/instance": "litellm-gateway", "app.kubernetes.io/component": "access"} in selectors
     own = find(docs, "NetworkPolicy", "-access")["spec"]
     assert {p["port"] for rule in own["egress"] for p in rule["ports"]} == {53, 4000, 443, 6443}
+
+
+def _switch(docs: list[dict[str, Any]]) -> dict[str, Any] | None:
+    env = find(docs, "Deployment")["spec"]["template"]["spec"]["containers"][0]["env"]
+    found = [e for e in env if e["name"] == SCHEMA_UPDATE_SWITCH]
+    assert len(found) <= 1
+    return found[0] if found else None
+
+
+def _upgrade_render(checkout: BundleTree, env: str, *sets: str) -> list[dict[str, Any]]:
+    """`helm template --is-upgrade`: the chart as `helm upgrade` renders it (.Release.IsUpgrade)."""
+    cmd = [kube.tool(checkout, "helm"), "template", RELEASE, str(checkout.chart_dir), "--namespace", NAMESPACE]
+    cmd += ["--kube-version", DEFAULT_KUBE_VERSION, "--is-upgrade", "-f", "-"]
+    cmd += [arg for item in sets for arg in ("--set", item)]
+    done = subprocess.run(cmd, input=values_for(env), capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    return kube.documents(done.stdout)
+
+
+@pytest.mark.parametrize("env", ["dev", "staging", "prod"])
+def test_serving_pods_migrate_on_the_first_install_and_never_on_an_upgrade(
+    render: Render, checkout: BundleTree, env: str
+) -> None:
+    """LiteLLM's switch comes from a ConfigMap that says "false" on the first install (the pods migrate the
+    empty database; no hook can run before the release exists) and "true" on every upgrade (the Job owns the
+    migrations); the pod template is the same in both, so flipping it rolls no pod."""
+    install, upgrade = render(env), _upgrade_render(checkout, env)
+    assert _switch(install) == {
+        "name": SCHEMA_UPDATE_SWITCH,
+        "valueFrom": {"configMapKeyRef": {"name": "litellm-gateway-schema-updates", "key": SCHEMA_UPDATE_SWITCH}},
+    }
+    mode = {
+        "install": find(install, "ConfigMap", "-schema-updates")["data"],
+        "upgrade": find(upgrade, "ConfigMap", "-schema-updates")["data"],
+    }
+    assert mode == {"install": {SCHEMA_UPDATE_SWITCH: "false"}, "upgrade": {SCHEMA_UPDATE_SWITCH: "true"}}
+    assert find(install, "Deployment")["spec"]["template"] == find(upgrade, "Deployment")["spec"]["template"]
+    assert find(upgrade, "Job", "-migrations")["metadata"]["annotations"]["helm.sh/hook"] == "pre-upgrade"
+
+
+def test_without_the_job_the_pods_keep_litellms_default(render: Render, checkout: BundleTree) -> None:
+    """No migrations Job: the pods migrate at start, on upgrades too (LiteLLM's default, nothing set)."""
+    for docs in (
+        render("prod", sets=["database.migrations.enabled=false"]),
+        _upgrade_render(checkout, "prod", "database.migrations.enabled=false"),
+    ):
+        assert _switch(docs) is None
+        assert not [d for d in docs if d["metadata"]["name"].endswith("-schema-updates")]
+        assert "Job" not in {d["kind"] for d in docs if d["metadata"]["name"].endswith("-migrations")}

@@ -17,6 +17,7 @@ from litellm_bundle.core.tree import BundleTree
 from litellm_bundle.core.yamlio import parse_yaml
 from litellm_bundle.importer import convert
 from litellm_bundle.runtime import boot_check
+from tests.boot_packing import Rendered, boot, pack
 from tests.helpers import ROOT, checkout_tree
 
 pytestmark = pytest.mark.proxy
@@ -46,6 +47,21 @@ def _rendered(tree: BundleTree, source: Path) -> tuple[dict[str, Any], str]:
     doc, _ = parse_yaml(files["config.yaml"], str(source))
     assert doc is not None
     return doc.data, files["hooks.json"]
+
+
+# the top-level sections combine() joins (renaming what names collide); a corpus config with another
+# section (mcp_servers, search_tools, policies, ...: their names refer to each other) boots unrenamed in
+# test_corpus_sections_boot
+COMBINED = {
+    "model_list",
+    "litellm_settings",
+    "general_settings",
+    "router_settings",
+    "guardrails",
+    "credential_list",
+    "environment_variables",
+    "callback_settings",
+}
 
 
 def combine(configs: dict[str, dict[str, Any]]) -> dict[str, Any]:
@@ -110,7 +126,9 @@ def test_corpus_boots_in_one_config(tmp_path: Path) -> None:
     configs: dict[str, dict[str, Any]] = {}
     hooks = ""
     for source in CORPUS:
-        configs[source.stem], hooks = _rendered(tree, source)
+        rendered, rendered_hooks = _rendered(tree, source)
+        if set(rendered) <= COMBINED:  # the others: test_corpus_sections_boot
+            configs[source.stem], hooks = rendered, rendered_hooks
     config = combine(configs)
     result = boot_check.boot("corpus", config, hooks, tree, tmp_path)
     assert not result.failures, str(result)
@@ -122,3 +140,24 @@ def test_corpus_boots_in_one_config(tmp_path: Path) -> None:
     for kind in ("presidio", "lakera_v2", "bedrock", "aporia"):
         assert any(g["litellm_params"]["guardrail"] == kind for g in config["guardrails"])
     assert len(guardrails) >= 5
+
+
+def test_corpus_sections_boot(tmp_path: Path) -> None:
+    """The corpus configs of LiteLLM's other top-level sections (MCP servers, search tools, vector stores,
+    guardrail policies, files and fine-tuning) boot as rendered, several per proxy start where nothing of
+    theirs collides (tests/boot_packing.py)."""
+    tree = checkout_tree()
+    rendered = {}
+    for source in CORPUS:
+        config, hooks = _rendered(tree, source)
+        if not set(config) <= COMBINED:
+            rendered[source.stem] = Rendered(config, hooks)
+    sections = {section for one in rendered.values() for section in one.config} - COMBINED
+    assert {"mcp_servers", "search_tools", "vector_store_registry", "policies", "policy_attachments"} <= sections
+    assert {"files_settings", "finetune_settings"} <= sections
+    failures = {}
+    for index, (names, one) in enumerate(pack(rendered)):
+        result = boot(" + ".join(names), one, tmp_path / f"boot-{index}")
+        if result.failures:
+            failures[result.name] = result.failures
+    assert failures == {}, failures

@@ -374,7 +374,7 @@ CASES: dict[str, Edit] = {
         "type: clamp_max_tokens\n    params:\n      max: 4096",
         "type: custom\n    path: my_transforms.tag_team",
         "path: my_transforms.tag_team",
-        "a path must start with gateway_hooks.",
+        "no module my_transforms: the proxy finds code in the team's code (config/code/",
         only=True,
     ),
     "custom-transform-missing-callable": Edit(

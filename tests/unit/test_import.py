@@ -141,6 +141,23 @@ def test_import_writes_a_config_directory_the_bundle_accepts(
         ),
         (("  redis_port: 6379", "  redis_url: os.environ/REDIS_URL"), 22, "redis_url cannot be imported"),
         (
+            ("num_retries: 2", "num_retires: 2"),
+            18,
+            "unknown key 'num_retires' in router_settings; did you mean 'num_retries'? (allowed: the keys LiteLLM",
+        ),
+        (("num_retries: 2", "num_retires: 2"), 18, "LiteLLM ignores it (import --drop-ignored drops it and lists it)"),
+        (
+            ("num_retries: 2", "num_retries: 2\n  routing_strategy: least-busyy"),
+            19,
+            'router_settings.routing_strategy: "least-busyy" is not allowed (allowed: one of "simple-shuffle", '
+            '"least-busy"',
+        ),
+        (
+            ("      rpm: 100", "      rpm: 100\n      litellm_credential_name: azure-creds"),
+            13,
+            "credential 'azure-creds' is not in credential_list",
+        ),
+        (
             (
                 "api_key: os.environ/OPENAI_API_KEY\n",
                 "api_key: os.environ/OPENAI_API_KEY\n    model_info: {mode: embedding}\n",
@@ -161,18 +178,26 @@ def test_what_cannot_be_imported_is_located_and_nothing_is_written(
     assert any(e.startswith(f"{source}:{line}:") and message in e for e in err.splitlines()), err
 
 
-def test_a_prod_import_needs_what_prod_needs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    """Imported as prod, a config without Redis fails prod's policy: reported, nothing written."""
+def test_a_prod_import_gets_what_prod_needs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Imported as prod, a config without Redis gets prod's Redis references (and what else prod's policy
+    requires), each listed in the report with the rule that asked for it."""
     text = VALID.replace("  redis_host: os.environ/REDIS_HOST\n  redis_port: 6379\n", "").replace(
         "  cache: true\n  cache_params: {type: redis, ttl: 300}\n", ""
     )
-    code, into, source = _import(tmp_path, text, env="prod")
-    err = capsys.readouterr().err
-    assert code == 1 and not into.exists(), err
-    assert (
-        f"{source}:1:1: [prod] environment.replicas: more than one replica needs `redis`" in err
-        and "prod needs `redis`" in err
-    ), err
+    code, into, _ = _import(tmp_path, text, env="prod")
+    out = capsys.readouterr().out
+    assert code == 0, out
+    prod = parse_yaml((into / "environments" / "prod.yaml").read_text(), "prod")[0].data  # type: ignore[union-attr]
+    assert prod["redis"] == {
+        "host": "os.environ/REDIS_HOST",
+        "port": "os.environ/REDIS_PORT",
+        "password": "os.environ/REDIS_PASSWORD",
+    }
+    assert prod["replicas"] == 2 and prod["admin_ui"] is False
+    assert "policies/environments/prod.policy.json:11: [prod] environment redis:" in out
+    assert "policies/environments/prod.policy.json" in (into / "IMPORT-REPORT.md").read_text()
+    _, problems = validate_root(config_dir=into)
+    assert not problems, "\n".join(map(str, problems))
 
 
 def test_usage_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

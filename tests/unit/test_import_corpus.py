@@ -11,15 +11,18 @@ from typing import Any
 
 import pytest
 
-from litellm_bundle.build.generate import render_one
-from litellm_bundle.core.facts import FALLBACK_KINDS
+from litellm_bundle.checks.validate import validate
 from litellm_bundle.core.problems import Problem
 from litellm_bundle.core.tree import BundleTree
 from litellm_bundle.core.yamlio import parse_yaml
 from litellm_bundle.importer import convert, roundtrip
-from tests.helpers import ROOT, checkout_tree, validate_root
+from litellm_bundle.policy.policies import Policies
+from litellm_bundle.render.environment import render_environment
+from tests.helpers import ROOT, checkout_tree
 
 CORPUS = sorted((ROOT / "tests" / "corpus").glob("*.yaml"))
+DOCS = sorted((ROOT / "tests" / "corpus" / "docs").glob("*.yaml"))  # as LiteLLM's documentation writes them
+ENVIRONMENTS = ("dev", "staging", "prod")
 FEATURES = (
     "aws_role_name",
     "vertex_credentials",
@@ -60,47 +63,37 @@ def test_the_corpus_covers_the_features() -> None:
     assert [f for f in FEATURES if f not in text] == []
 
 
-@pytest.mark.parametrize("source", CORPUS, ids=lambda p: p.stem)
+@pytest.mark.parametrize("source", CORPUS + DOCS, ids=lambda p: p.stem)
 def test_imports_validates_renders_and_round_trips(source: Path, tmp_path: Path) -> None:
-    tree = checkout_tree()
+    """Every environment renders the original config changed by exactly the changes the import report
+    lists for it: each difference is a listed change, each listed change shows."""
     imported = _imported(source)
     config_dir = tmp_path / "config"
     convert.write_files(config_dir, imported.files)
-    _, problems = validate_root(config_dir=config_dir)
+    assert imported.original == _data(source.read_text())  # the config as written
+    for env, config in rendered(config_dir).items():
+        assert_round_trip(imported, env, config)
+    text = "\n".join(imported.files.values())  # no literal secret of the config is written anywhere
+    secrets = [roundtrip.value_at(imported.original, c.path) for c in imported.report.changes if c.kind == "secret"]
+    assert [s for s in secrets if not isinstance(s, str) or s in text] == []
+
+
+def rendered(config_dir: Path) -> dict[str, dict[str, Any]]:
+    """Every environment's config.yaml rendered from an imported config directory (which validates)."""
+    policies = Policies(BundleTree.at(ROOT, config_dir=config_dir))
+    cs, problems = validate(policies)
     assert not problems, "\n".join(map(str, problems))
-    rendered = _data(render_one(BundleTree.at(tree.root, config_dir=config_dir), "dev")["config.yaml"])
-    original = imported.original  # the config with its literal secrets as the references import declared
-    assert sum(str(v).startswith("os.environ/") for v in _leaves(original)) >= sum(
-        str(v).startswith("os.environ/") for v in _leaves(_data(source.read_text()))
-    )
-    # every deployment as written, in its group's order
-    groups: dict[str, list[Any]] = {}
-    for entry in rendered["model_list"]:
-        groups.setdefault(entry["model_name"], []).append(entry)
-    for entry in original["model_list"]:
-        mine = groups[entry["model_name"]].pop(0)
-        assert mine["litellm_params"] == entry["litellm_params"]
-        assert {k: v for k, v in mine["model_info"].items() if k in (entry.get("model_info") or {})} == (
-            entry.get("model_info") or {}
-        )
-    assert not any(groups.values())
-    # every setting as written (callbacks: the bundle's come first)
-    for section in ("litellm_settings", "general_settings", "router_settings"):
-        for key, value in (original.get(section) or {}).items():
-            if key in ("callbacks", "success_callback", "failure_callback"):
-                assert set(value) <= set(rendered[section][key]), (section, key)
-            elif key in FALLBACK_KINDS:
-                assert [i for item in value for i in item.items()] == [
-                    i for item in rendered[section][key] for i in item.items()
-                ]
-            else:
-                assert rendered[section].get(key) == value, (section, key)
-    for key in ("environment_variables", "callback_settings", "credential_list"):
-        assert rendered.get(key) == original.get(key)
-    assert [
-        g for g in rendered.get("guardrails", []) if not g["litellm_params"]["guardrail"].startswith("gateway_hooks.")
-    ] == original.get("guardrails", [])
-    assert roundtrip.differences(original, rendered) == []
+    return {env: _data(render_environment(cs, env, policies)["config.yaml"]) for env in ENVIRONMENTS}
+
+
+def assert_round_trip(imported: convert.Imported, env: str, config: dict[str, Any]) -> None:
+    """`config` (a rendering of `env`) is the original changed by exactly the report's changes for `env`."""
+    changes = imported.report.for_env(env)
+    expected = roundtrip.apply(imported.original, changes)
+    assert [str(d) for d in roundtrip.differences(expected, config)] == [], env
+    entries = roundtrip.pairs(imported.original, config)
+    hidden = [c.describe() for c in changes if not roundtrip.shows(c, imported.original, config, entries)]
+    assert hidden == [], env
 
 
 def _imported(source: Path) -> convert.Imported:

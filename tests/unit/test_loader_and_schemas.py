@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from litellm_bundle.core.tree import BundleTree
-from litellm_bundle.core.yamlio import dump_yaml, load_yaml
+from litellm_bundle.core.yamlio import dump_yaml, load_yaml, parse_yaml
 from litellm_bundle.model.configset import load_config_set
 from litellm_bundle.model.effective import effective_config
 from litellm_bundle.policy import schemas
@@ -56,7 +56,18 @@ def test_every_schema_is_valid_draft_2020_12_and_closed(checkout_policies: Polic
         assert schema["$schema"].endswith("2020-12/schema")
         if file.name != "common.schema.json":
             checkout_policies.validator(file)  # check_schema raises on an invalid schema
-            assert schema.get("additionalProperties") is False, f"{file.name} must reject unknown keys"
+            assert _closed(schema, checkout_policies), f"{file.name} must reject unknown keys"
+
+
+def _closed(schema: dict, policies: Policies) -> bool:
+    """Unknown keys rejected by the schema itself, or by the closed schema it is (`$ref`: config/litellm.yaml
+    is LiteLLM's whole config, whose sections are the pinned version's)."""
+    if schema.get("additionalProperties") is False:
+        return True
+    ref = schema.get("$ref")
+    if isinstance(ref, str) and ref.startswith("../litellm/"):
+        return _closed(policies.litellm_schemas[ref.removeprefix("../litellm/")], policies)
+    return False
 
 
 def test_unknown_key_suggests_the_closest_allowed_key(checkout_policies: Policies) -> None:
@@ -84,6 +95,16 @@ def test_effective_config_filters_deployments_by_environment(checkout: BundleTre
     loc = prod.locate(("model_groups", "gpt-4o", "deployments", 1, "id"))
     text = (ROOT / "config" / "models.yaml").read_text().splitlines()
     assert loc.file == "config/models.yaml" and "id: gpt-4o-azure" in text[loc.line - 1]
+
+
+def test_dump_yaml_floats_read_back_as_floats_by_litellm_s_loader() -> None:
+    """LiteLLM reads config.yaml with PyYAML (YAML 1.1), which reads 5e-06 as a string: prices keep a dot."""
+    import yaml
+
+    data = {"input_cost_per_token": 0.000005, "big": 1e20, "small": 1.5e-07, "plain": 0.5}
+    assert yaml.safe_load(dump_yaml(data)) == data
+    doc, problems = parse_yaml(dump_yaml(data), "mem.yaml")  # the bundle's own reader (import, validate)
+    assert not problems and doc is not None and dict(doc.data) == data
 
 
 def test_dump_yaml_is_deterministic_and_block_style() -> None:

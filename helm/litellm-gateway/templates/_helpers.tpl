@@ -83,3 +83,8 @@ gateway.litellm/environment: {{ .Values.environment }}
     - port: 53
       protocol: TCP
 {{- end -}}
+
+{{/* The ConfigMap key of a file of the team's code (teamCode): its path with "/" as ".". */}}
+{{- define "litellm-gateway.codeKey" -}}
+{{- replace "/" "." . -}}
+{{- end -}}
