@@ -33,8 +33,14 @@ def pytest_configure(config: pytest.Config) -> None:
 # that starts proxies is a group of its own, so its module fixtures start once.
 SHARED_STATE_GROUPS = {
     "cluster": ("cluster",),
-    # its own PostgreSQL servers and proxies of two versions: beside the other database tests, not after them
-    "database-migrations": ("database/test_migrations.py",),
+    # the tests that measure the proxy under load (k6 while workers recycle, rolling restarts) never share the
+    # machine's two cores with the heaviest neighbour, three proxies of two versions migrating at once: one
+    # worker runs them one after the other (they share no state; the other worker runs everything else)
+    "under-load": (
+        "database/test_migrations.py",
+        "integration/test_operations_prometheus.py",
+        "integration/test_operations_restarts.py",
+    ),
     "database": ("database",),
     "dev-stack": (
         "integration/test_bad_requests.py",
