@@ -40,6 +40,7 @@ SHARED_STATE_GROUPS = {
         "database/test_migrations.py",
         "integration/test_operations_prometheus.py",
         "integration/test_operations_restarts.py",
+        "integration/test_reliability.py",
     ),
     "database": ("database",),
     "dev-stack": (
