@@ -41,21 +41,24 @@ class Keys:
     exhausted: str  # a key over its budget: answered once, refused since
 
 
+def priced_deployment() -> dict[str, Any]:
+    """A model_list entry of the PRICED group on the fake provider, with a price per token."""
+    return {
+        "model_name": PRICED,
+        "litellm_params": {
+            "model": "openai/fake-priced",
+            "api_base": "os.environ/FAKE_PROVIDER_API_BASE",
+            "api_key": "os.environ/FAKE_PROVIDER_API_KEY",
+            "input_cost_per_token": 0.01,
+            "output_cost_per_token": 0.01,
+        },
+    }
+
+
 def config() -> dict[str, Any]:
     """The proxy's config: one priced model group on the fake provider, the database, spend written every second."""
     return {
-        "model_list": [
-            {
-                "model_name": PRICED,
-                "litellm_params": {
-                    "model": "openai/fake-priced",
-                    "api_base": "os.environ/FAKE_PROVIDER_API_BASE",
-                    "api_key": "os.environ/FAKE_PROVIDER_API_KEY",
-                    "input_cost_per_token": 0.01,
-                    "output_cost_per_token": 0.01,
-                },
-            }
-        ],
+        "model_list": [priced_deployment()],
         "general_settings": {
             "master_key": "os.environ/LITELLM_MASTER_KEY",
             "database_url": "os.environ/DATABASE_URL",

@@ -17,12 +17,12 @@ from ruamel.yaml import YAML
 
 from litellm_bundle.core.yamlio import dump_yaml
 from litellm_bundle.policy.policies import Policies
-from litellm_bundle.runtime import launch, localenv, postgres, processes
+from litellm_bundle.runtime import launch, localenv, migrations_traffic, postgres, processes
 from tests.helpers import ROOT, checkout_tree
 from tests.integration.conftest import Stack, running_proxy
 
 TOOLS = ROOT / ".tools"
-PRICED = "priced"  # a model group with a price per token, so that spend and budgets move
+PRICED = migrations_traffic.PRICED  # a model group with a price per token, so that spend and budgets move
 
 
 def _migrate_like_the_chart_job(server: postgres.Postgres) -> str:
@@ -116,19 +116,7 @@ def database_config(staged: Path) -> None:
         }
     )
     config["litellm_settings"]["require_auth_for_metrics_endpoint"] = True  # as staging and prod render it
-    config["model_list"].append(
-        {
-            "model_name": PRICED,
-            "model_info": {"id": "fake-priced-dep"},
-            "litellm_params": {
-                "model": "openai/fake-priced",
-                "api_base": "os.environ/FAKE_PROVIDER_API_BASE",
-                "api_key": "os.environ/FAKE_PROVIDER_API_KEY",
-                "input_cost_per_token": 0.01,
-                "output_cost_per_token": 0.01,
-            },
-        }
-    )
+    config["model_list"].append({**migrations_traffic.priced_deployment(), "model_info": {"id": "fake-priced-dep"}})
     staged.write_text(dump_yaml(config))
 
 
