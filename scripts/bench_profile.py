@@ -34,7 +34,7 @@ COST_CENTRES: tuple[tuple[str, str], ...] = (
     ("every Redis command (redis-py, circuit breaker)", r"\(redis/asyncio/|^_run_under_circuit_breaker \("),
     (
         "the gateway hooks and guardrails (their own frames)",
-        rf"\({HOOKS_PACKAGE}/(?!admin_guard\.py|body_guard\.py|asgi\.py)",
+        rf"\({HOOKS_PACKAGE}/(?!admin_guard\.py|body_guard\.py|metrics_files\.py|asgi\.py)",
     ),
     ("OTel destinations per request (import of its logger)", r"^_seed_request_destinations \("),
 )

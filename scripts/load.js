@@ -5,7 +5,9 @@
 //      P95_MS (threshold, default 2000), MAX_ERROR_RATE (threshold, default 0.01),
 //      SUMMARY (path of the JSON summary, default load-summary.json),
 //      ARRIVALS ('even': k6's evenly spaced arrivals, the default; 'jittered': each request starts at a random
-//      point of its 1/RATE slot, same mean rate, no fixed period for a proxy's own cycle to lock onto).
+//      point of its 1/RATE slot, same mean rate, no fixed period for a proxy's own cycle to lock onto),
+//      API ('chat', the default: /v1/chat/completions; 'messages': Anthropic's /v1/messages, x-api-key;
+//      'responses': OpenAI's /v1/responses), each with its own body, streaming form and answer check.
 import http from 'k6/http';
 import { check, sleep } from 'k6';
 import { Trend, Counter } from 'k6/metrics';
@@ -19,9 +21,33 @@ const STREAM_RATIO = parseFloat(__ENV.STREAM_RATIO || '0.2');
 const P95_MS = parseInt(__ENV.P95_MS || '2000', 10);
 const MAX_ERROR_RATE = parseFloat(__ENV.MAX_ERROR_RATE || '0.01');
 const JITTERED = (__ENV.ARRIVALS || 'even') === 'jittered';
+const API = __ENV.API || 'chat';
+
+// per API: the path, the request body, and what a complete answer contains (streamed: the end event)
+const APIS = {
+  chat: {
+    path: '/v1/chat/completions',
+    body: (text, stream) => Object.assign({ model: MODEL, messages: [{ role: 'user', content: text }] },
+      stream ? { stream: true, stream_options: { include_usage: true } } : {}),
+    done: (stream) => (stream ? '[DONE]' : '"choices"'),
+  },
+  messages: {
+    path: '/v1/messages',
+    body: (text, stream) => Object.assign({ model: MODEL, max_tokens: 256, messages: [{ role: 'user', content: text }] },
+      stream ? { stream: true } : {}),
+    done: (stream) => (stream ? 'message_stop' : '"content"'),
+  },
+  responses: {
+    path: '/v1/responses',
+    body: (text, stream) => Object.assign({ model: MODEL, input: text }, stream ? { stream: true } : {}),
+    done: (stream) => (stream ? 'response.completed' : '"output"'),
+  },
+};
+if (!APIS[API]) throw new Error(`API must be one of ${Object.keys(APIS).join(', ')}, not ${API}`);
 
 const overhead = new Trend('litellm_overhead_ms', true);
 const streamed = new Counter('streamed_requests');
+const rust = new Counter('rust_handled');  // answers LiteLLM's Rust core served (x-litellm-rust: true)
 
 export const options = {
   discardResponseBodies: false,
@@ -45,21 +71,20 @@ export const options = {
 export default function () {
   if (JITTERED) sleep(Math.random() / RATE);
   const stream = Math.random() < STREAM_RATIO;
-  const body = { model: MODEL, messages: [{ role: 'user', content: `Say hello #${__ITER}` }] };
-  if (stream) {
-    body.stream = true;
-    body.stream_options = { include_usage: true };
-  }
+  const api = APIS[API];
+  const body = api.body(`Say hello #${__ITER}`, stream);
   const headers = { 'Content-Type': 'application/json' };
   if (KEY) headers.Authorization = `Bearer ${KEY}`;
-  const res = http.post(`${URL}/v1/chat/completions`, JSON.stringify(body), { headers, tags: { stream: String(stream) } });
+  if (KEY && API === 'messages') headers['x-api-key'] = KEY;  // what Anthropic's clients send
+  const res = http.post(`${URL}${api.path}`, JSON.stringify(body), { headers, tags: { stream: String(stream) } });
   if (stream) streamed.add(1);
   check(res, {
     'status 200': (r) => r.status === 200,
-    'has answer': (r) => (stream ? String(r.body).includes('[DONE]') : String(r.body).includes('"choices"')),
+    'has answer': (r) => String(r.body).includes(api.done(stream)),
   });
   const extra = res.headers['X-Litellm-Overhead-Duration-Ms'];
   if (extra !== undefined) overhead.add(parseFloat(extra));
+  if (res.headers['X-Litellm-Rust'] === 'true') rust.add(1);
 }
 
 export function handleSummary(data) {

@@ -1,67 +1,26 @@
 """OSS guardrails: secret detection/redaction and banned keywords, run in LiteLLM's pre_call hook.
 
-Error messages and logs name the guardrail and detector, never the matched text.
+The scanning (gateway_hooks.textscan) is cut into bounded steps and the hook gives the event loop
+back between them; a request with more prompt text than a guardrail's `max_scan_chars` is refused
+with 413 before anything is scanned. Error messages and logs name the guardrail and detector, never
+the matched text.
 """
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from fastapi import HTTPException
 from litellm.integrations.custom_guardrail import CustomGuardrail
 from litellm.types.guardrails import GuardrailEventHooks
 
-from gateway_hooks import messages, settings
+from gateway_hooks import messages, settings, textscan
 from gateway_hooks import observability as obs
 
 
-class SecretScanner:
-    """Finds and redacts secrets with the detectors from hooks.json (policies/secret_patterns.json,
-    the same detectors `make validate` runs over the config).
-
-    One pass over the text: every detector's matches are collected, overlaps resolved (earliest
-    start, then the longest match, then the detector listed first) and each kept match replaced
-    once. A secret inside another (a key used as the password of a URL) is redacted as a whole,
-    never half, and a replacement is never scanned again."""
-
-    def __init__(self, detectors: dict[str, str]):
-        self.detectors = [(name, re.compile(pattern)) for name, pattern in detectors.items()]
-
-    def spans(self, text: str) -> list[tuple[int, int, str]]:
-        found = [
-            (m.start(), m.end(), index, name)
-            for index, (name, pattern) in enumerate(self.detectors)
-            for m in pattern.finditer(text)
-            if m.end() > m.start()
-        ]
-        kept: list[tuple[int, int, str]] = []
-        end = -1
-        for start, stop, _, name in sorted(found, key=lambda f: (f[0], f[0] - f[1], f[2])):
-            if start >= end:
-                kept.append((start, stop, name))
-                end = stop
-        return kept
-
-    def find(self, text: str) -> list[str]:
-        return sorted({name for _, _, name in self.spans(text)})
-
-    def redact(self, text: str, hits: dict[str, int]) -> str:
-        spans = self.spans(text)
-        if not spans:
-            return text
-        parts, last = [], 0
-        for start, stop, name in spans:
-            parts += [text[last:start], f"[REDACTED:{name}]"]
-            last = stop
-            hits[name] = hits.get(name, 0) + 1
-        parts.append(text[last:])
-        return "".join(parts)
-
-
-def _blocked(guardrail: str, reason: str) -> HTTPException:
+def _blocked(guardrail: str, reason: str, status: int = 400) -> HTTPException:
     return HTTPException(
-        status_code=400,
+        status_code=status,
         detail={"error": f"Request blocked by guardrail '{guardrail}': {reason}", "guardrail": guardrail},
     )
 
@@ -79,6 +38,7 @@ class _ConfiguredGuardrail(CustomGuardrail):
                 "re-render the config"
             )
         self.spec = spec
+        self.max_scan_chars: int = spec["max_scan_chars"]
         kwargs.setdefault("supported_event_hooks", [GuardrailEventHooks.pre_call])
         super().__init__(guardrail_name=guardrail_name, **kwargs)
 
@@ -89,12 +49,38 @@ class _ConfiguredGuardrail(CustomGuardrail):
             return data
         started = obs.monotonic()
         try:
-            return self.check(data)
+            await textscan.drive(self.steps(data))
+            return data
         finally:
             obs.HOOK_SECONDS.labels(self.expected_type).observe(obs.monotonic() - started)
 
     def check(self, data: dict[str, Any]) -> dict[str, Any]:
+        """The same work without giving way (tests, tools). Returns the request, changed in place."""
+        textscan.run(self.steps(data))
+        return data
+
+    def steps(self, data: dict[str, Any]) -> textscan.Steps[None]:
+        """Check (and change in place) the request, yielding between bounded pieces of work."""
         raise NotImplementedError
+
+    def texts(self, data: dict[str, Any]) -> list[str]:
+        """The request's prompt texts; 413 when together they are longer than max_scan_chars."""
+        texts = list(messages.iter_texts(data))
+        size = sum(len(text) for text in texts)
+        if size > self.max_scan_chars:
+            self.blocked(["too_large"])
+            raise _blocked(
+                str(self.guardrail_name),
+                f"the prompt text is {size} characters, more than the {self.max_scan_chars} this guardrail "
+                "scans (max_scan_chars); send less text",
+                status=413,
+            )
+        return texts
+
+    def blocked(self, detectors: list[str]) -> None:
+        for name in detectors:
+            obs.GUARDRAIL_ACTIONS.labels(self.guardrail_name, "blocked", name).inc()
+        obs.event("guardrail_blocked", guardrail=self.guardrail_name, detectors=detectors)
 
     def _should_run(self, data: dict[str, Any]) -> bool:
         try:
@@ -108,28 +94,39 @@ class SecretRedactionGuardrail(_ConfiguredGuardrail):
 
     def __init__(self, guardrail_name: str | None = None, **kwargs: Any):
         super().__init__(guardrail_name=guardrail_name, **kwargs)
-        self.scanner = SecretScanner(self.spec["detectors"])
+        self.scanner = textscan.SecretScanner(self.spec["detectors"])
         self.action = self.spec["action"]
 
-    def check(self, data: dict[str, Any]) -> dict[str, Any]:
-        """Redact in place (or raise 400 when the action is block). Returns the request."""
+    def steps(self, data: dict[str, Any]) -> textscan.Steps[None]:
+        """Redact in place (or raise 400 when the action is block)."""
+        spans = yield from textscan.each_distinct(self.texts(data), self.scanner.scan)
         if self.action == "block":
-            found = sorted({name for text in messages.iter_texts(data) for name in self.scanner.find(text)})
+            found = sorted({name for found in spans.values() for _, _, name in found})
             if found:
-                for name in found:
-                    obs.GUARDRAIL_ACTIONS.labels(self.guardrail_name, "blocked", name).inc()
-                obs.event("guardrail_blocked", guardrail=self.guardrail_name, detectors=found)
+                self.blocked(found)
                 raise _blocked(
                     str(self.guardrail_name), f"the prompt contains a secret ({', '.join(found)}); remove it and retry"
                 )
-            return data
+            return
+        redacted = yield from textscan.each_distinct(
+            (text for text, found in spans.items() if found), lambda text: self.scanner.replace(text, spans[text])
+        )
+        if not redacted:
+            return
         hits: dict[str, int] = {}
-        messages.rewrite_texts(data, lambda text: self.scanner.redact(text, hits))
-        if hits:
-            for name, count in hits.items():
-                obs.GUARDRAIL_ACTIONS.labels(self.guardrail_name, "redacted", name).inc(count)
-            obs.event("guardrail_redacted", guardrail=self.guardrail_name, detectors=hits)
-        return data
+
+        def rewrite(text: str) -> str:
+            if text not in redacted:
+                return text
+            new, counts = redacted[text]
+            for name, count in counts.items():
+                hits[name] = hits.get(name, 0) + count
+            return new
+
+        messages.rewrite_texts(data, rewrite)
+        for name, count in hits.items():
+            obs.GUARDRAIL_ACTIONS.labels(self.guardrail_name, "redacted", name).inc(count)
+        obs.event("guardrail_redacted", guardrail=self.guardrail_name, detectors=hits)
 
 
 class BannedKeywordsGuardrail(_ConfiguredGuardrail):
@@ -137,16 +134,13 @@ class BannedKeywordsGuardrail(_ConfiguredGuardrail):
 
     def __init__(self, guardrail_name: str | None = None, **kwargs: Any):
         super().__init__(guardrail_name=guardrail_name, **kwargs)
-        keywords = [k for k in self.spec["keywords"] if k]
-        self.pattern = re.compile("|".join(re.escape(k) for k in keywords), re.IGNORECASE) if keywords else None
+        self.matcher = textscan.KeywordMatcher(self.spec["keywords"])
         self.message = self.spec["message"]
 
-    def check(self, data: dict[str, Any]) -> dict[str, Any]:
-        if self.pattern is None:
-            return data
-        for text in messages.iter_texts(data):
-            if self.pattern.search(text):
-                obs.GUARDRAIL_ACTIONS.labels(self.guardrail_name, "blocked", "banned_keyword").inc()
-                obs.event("guardrail_blocked", guardrail=self.guardrail_name, detectors=["banned_keyword"])
-                raise _blocked(str(self.guardrail_name), self.message)
-        return data
+    def steps(self, data: dict[str, Any]) -> textscan.Steps[None]:
+        """Raise 400 when the request's normalised text contains a banned keyword."""
+        if not self.matcher.keywords:
+            return
+        if (yield from self.matcher.search(self.texts(data))):
+            self.blocked(["banned_keyword"])
+            raise _blocked(str(self.guardrail_name), self.message)

@@ -68,6 +68,12 @@ def _metric(kind: str, name: str, doc: str, labels: list[str], **kwargs: Any) ->
 ROUTE_DECISIONS = _metric(
     "Counter", "gateway_route_decisions", "Routing decisions of the gateway hooks by label and rule.", ["label", "rule"]
 )
+ROUTE_SKIPPED = _metric(
+    "Counter",
+    "gateway_route_skipped",
+    "Matching routing rules not applied (mode: another model mode; rights: the key may not use the target).",
+    ["rule", "reason"],
+)
 TRANSFORM_SECONDS = _metric(
     "Histogram",
     "gateway_transform_duration_seconds",

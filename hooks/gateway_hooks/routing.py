@@ -8,6 +8,16 @@ from typing import Any
 
 from gateway_hooks import messages
 
+# the APIs the rules route, by LiteLLM's call type (what async_pre_call_hook receives)
+API_OF_CALL = {
+    "completion": "chat",
+    "acompletion": "chat",
+    "anthropic_messages": "messages",
+    "aanthropic_messages": "messages",
+    "responses": "responses",
+    "aresponses": "responses",
+}
+
 
 @dataclass(frozen=True)
 class Decision:
@@ -15,18 +25,24 @@ class Decision:
     label: str | None
     requested: str
     target: str  # model group the request goes to
+    skipped: str | None = None  # why a matching rule was not applied: "mode" or "rights"
 
     @property
     def rerouted(self) -> bool:
         return self.target != self.requested
 
+    def skip(self, reason: str) -> Decision:
+        """The same match, served by the requested group."""
+        return Decision(self.rule, self.label, self.requested, self.requested, reason)
 
-def count_prompt_tokens(data: dict[str, Any], model: str) -> int:
-    """Prompt tokens with the tokenizer LiteLLM has for the requested model (its default otherwise)."""
+
+def count_prompt_tokens(data: dict[str, Any], model: str, api: str = "chat") -> int:
+    """Prompt tokens with the tokenizer LiteLLM has for the requested model (its default otherwise).
+    Chat messages go to the tokenizer as messages; Anthropic and Responses bodies as their texts."""
     import litellm  # noqa: PLC0415  (the hooks load without litellm in unit tests; it is imported once)
 
     msgs = data.get("messages")
-    if isinstance(msgs, list):
+    if api == "chat" and isinstance(msgs, list):
         safe = [m for m in msgs if isinstance(m, dict)]
         return int(litellm.token_counter(model=model, messages=safe))
     text = " ".join(messages.iter_texts(data))
@@ -38,21 +54,32 @@ def _has_tools(data: dict[str, Any]) -> bool:
 
 
 def _tool_names(data: dict[str, Any]) -> set[str]:
+    """Chat `tools[].function.name` and `functions[].name`; Anthropic and Responses `tools[].name`."""
     names: set[str] = set()
-    for tool in data.get("tools") or []:
+    tools = data.get("tools")
+    for tool in tools if isinstance(tools, list) else []:
         if isinstance(tool, dict):
             function = tool.get("function")
             fn = function if isinstance(function, dict) else tool
             if isinstance(fn.get("name"), str):
                 names.add(fn["name"])
-    for fn in data.get("functions") or []:
+    functions = data.get("functions")
+    for fn in functions if isinstance(functions, list) else []:
         if isinstance(fn, dict) and isinstance(fn.get("name"), str):
             names.add(fn["name"])
     return names
 
 
-def _wants_reasoning(data: dict[str, Any]) -> bool:
-    if data.get("reasoning_effort") not in (None, "none", "minimal"):
+_NO_EFFORT = (None, "none", "minimal")
+
+
+def wants_reasoning(data: dict[str, Any]) -> bool:
+    """Chat `reasoning_effort`, Anthropic `thinking` (enabled, adaptive), Responses `reasoning` (an
+    object whose `effort` is not none/minimal; no effort means the model's default, which reasons)."""
+    if data.get("reasoning_effort") not in _NO_EFFORT:
+        return True
+    reasoning = data.get("reasoning")
+    if isinstance(reasoning, dict) and reasoning.get("effort", "default") not in _NO_EFFORT:
         return True
     thinking = data.get("thinking")
     if isinstance(thinking, dict):
@@ -67,8 +94,10 @@ class Router:
         self.default_label: str | None = routing["default_label"]
         self.groups: set[str] = set(routing["model_groups"])
 
-    def _matches(self, when: dict[str, Any], data: dict[str, Any], model: str) -> bool:
+    def _matches(self, when: dict[str, Any], data: dict[str, Any], model: str, api: str) -> bool:
         # cheap conditions first; the token count only when everything else holds
+        if "apis" in when and api not in when["apis"]:
+            return False
         patterns = when.get("models")
         if patterns and not any(fnmatch.fnmatchcase(model, p) for p in patterns):
             return False
@@ -76,7 +105,7 @@ class Router:
             return False
         if "tool_name" in when and when["tool_name"] not in _tool_names(data):
             return False
-        if "reasoning" in when and _wants_reasoning(data) != bool(when["reasoning"]):
+        if "reasoning" in when and wants_reasoning(data) != bool(when["reasoning"]):
             return False
         if "header" in when:
             header = when["header"]
@@ -91,14 +120,15 @@ class Router:
             # a token is at least one character: short prompts never need the tokenizer
             if messages.total_chars(data) < threshold:
                 return False
-            if count_prompt_tokens(data, model) < threshold:
+            if count_prompt_tokens(data, model, api) < threshold:
                 return False
         return True
 
-    def decide(self, data: dict[str, Any]) -> Decision:
+    def decide(self, data: dict[str, Any], api: str = "chat") -> Decision:
+        """The first rule that matches a request of `api` (chat, messages, responses: API_OF_CALL)."""
         model = str(data.get("model") or "")
         for rule in self.rules:
-            if self._matches(rule.get("when") or {}, data, model):
+            if self._matches(rule.get("when") or {}, data, model, api):
                 return self._resolve(rule.get("name", "?"), rule.get("label"), model)
         if self.default_label is not None:
             return self._resolve("default", self.default_label, model)

@@ -19,17 +19,21 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from gateway_hooks import observability as obs
+from gateway_hooks import routing
 
 Transform = Callable[[dict[str, Any], dict[str, Any]], "dict[str, Any] | None"]
+# a built-in also learns the API of the request (routing.API_OF_CALL: chat, messages, responses; None for others)
+Builtin = Callable[[dict[str, Any], dict[str, Any], "str | None"], "dict[str, Any] | None"]
+
+_SYSTEM_ROLES = ("system", "developer")
 
 
-def system_prompt(data: dict[str, Any], params: dict[str, Any]) -> None:
+def _chat_system(data: dict[str, Any], text: str, mode: str) -> None:
     msgs = data.get("messages")
     if not isinstance(msgs, list):
         return
-    mode = params["mode"]
-    system = {"role": "system", "content": params["text"]}
-    existing = [i for i, m in enumerate(msgs) if isinstance(m, dict) and m.get("role") in ("system", "developer")]
+    system = {"role": "system", "content": text}
+    existing = [i for i, m in enumerate(msgs) if isinstance(m, dict) and m.get("role") in _SYSTEM_ROLES]
     if mode == "inject_if_missing":
         if not existing:
             msgs.insert(0, system)
@@ -41,15 +45,79 @@ def system_prompt(data: dict[str, Any], params: dict[str, Any]) -> None:
         msgs.insert(0, system)
 
 
-def clamp_max_tokens(data: dict[str, Any], params: dict[str, Any]) -> None:
+def _messages_system(data: dict[str, Any], text: str, mode: str) -> None:
+    """Anthropic Messages: the top-level `system`, a string or a list of text blocks."""
+    system = data.get("system")
+    if not system or mode == "replace":
+        data["system"] = text
+    elif mode == "prepend" and isinstance(system, list):
+        data["system"] = [{"type": "text", "text": text}, *system]
+    elif mode == "prepend" and isinstance(system, str):
+        data["system"] = f"{text}\n\n{system}"
+
+
+def _responses_system(data: dict[str, Any], text: str, mode: str) -> None:
+    """OpenAI Responses: `instructions` (a string or a list of input items), and system/developer
+    messages among the `input` items."""
+    instructions = data.get("instructions")
+    raw = data.get("input")
+    items: list[Any] = raw if isinstance(raw, list) else []
+    in_input = [i for i, item in enumerate(items) if isinstance(item, dict) and item.get("role") in _SYSTEM_ROLES]
+    if mode == "replace":
+        for index in reversed(in_input):
+            del items[index]
+        data["instructions"] = text
+    elif not instructions:
+        if mode != "inject_if_missing" or not in_input:
+            data["instructions"] = text
+    elif mode == "prepend" and isinstance(instructions, list):
+        data["instructions"] = [{"role": "developer", "content": text}, *instructions]
+    elif mode == "prepend" and isinstance(instructions, str):
+        data["instructions"] = f"{text}\n\n{instructions}"
+
+
+_SYSTEM_PROMPT: dict[str | None, Callable[[dict[str, Any], str, str], None]] = {
+    "chat": _chat_system,
+    "messages": _messages_system,
+    "responses": _responses_system,
+}
+
+
+def system_prompt(data: dict[str, Any], params: dict[str, Any], api: str | None = "chat") -> None:
+    writer = _SYSTEM_PROMPT.get(api)
+    if writer is not None:
+        writer(data, params["text"], params.get("mode", "prepend"))
+
+
+# every output-token limit a request format has: chat, Anthropic Messages, Responses, Gemini generateContent
+MAX_TOKEN_FIELDS: tuple[tuple[str, ...], ...] = (
+    ("max_tokens",),
+    ("max_completion_tokens",),
+    ("max_output_tokens",),
+    ("generationConfig", "maxOutputTokens"),
+    ("generation_config", "max_output_tokens"),
+)
+# Anthropic: an extended-thinking budget is at least this and below max_tokens
+MIN_THINKING_BUDGET = 1024
+
+
+def clamp_max_tokens(data: dict[str, Any], params: dict[str, Any], api: str | None = "chat") -> None:
     ceiling = int(params["max"])
-    for key in ("max_tokens", "max_completion_tokens"):
-        value = data.get(key)
-        if isinstance(value, (int, float)) and value > ceiling:
-            data[key] = ceiling
+    for path in MAX_TOKEN_FIELDS:
+        holder: Any = data
+        for key in path[:-1]:
+            holder = holder.get(key) if isinstance(holder, dict) else None
+        value = holder.get(path[-1]) if isinstance(holder, dict) else None
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and value > ceiling:
+            holder[path[-1]] = ceiling
+    # a thinking budget the clamp left at or above max_tokens would make the provider refuse the request
+    thinking, max_tokens = data.get("thinking"), data.get("max_tokens")
+    budget = thinking.get("budget_tokens") if isinstance(thinking, dict) else None
+    if isinstance(budget, int) and max_tokens == ceiling and budget >= ceiling > MIN_THINKING_BUDGET:
+        thinking["budget_tokens"] = ceiling - 1  # type: ignore[index]  # budget is set only for a dict
 
 
-def drop_params(data: dict[str, Any], params: dict[str, Any]) -> None:
+def drop_params(data: dict[str, Any], params: dict[str, Any], api: str | None = "chat") -> None:
     models = params.get("models")
     if models and not any(fnmatch.fnmatchcase(str(data.get("model", "")), p) for p in models):
         return
@@ -57,12 +125,16 @@ def drop_params(data: dict[str, Any], params: dict[str, Any]) -> None:
         data.pop(name, None)
 
 
-def default_temperature(data: dict[str, Any], params: dict[str, Any]) -> None:
-    if data.get("temperature") is None and isinstance(data.get("messages"), list):
+def default_temperature(data: dict[str, Any], params: dict[str, Any], api: str | None = "chat") -> None:
+    """Chat and Anthropic Messages only, and never beside thinking/reasoning (providers fix or refuse
+    the temperature of reasoning requests)."""
+    if api not in ("chat", "messages") or not isinstance(data.get("messages"), list):
+        return
+    if data.get("temperature") is None and not routing.wants_reasoning(data):
         data["temperature"] = params["value"]
 
 
-BUILTINS: dict[str, Transform] = {
+BUILTINS: dict[str, Builtin] = {
     "system_prompt": system_prompt,
     "clamp_max_tokens": clamp_max_tokens,
     "drop_params": drop_params,
@@ -126,10 +198,15 @@ def _restore(data: dict[str, Any], snapshot: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
+def _custom(fn: Transform) -> Builtin:
+    """A custom transform keeps its two-argument interface."""
+    return lambda data, params, api: fn(data, params)
+
+
 @dataclass
 class Step:
     name: str
-    fn: Transform
+    fn: Builtin
     params: dict[str, Any]
     fail_closed: bool
 
@@ -148,18 +225,20 @@ class Pipeline:
                         "transform_load_failed", transform=entry["name"], path=entry["path"], error=type(exc).__name__
                     )
                     fn = _broken(entry["path"], exc)
+                step = _custom(fn)
             else:
-                fn = BUILTINS[kind]
-            self.steps.append(Step(entry["name"], fn, dict(entry["params"]), entry["on_error"] == "fail_closed"))
+                step = BUILTINS[kind]
+            self.steps.append(Step(entry["name"], step, dict(entry["params"]), entry["on_error"] == "fail_closed"))
 
-    def apply(self, data: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
-        """Run every step in order; returns the request and the names of steps that failed open."""
+    def apply(self, data: dict[str, Any], api: str | None = "chat") -> tuple[dict[str, Any], list[str]]:
+        """Run every step in order on a request of `api` (routing.API_OF_CALL; None for other calls);
+        returns the request and the names of steps that failed open."""
         failed: list[str] = []
         for step in self.steps:
             snapshot = _snapshot(data) if not step.fail_closed else None
             started = obs.monotonic()
             try:
-                result = step.fn(data, step.params)
+                result = step.fn(data, step.params, api)
                 if isinstance(result, dict):
                     data = result
             except Exception as exc:

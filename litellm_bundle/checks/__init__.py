@@ -12,7 +12,10 @@ policies) and settles the result (each problem once, causes first). Public inter
   effect (warnings); `covers`.
 - `litellm_settings`: LiteLLM's own settings (callbacks, guardrail classes, secrets by LiteLLM's
   sensitive-key rule: `sensitive`).
+- `chart_env`: no environment sets a variable the chart's Deployment sets itself (`check_chart_env`,
+  `chart_env`: the names, from the chart's values.schema.json).
 - `access`: the teams and keys of an environment, the ServiceMonitor's key, the database connections.
+- `network`: what the NetworkPolicy derived from the sources would block (`check_egress`).
 - `hooks_index`: `HooksIndex`, what the hooks package defines, read statically (the tooling never
   imports the hooks); `ModuleIndex` (the modules of one directory), `Resolver`.
 - `team_code`: `CodePaths`, every dotted path and file LiteLLM's settings name resolved against the hooks,

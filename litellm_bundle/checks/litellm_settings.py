@@ -47,6 +47,9 @@ def _sources(cs: ConfigSet, policies: Policies) -> Iterator[tuple[str, PathKey, 
             yield key, ("litellm",), as_map(cs.data(key).get("litellm"))
 
 
+settings_sources = _sources  # for the other checks of LiteLLM's settings (chart_env)
+
+
 def _guess(name: str, choices: list[str]) -> str:
     hint = difflib.get_close_matches(name, choices, n=1)
     return f"; did you mean '{hint[0]}'?" if hint else ""

@@ -17,14 +17,22 @@ Match = tuple[int, int, str, str]  # start, end, detector name, description
 ADVICE = "declare a reference in config/secrets.yaml and write os.environ/NAME instead"
 
 
+def _secret(pattern: re.Pattern[str], match: re.Match[str]) -> tuple[int, int]:
+    """The secret inside a match: the named group that took part in it, else the whole match."""
+    for group in pattern.groupindex:
+        if match.start(group) >= 0:
+            return match.span(group)
+    return match.span()
+
+
 def matches(text: str, detectors: list[Detector]) -> list[Match]:
     """Every secret in `text`, without overlaps: the earliest start wins, then the longest match,
     then the detector listed first (a more specific detector comes before a general one)."""
     found = [
-        (m.start(), m.end(), index, name, description)
+        (*span, index, name, description)
         for index, (name, description, pattern) in enumerate(detectors)
-        for m in pattern.finditer(text)
-        if m.end() > m.start()
+        for span in (_secret(pattern, m) for m in pattern.finditer(text))
+        if span[1] > span[0]
     ]
     out: list[Match] = []
     end = -1

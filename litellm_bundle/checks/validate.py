@@ -13,7 +13,9 @@ from typing import Any
 
 from litellm_bundle.checks import (
     access,
+    chart_env,
     litellm_settings,
+    network,
     references,
     runnable,
     secret_scan,
@@ -111,6 +113,7 @@ def run(policies: Policies, envs: list[str] | None = None, debug: bool = False) 
     problems += guarded(every_env, team_code.check_loaded_code, cs, policies, code)
     problems += guarded(("litellm",), litellm_settings.check_credentials, cs)
     problems += guarded(("litellm", *every_env), litellm_settings.check_secret_names, cs, policies)
+    problems += guarded(("litellm", *every_env), chart_env.check_chart_env, cs, policies)
     problems += guarded(("litellm", *every_env), litellm_settings.check_unused_native_guardrails, cs, policies)
     problems += litellm_settings.check_version(policies)
 
@@ -131,6 +134,7 @@ def run(policies: Policies, envs: list[str] | None = None, debug: bool = False) 
         problems += guarded(needs, access.check_access, eff)
         problems += guarded(needs, access.check_connection_budget, eff)
         problems += guarded(needs, access.check_metrics_scraper, eff, policies.env_ref)
+        problems += guarded(needs, network.check_egress, eff, policies)
         problems += guarded((*needs, "litellm"), litellm_settings.check_model_group_aliases, cs, eff)
         for policy_file in policies.environment_policies(env):
             validator = policies.validator(policy_file)

@@ -70,6 +70,8 @@ MERGED_SECTIONS: Final = (
     "guardrails",
 )
 FALLBACK_KINDS: Final = ("fallbacks", "context_window_fallbacks", "content_policy_fallbacks")
+# LiteLLM's switch of its Rust core (litellm/rust_bridge/configuration.py), rendered from `rust_core`
+RUST_CORE_ENV: Final = "LITELLM_RUST"
 
 # Kubernetes versions the chart is linted against (kubeconform) and the default for `helm template`
 KUBE_VERSIONS: Final = ("1.29.0", "1.30.0", "1.31.0", "1.32.0", "1.33.0", "1.34.0", "1.35.0")

@@ -21,7 +21,13 @@ from pathlib import Path
 from typing import Any
 
 from litellm_bundle.checks import validate
-from litellm_bundle.core.facts import DATABASE_IMAGE_REPOSITORY, FALLBACK_KINDS, HOOKS_CALLBACK, IMAGE_REPOSITORY
+from litellm_bundle.core.facts import (
+    DATABASE_IMAGE_REPOSITORY,
+    FALLBACK_KINDS,
+    HOOKS_CALLBACK,
+    IMAGE_REPOSITORY,
+    RUST_CORE_ENV,
+)
 from litellm_bundle.core.problems import Location, PathKey, Problem, Result, sort_key
 from litellm_bundle.core.tree import BundleTree
 from litellm_bundle.core.yamlemit import Comment, comments_of, emit
@@ -46,6 +52,11 @@ ROUTING_KEYS = {
 }
 REDIS_KEYS = {"redis_host": "host", "redis_port": "port", "redis_password": "password"}
 BASELINE = "import-environments.yaml"
+# LITELLM_RUST as LiteLLM reads it (pydantic's bool, litellm/rust_bridge/configuration.py)
+RUST_SWITCH = {
+    **dict.fromkeys(("1", "on", "t", "true", "y", "yes"), True),
+    **dict.fromkeys(("0", "off", "f", "false", "n", "no"), False),
+}
 FIX_ROUNDS = 5  # a fix can make another rule apply (two replicas need Redis): check again, this often at most
 
 
@@ -309,6 +320,7 @@ def _environment(
                 )
         if not settings["callbacks"]:
             settings.pop("callbacks")
+    _rust_core(imp, x, env, file)
     limits: dict[str, Any] = {}
     if "request_timeout" in settings:
         limits["request_timeout"] = settings.pop("request_timeout")
@@ -326,6 +338,32 @@ def _environment(
     if names:
         env["guardrails"] = names
     return env
+
+
+def _rust_core(imp: ImportState, x: dict[str, Any], env: dict[str, Any], file: str) -> None:
+    """environment_variables.LITELLM_RUST is the environment's `rust_core` (the bundle renders it back)."""
+    variables = x.get("environment_variables")
+    if not isinstance(variables, dict) or RUST_CORE_ENV not in variables:
+        return
+    path = ("environment_variables", RUST_CORE_ENV)
+    value = variables.pop(RUST_CORE_ENV)
+    if not variables:
+        x.pop("environment_variables")
+    switch = RUST_SWITCH.get(str(value).strip().lower())
+    if switch is None:
+        imp.problem(path, f"{RUST_CORE_ENV} {show(value)} is not a boolean LiteLLM reads (true or false)", value=True)
+        return
+    env["rust_core"] = switch
+    imp.place(path, file, ("rust_core",))
+    rendered = str(switch).lower()
+    if value != rendered:
+        imp.change(
+            SET,
+            path,
+            rendered,
+            f"LiteLLM reads {show(value)} as {rendered}; the bundle writes `rust_core` so",
+            "required",
+        )
 
 
 def _litellm(
@@ -369,6 +407,8 @@ def _apply_fix(imp: ImportState, fix: Fix, sources: dict[str, Any], overlays: di
         value = copy.deepcopy(fix.value)
         if key == "guardrails":
             value = list(dict.fromkeys([*as_list(overlay.get("guardrails")), *as_list(value)]))
+        elif isinstance(value, dict) and isinstance(overlay.get(key), dict):  # e.g. image: what it adds
+            value = {**overlay[key], **value}
         overlay[key] = value
         imp.change(SET, fix.path, value, reason, "policy", envs=(fix.env,), space=ENVIRONMENT, where=fix.where)
         return

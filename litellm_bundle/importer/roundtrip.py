@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from litellm_bundle.core.facts import CALLBACK_KEYS, FALLBACK_KINDS, HOOKS_CALLBACK, HOOKS_PACKAGE
+from litellm_bundle.core.facts import CALLBACK_KEYS, FALLBACK_KINDS, HOOKS_CALLBACK, HOOKS_PACKAGE, RUST_CORE_ENV
 from litellm_bundle.core.problems import PathKey
 from litellm_bundle.importer.report import ADD_ITEM, DROP, MISSING, SET, Change, at, child
 from litellm_bundle.policy.schemas import dotted, show
@@ -45,6 +45,11 @@ BUNDLE_ADDITIONS: tuple[tuple[PathKey, str, str], ...] = (
     (("general_settings", "proxy_batch_write_at"), SET, DATABASE),
     (("litellm_settings", "callbacks"), ADD_ITEM, "the gateway hooks (routing rules, transforms, guardrails)"),
     (("guardrails",), ADD_ITEM, "a guardrail of the gateway hooks the environment enables"),
+    (
+        ("environment_variables", RUST_CORE_ENV),
+        SET,
+        "LiteLLM's Rust core, off or on as the environment says (`rust_core`)",
+    ),
 )
 
 
@@ -67,6 +72,7 @@ RENDERED_FROM: dict[str, tuple[PathKey, ...]] = {
     ),
     "require_auth_for_metrics_endpoint": (("litellm_settings", "require_auth_for_metrics_endpoint"),),
     "guardrails": (("guardrails",),),
+    "rust_core": (("environment_variables", RUST_CORE_ENV),),
 }
 
 

@@ -14,9 +14,10 @@ from litellm_bundle.core.facts import (
     HOOKS_CALLBACK,
     MERGED_SECTIONS,
     NAMESPACE,
+    RUST_CORE_ENV,
 )
 from litellm_bundle.core.yamlio import dump_yaml
-from litellm_bundle.model import access, team_code
+from litellm_bundle.model import access, egress, team_code
 from litellm_bundle.model.configset import ConfigSet
 from litellm_bundle.model.effective import EffectiveConfig, effective_config
 from litellm_bundle.model.shutdown import timing
@@ -138,6 +139,8 @@ def litellm_config(eff: EffectiveConfig) -> dict[str, Any]:
         general["database_url"] = database["url"]
         general["database_connection_pool_limit"] = database["connection_pool_limit"]
         general["proxy_batch_write_at"] = 60
+        if "allow_requests_on_db_unavailable" in database:  # absent: LiteLLM's default (false)
+            general["allow_requests_on_db_unavailable"] = database["allow_requests_on_db_unavailable"]
     if limits.get("max_parallel_requests"):
         general["global_max_parallel_requests"] = limits["max_parallel_requests"]
 
@@ -156,7 +159,12 @@ def litellm_config(eff: EffectiveConfig) -> dict[str, Any]:
     }
     if guardrails:
         config["guardrails"] = guardrails
-    return with_litellm_sections(config, eff.data.get("litellm") or {})
+    config = with_litellm_sections(config, eff.data.get("litellm") or {})
+    # the Rust core as the environment says, always written: LiteLLM sets environment_variables over the pod's
+    # own environment at start, so the rendered value is the one that holds
+    variables = {**(config.get("environment_variables") or {}), RUST_CORE_ENV: str(bool(env.get("rust_core"))).lower()}
+    config["environment_variables"] = variables
+    return config
 
 
 # the sections merged above; every other one is rendered as config/litellm.yaml writes it
@@ -328,6 +336,18 @@ def helm_values(
     code = team_code.load(policies.tree)
     if code:  # config/code/: the chart mounts it next to config.yaml (none: the values stay as they were)
         values["teamCode"] = dict(code.files)
+    return _with_network(values, eff, policies)
+
+
+def _with_network(values: dict[str, Any], eff: EffectiveConfig, policies: Policies) -> dict[str, Any]:
+    """The NetworkPolicies' egress derived from every address in the sources (model/egress.py): Redis' and
+    PostgreSQL's ports and peers, a rule for each destination the chart's own rules do not let through,
+    the API server's addresses. Nothing when nothing differs from the chart's defaults."""
+    found, _ = egress.destinations(eff, policies.env_ref)
+    api_server = (eff.data["environment"].get("network") or {}).get("api_server") or []
+    derived = egress.policy_values(found, egress.public_block(policies.tree.chart_dir), api_server)
+    for key, patch in derived.items():
+        values[key] = {**values.get(key, {}), **patch}
     return values
 
 
@@ -377,8 +397,9 @@ def _schema_default(policies: Policies, section: str, key: str) -> Any:
     return policies.schemas["environment.schema.json"]["properties"][section]["properties"][key]["default"]
 
 
-def secrets_doc(env: str, values: dict[str, Any], namespace: str) -> str:
-    """rendered/<env>/secrets.md: every Secret key the environment's pods read, and how it comes to exist."""
+def secrets_doc(env: str, values: dict[str, Any], namespace: str, addresses: list[str] | None = None) -> str:
+    """rendered/<env>/secrets.md: every Secret key the environment's pods read, and how it comes to exist;
+    `addresses`: the references whose address the NetworkPolicy cannot know (egress.unknown_notes)."""
     synced = {item["name"]: item for item in values["externalSecrets"]["items"]}
     by_secret: dict[str, list[dict[str, str]]] = {}
     for entry in [
@@ -421,6 +442,17 @@ def secrets_doc(env: str, values: dict[str, Any], namespace: str) -> str:
                     f"| {name} | {data['secretKey']} | {item['store']} | {data['remoteKey']} | "
                     f"{data.get('property', '')} |"
                 )
+    if addresses:
+        lines += [
+            "",
+            "## Addresses the NetworkPolicy cannot know",
+            "",
+            f"These references hold an address the environment does not declare (`network.egress` in "
+            f"config/environments/{env}.yaml); the gateway's egress assumes it as said. Declare it to open "
+            "anything else: docs/decisions.md.",
+            "",
+            *(f"- {note}" for note in addresses),
+        ]
     return "\n".join(lines) + "\n"
 
 
@@ -437,7 +469,9 @@ def render_environment(cs: ConfigSet, env: str, policies: Policies) -> dict[str,
         "hooks.json": hooks_text,
         "access.json": access_text,
         "values.yaml": _header(env, "#") + dump_yaml(values),
-        "secrets.md": secrets_doc(env, values, NAMESPACE),
+        "secrets.md": secrets_doc(
+            env, values, NAMESPACE, egress.unknown_notes(egress.destinations(eff, policies.env_ref)[0])
+        ),
     }
 
 

@@ -20,7 +20,7 @@ FEATURES = {
     "autoscaling": ({"HorizontalPodAutoscaler", "PodDisruptionBudget"}, set()),
     "external-secrets": ({"ExternalSecret"}, set()),
     "migrations": ({"Job"}, set()),
-    "access": ({"Job", "Role", "RoleBinding"}, set()),
+    "access": ({"Job", "Role", "RoleBinding", "Secret"}, set()),  # the Secret: empty, the Job fills it
     "monitoring": ({"ServiceMonitor", "PrometheusRule"}, set()),
     "network-policy-off": (set(), {"NetworkPolicy"}),
     "separate-health-app": (set(), set()),

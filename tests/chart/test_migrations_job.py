@@ -1,15 +1,17 @@
 from __future__ import annotations
 
 import subprocess
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from litellm_bundle.build.generate import render_one
 from litellm_bundle.core.facts import DEFAULT_KUBE_VERSION, NAMESPACE, RELEASE
 from litellm_bundle.core.tree import BundleTree
 from litellm_bundle.external import kube
 from litellm_bundle.runtime.migration_job import SCHEMA_UPDATE_SWITCH
-from tests.helpers import ROOT
+from tests.helpers import ROOT, copy_tree
 
 from .conftest import CI_BASE, Render, find, kinds, values_for
 
@@ -70,13 +72,21 @@ def test_access_job_runs_after_install_and_upgrade_with_least_privilege(render: 
         i["path"] for i in find(docs, "Job", "-access")["spec"]["template"]["spec"]["volumes"][0]["configMap"]["items"]
     }
     assert {"access.json", "gateway_access/__main__.py", "gateway_access/access-state.schema.json"} <= mounted
+    # the one Secret it writes, created empty by the chart, and nothing else: no `create` (which RBAC
+    # cannot limit by name, so it would allow any Secret)
     role = find(docs, "Role", "-access")
-    assert role["rules"][0] == {
-        "apiGroups": [""],
-        "resources": ["secrets"],
-        "resourceNames": ["litellm-gateway-keys"],
-        "verbs": ["get", "patch"],
-    }
+    assert role["rules"] == [
+        {
+            "apiGroups": [""],
+            "resources": ["secrets"],
+            "resourceNames": ["litellm-gateway-keys"],
+            "verbs": ["get", "update", "patch"],
+        }
+    ]
+    keys = find(docs, "Secret", "litellm-gateway-keys")
+    assert "data" not in keys and "stringData" not in keys
+    assert keys["metadata"]["annotations"]["helm.sh/resource-policy"] == "keep"
+    assert not any(k.startswith("helm.sh/hook") for k in keys["metadata"]["annotations"]), "created before the Job"
     assert pod["serviceAccountName"] == "litellm-gateway-access" and pod["automountServiceAccountToken"] is True
     config = find(docs, "ConfigMap", "-access")["data"]
     assert config["access.json"] == (ROOT / "rendered" / "prod" / "access.json").read_text()
@@ -91,6 +101,24 @@ def test_access_job_runs_after_install_and_upgrade_with_least_privilege(render: 
     assert {"app.kubernetes.io/instance": "litellm-gateway", "app.kubernetes.io/component": "access"} in selectors
     own = find(docs, "NetworkPolicy", "-access")["spec"]
     assert {p["port"] for rule in own["egress"] for p in rule["ports"]} == {53, 4000, 443, 6443}
+    # every rule names where it goes: the API server's ports only towards its addresses, never anywhere
+    assert all(rule.get("to") for rule in own["egress"]), own["egress"]
+    api = next(rule for rule in own["egress"] if {p["port"] for p in rule["ports"]} == {443, 6443})
+    assert [peer["ipBlock"]["cidr"] for peer in api["to"]] == ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"]
+
+
+def test_the_access_job_reaches_the_api_server_addresses_an_environment_declares(
+    render: Render, tmp_path: Path
+) -> None:
+    """`network.api_server` of an environment (a public control plane) becomes the access Job's egress."""
+    tree = copy_tree(tmp_path / "tree")
+    overlay = tree / "config" / "environments" / "prod.yaml"
+    overlay.write_text(overlay.read_text() + "network:\n  api_server: [203.0.113.10/32]\n")
+    values = tmp_path / "values.yaml"
+    values.write_text(render_one(BundleTree.at(tree), "prod")["values.yaml"])
+    own = find(render("prod", values), "NetworkPolicy", "-access")["spec"]
+    api = next(rule for rule in own["egress"] if {p["port"] for p in rule["ports"]} == {443, 6443})
+    assert api["to"] == [{"ipBlock": {"cidr": "203.0.113.10/32"}}]
 
 
 def _switch(docs: list[dict[str, Any]]) -> dict[str, Any] | None:

@@ -29,3 +29,15 @@ def test_prod_hpa_and_pdb(render: Render) -> None:
 
 def test_single_replica_dev_has_no_pdb_or_hpa(render: Render) -> None:
     assert not {"PodDisruptionBudget", "HorizontalPodAutoscaler"} & kinds(render("dev"))
+
+
+def test_topology_spread_counts_only_nodes_the_pod_may_run_on(render: Render) -> None:
+    """With the default nodeTaintsPolicy (Ignore) a tainted node counts as a domain with zero pods: a
+    DoNotSchedule spread then sees a skew no placement can fix and the HPA's new pods stay Pending."""
+    for env in ("dev", "staging", "prod"):
+        spec = find(render(env), "Deployment")["spec"]["template"]["spec"]
+        constraints = spec["topologySpreadConstraints"]
+        assert any(c["whenUnsatisfiable"] == "DoNotSchedule" for c in constraints)
+        for constraint in constraints:
+            assert constraint["nodeTaintsPolicy"] == "Honor", constraint
+            assert constraint["nodeAffinityPolicy"] == "Honor", constraint

@@ -120,12 +120,13 @@ def database_config(staged: Path) -> None:
     staged.write_text(dump_yaml(config))
 
 
-@pytest.fixture(scope="session")
-def db_stack(
-    tmp_path_factory: pytest.TempPathFactory, fake_provider: str, database: postgres.Postgres
-) -> Iterator[Stack]:
+def staged_with_database(
+    dest: Path, fake_provider: str, database: postgres.Postgres, redis_port: int | None
+) -> tuple[Path, dict[str, str]]:
+    """dev's rendered config staged in `dest` with the database (database_config) and, given its port, a
+    local Redis: the config file and the proxy's secrets."""
     secrets = {
-        **localenv.local_secrets(fake_provider, None),
+        **localenv.local_secrets(fake_provider, redis_port),
         "DATABASE_URL": database.url(),
         **postgres.prisma_env(TOOLS),
     }
@@ -133,11 +134,19 @@ def db_stack(
     staged = launch.stage_files(
         tree,
         launch.committed_files(tree, "dev"),
-        tmp_path_factory.mktemp("db-proxy"),
+        dest,
         secrets,
         Policies(tree).env_ref,
-        with_redis=False,
+        with_redis=redis_port is not None,
     )
     database_config(staged.config)
-    with running_proxy(staged.config, secrets, fake_provider) as stack:
+    return staged.config, secrets
+
+
+@pytest.fixture(scope="session")
+def db_stack(
+    tmp_path_factory: pytest.TempPathFactory, fake_provider: str, database: postgres.Postgres
+) -> Iterator[Stack]:
+    config, secrets = staged_with_database(tmp_path_factory.mktemp("db-proxy"), fake_provider, database, None)
+    with running_proxy(config, secrets, fake_provider) as stack:
         yield stack

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -55,15 +55,21 @@ def stage_dev(dest: Path, secrets: dict[str, str]) -> launch.Staged:
 
 @contextlib.contextmanager
 def running_proxy(
-    config: Path, secrets: dict[str, str], fake_provider: str, log_level: str = "WARNING"
+    config: Path,
+    secrets: dict[str, str],
+    fake_provider: str,
+    log_level: str = "WARNING",
+    workers: int = 1,
+    args: Sequence[str] = (),
 ) -> Iterator[Stack]:
-    """The real proxy on a free port with `config`; stopped (whole process group) on exit."""
+    """The real proxy on a free port with `config` (`secrets`: its environment besides the defaults, `workers`
+    and `args` as the chart passes them: proxy_args); stopped (whole process group) on exit."""
     env = launch.proxy_env({**secrets, "LITELLM_LOG": log_level})
     for name in ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "GEMINI_API_KEY"):
         env.pop(name, None)
     port = processes.free_port()
     log = config.parent / "proxy.log"
-    proc = launch.start_proxy(config, port, env, log)
+    proc = launch.start_proxy(config, port, env, log, workers=workers, extra_args=args)
     url = f"http://127.0.0.1:{port}"
     try:
         processes.wait_healthy(f"{url}{LIVENESS_PATH}", 120, proc, log)

@@ -5,6 +5,7 @@ hide, nothing secret reaches the provider or the proxy's log, and block mode ref
 
 from __future__ import annotations
 
+import concurrent.futures
 import json
 from collections.abc import Iterator
 
@@ -14,6 +15,7 @@ import pytest
 
 from litellm_bundle.core.facts import METRICS_PATH
 from litellm_bundle.runtime import localenv, metrics
+from tests.helpers import ROOT
 
 from .conftest import Stack, running_proxy, stage_dev
 
@@ -125,3 +127,40 @@ def test_block_mode_refuses_a_url_password_without_echoing_it(blocking_stack: St
         .chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": "hi"}])
         .choices
     )
+
+
+def test_long_prompts_neither_stall_the_proxy_nor_pass_unscanned(dev_stack: Stack) -> None:
+    """A prompt of JWT-like fragments (the text that made the old JWT detector quadratic) just under the
+    guardrails' max_scan_chars (4 M characters) is scanned to its end in steps, and small requests sent after
+    it complete while it is still in flight; a longer one is refused with 413 before anything is scanned."""
+    hooks = json.loads((ROOT / "rendered" / "dev" / "hooks.json").read_text())
+    limit = min(g["max_scan_chars"] for g in hooks["guardrails"].values())
+    unit = "eyJhbGciOiJIUzI1NiJ9-"
+    token = json.loads((ROOT / "tests" / "secret_samples.json").read_text())["secrets"]["jwt"][0]["text"]
+    big = unit * ((limit - 10_000) // len(unit)) + " " + token  # room for the system prompt the transforms add
+    dev_stack.clear()
+    with pytest.raises(openai.APIStatusError) as info:
+        client(dev_stack).chat.completions.create(
+            model="gpt-4o-mini", messages=[{"role": "user", "content": big + "x" * (limit + 1 - len(big))}]
+        )
+    assert info.value.status_code == 413 and "max_scan_chars" in str(info.value)
+    assert dev_stack.fake_requests() == []
+
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        pending = pool.submit(
+            client(dev_stack).chat.completions.create,
+            model="gpt-4o-mini",
+            messages=[{"role": "user", "content": big}],
+        )
+        while_in_flight = 0
+        while not pending.done():
+            small = client(dev_stack).chat.completions.create(
+                model="gpt-4o-mini", messages=[{"role": "user", "content": "hi"}]
+            )
+            assert small.choices
+            while_in_flight += not pending.done()
+        assert pending.result().choices
+    assert while_in_flight >= 1
+    sent = [r["body"]["messages"][-1]["content"] for r in dev_stack.fake_requests()]
+    forwarded = next(text for text in sent if len(text) > 1000)
+    assert forwarded == big.replace(token, "[REDACTED:jwt]")

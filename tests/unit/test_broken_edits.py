@@ -36,7 +36,11 @@ ENV_DEV, ENV_STAGING, ENV_PROD = (f"config/environments/{e}.yaml" for e in ("dev
 MODELS, ROUTING, GUARDRAILS, TRANSFORMS, SECRETS, ACCESS = (
     f"config/{f}.yaml" for f in ("models", "routing", "guardrails", "transforms", "secrets", "access")
 )
-DETECTORS = "[openai_key, anthropic_key, aws_access_key_id, private_key, jwt, url_password, github_token]"
+DETECTORS = (  # the list in config/guardrails.yaml, as written
+    "[openai_key, anthropic_key, aws_access_key_id, private_key, jwt, url_password, github_token,\n"
+    "                aws_secret_access_key, github_fine_grained_token, gitlab_token, slack_token, slack_webhook,\n"
+    "                stripe_key, google_api_key, azure_storage_key, huggingface_token, pgp_private_key]"
+)
 RANDOM = bytes((i * 37 + 11) % 256 for i in range(4096))  # arbitrary bytes, a NUL among them
 EXTRA_GROUP = (
     "  mistral-large:\n    description: Not enabled anywhere yet.\n    deployments:\n      - id: mistral-large-api\n"
@@ -404,9 +408,9 @@ CASES: dict[str, Edit] = {
     "unknown-detector": Edit(
         GUARDRAILS,
         DETECTORS,
-        "[openai_key, slack_token]",
-        "detectors: [openai_key, slack_token]",
-        "unknown detector 'slack_token' (known: anthropic_key, aws_access_key_id,",
+        "[openai_key, mailgun_key]",
+        "detectors: [openai_key, mailgun_key]",
+        "unknown detector 'mailgun_key' (known: anthropic_key, aws_access_key_id,",
         only=True,
     ),
     "misspelled-detector": Edit(

@@ -176,7 +176,7 @@ def test_each_copy_gets_what_its_own_policies_require(tmp_path: Path) -> None:
     staging = {dotted(c.path) for c in imported.report.for_env("staging", ENVIRONMENT)}
     prod = {dotted(c.path) for c in imported.report.for_env("prod", ENVIRONMENT)}
     assert staging == {"salt_key", "guardrails"}  # staging's policy asks for nothing else
-    assert prod == {"salt_key", "guardrails", "replicas", "redis", "admin_ui", "api_docs", "cors_origins"}
+    assert prod == {"salt_key", "guardrails", "replicas", "redis", "admin_ui", "api_docs", "cors_origins", "image"}
     assert imported.report.for_env("dev", ENVIRONMENT) == []
     replicas = _one(imported, "replicas", ENVIRONMENT)
     assert replicas.where.file == "policies/environments/prod.policy.json" and replicas.where.line == 7

@@ -202,7 +202,7 @@ def test_render_writes_nothing_when_validation_fails(repo_copy: Path, capsys: py
     )
     assert main(["--root", str(repo_copy), "render"]) == 1
     err = capsys.readouterr().err
-    assert "config/environments/prod.yaml:4:1: [prod] environment.replicas: prod needs at least 2 replicas" in err
+    assert "config/environments/prod.yaml:9:1: [prod] environment.replicas: prod needs at least 2 replicas" in err
     assert "nothing was written" in err
     assert _snapshot(repo_copy) == before
 

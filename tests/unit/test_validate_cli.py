@@ -133,7 +133,7 @@ def test_one_problem_in_several_environments_is_reported_once(repo_copy: Path) -
     done = run(repo_copy, "validate")
     lines = [line for line in done.stderr.splitlines() if "OPENAI_KEY" in line]
     assert len(lines) == 1 and lines[0].startswith(
-        "config/models.yaml:58:18: [dev, staging, prod] secret reference OPENAI_KEY is not declared"
+        "config/models.yaml:63:18: [dev, staging, prod] secret reference OPENAI_KEY is not declared"
     ), done.stderr
 
 

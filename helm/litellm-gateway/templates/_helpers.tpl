@@ -84,6 +84,21 @@ gateway.litellm/environment: {{ .Values.environment }}
       protocol: TCP
 {{- end -}}
 
+{{/* The `to:` of an egress rule: its peers when set, else its CIDRs, else nothing (any address).
+     Call with (dict "peers" list "cidrs" list). */}}
+{{- define "litellm-gateway.egressTo" -}}
+{{- if .peers -}}
+to:
+  {{- toYaml .peers | nindent 2 }}
+{{- else if .cidrs -}}
+to:
+  {{- range .cidrs }}
+  - ipBlock:
+      cidr: {{ . }}
+  {{- end }}
+{{- end -}}
+{{- end -}}
+
 {{/* The ConfigMap key of a file of the team's code (teamCode): its path with "/" as ".". */}}
 {{- define "litellm-gateway.codeKey" -}}
 {{- replace "/" "." . -}}
