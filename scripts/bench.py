@@ -35,6 +35,7 @@ import os
 import re
 import resource
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -577,6 +578,9 @@ def main() -> int:
     )
     parser.add_argument("--out", default=str(ROOT / "bench-results"))
     args = parser.parse_args()
+    # stopped (timeout, kill): the finally blocks below stop the proxies, the fake provider and Redis, which run
+    # in sessions of their own and would outlive the bench
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     chosen = args.routes.split(",")
     agent_routes = [r for r in bench_agents.ROUTES if r.api in chosen]
     if set(chosen) - {"chat", *(r.api for r in bench_agents.ROUTES)}:
