@@ -6,6 +6,7 @@ silently ignores a mistake (docs/litellm-surface.md)."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -72,8 +73,12 @@ def _write(root: Path, litellm: str, models_info: str = "") -> None:
     if models_info:
         models = config / "models.yaml"
         text = models.read_text()
-        first = text.index("        model:")  # the first deployment's model line
-        end = text.index("\n", first) + 1
+        # the model line of the first deployment that has no model_info yet (the fakes carry their price there)
+        end = next(
+            m.end()
+            for m in re.finditer(r"^        model: .*\n", text, re.M)
+            if not text.startswith("        model_info:", m.end())
+        )
         models.write_text(text[:end] + f"        model_info: {models_info}\n" + text[end:])
 
 
