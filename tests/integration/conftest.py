@@ -48,6 +48,11 @@ class Stack:
 TREE = checkout_tree()
 
 
+def streamed_text(events: Sequence[dict[str, Any]]) -> str:
+    """The text of an Anthropic Messages stream: its content_block_delta events' text deltas."""
+    return "".join(e["delta"].get("text", "") for e in events if e["type"] == "content_block_delta")
+
+
 def stage_dev(dest: Path, secrets: dict[str, str]) -> launch.Staged:
     """The committed dev rendering staged for a local proxy with `secrets` (what `make up` runs)."""
     return launch.stage_files(TREE, launch.committed_files(TREE, "dev"), dest, secrets, Policies(TREE).env_ref)

@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
-from .conftest import Stack
+from .conftest import Stack, streamed_text
 
 pytestmark = pytest.mark.proxy
 
@@ -88,8 +88,7 @@ def test_messages_stream_on_the_anthropic_group_with_the_clamp(dev_stack: Stack)
     ):
         assert route(answer) == ("none", "none", "claude-sonnet", "claude-sonnet")
     assert events[0]["type"] == "message_start" and events[-1]["type"] == "message_stop"
-    text = "".join(e["delta"].get("text", "") for e in events if e["type"] == "content_block_delta")
-    assert text == "Fake answer from fake-claude-sonnet."
+    assert streamed_text(events) == "Fake answer from fake-claude-sonnet."
     upstream = only_upstream(dev_stack)
     assert (upstream["model"], upstream["path"]) == ("fake-claude-sonnet", "/v1/v1/messages")
     assert upstream["body"]["max_tokens"] == 4096
@@ -101,8 +100,7 @@ def test_long_messages_session_streams_from_long_context(dev_stack: Stack) -> No
     with stream(dev_stack, "/v1/messages", messages_body(LONG)) as (answer, events):
         assert route(answer) == ("long-prompts", "long_context", "claude-sonnet", "long-context")
     assert events[-1]["type"] == "message_stop"
-    text = "".join(e["delta"].get("text", "") for e in events if e["type"] == "content_block_delta")
-    assert text == "Fake answer from fake-long-context."
+    assert streamed_text(events) == "Fake answer from fake-long-context."
     assert only_upstream(dev_stack)["model"] == "fake-long-context"
 
 

@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
-from .conftest import Stack
+from .conftest import Stack, streamed_text
 
 pytestmark = pytest.mark.proxy
 
@@ -43,8 +43,7 @@ def test_messages_and_responses_reach_the_fake_and_are_priced(dev_stack: Stack) 
     assert streamed.status_code == 200, streamed.text
     kinds = [e["type"] for e in events(streamed)]
     assert (kinds[0], kinds[-1]) == ("message_start", "message_stop") and "message_delta" in kinds
-    text = "".join(e["delta"].get("text", "") for e in events(streamed) if e["type"] == "content_block_delta")
-    assert text == "Fake answer from fake-claude-sonnet."
+    assert streamed_text(events(streamed)) == "Fake answer from fake-claude-sonnet."
     # /v1/responses to an openai/ deployment
     response = post(dev_stack, "/v1/responses", {"model": "gpt-4o", "input": "hi"})
     assert response.status_code == 200, response.text
