@@ -187,6 +187,8 @@ def variant_config(
     overlay_file = sources / "environments" / "dev.yaml"
     overlay = yaml.load(overlay_file.read_text())
     overlay["prometheus"] = prometheus
+    if not prometheus:
+        overlay.pop("slo", None)  # SLOs are measured through Prometheus: the sources refuse one without it
     if not redis:
         overlay.pop("redis", None)
     yaml.dump(overlay, overlay_file)

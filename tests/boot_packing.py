@@ -1,8 +1,8 @@
 """Booting many rendered configs in few proxy starts (starts are the expensive part of the boot check):
 configs share a start when nothing of theirs collides (model groups, deployment ids, named items, the
 team's code, the hooks' config, proxy-wide settings), so each one boots exactly as rendered, joined only
-with configs whose names and settings are distinct. Used by tests/integration/test_wheel_corpus_boot.py
-and tests/integration/test_boot_check.py."""
+with configs whose names and settings are distinct. Used by tests/integration/test_boot_check.py (the
+import corpus and the wheel's example configs, in one pool of starts)."""
 
 from __future__ import annotations
 
@@ -17,11 +17,16 @@ from litellm_bundle.core.tree import BundleTree
 from litellm_bundle.runtime import boot_check
 from tests.helpers import ROOT
 
-# settings that act on every other config's deployments or on the boot check's own requests: a config is
-# never booted with another's (background health checks call every deployment; custom auth decides the
-# boot check's requests)
+# settings that act on every other config's deployments or on the boot check's own requests: a config that
+# turns one on is never booted with another's (background health checks call every deployment; custom auth
+# decides the boot check's requests). Off (absent, null or false, as LiteLLM reads them) is off in both.
 PROXY_WIDE = {"general_settings": ("background_health_checks", "health_check_interval", "custom_auth")}
 TRACEBACK = "a traceback in the log:"  # how the boot check reports one (boot_check.boot)
+
+
+def _on(section: Any, key: str) -> bool:
+    """Whether a section turns a proxy-wide setting on."""
+    return isinstance(section, dict) and section.get(key) not in (None, False)
 
 
 class Collides(Exception):
@@ -48,11 +53,11 @@ def merge(into: dict[str, Any], config: dict[str, Any]) -> dict[str, Any]:
     """`into` and `config` as one config, or Collides: lists of named items joined when no name is taken
     by a different item (model groups are names too: two configs never share a group); settings
     sections joined key by key when a key is the other's or the same (lists of a setting, such as
-    callbacks, are joined), a proxy-wide setting only when both set it the same; any other section must
-    be the same in both."""
+    callbacks, are joined), a proxy-wide setting only when both set it the same or both leave it off; any
+    other section must be the same in both."""
     out = copy.deepcopy(into)
     for section, value in config.items():
-        wide = [k for k in PROXY_WIDE.get(section, ()) if (k in value) != (k in (out.get(section) or {}))]
+        wide = [k for k in PROXY_WIDE.get(section, ()) if _on(value, k) != _on(out.get(section), k)]
         if wide:
             raise Collides(f"{section}: {', '.join(wide)}")
         if section not in out:

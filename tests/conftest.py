@@ -34,14 +34,13 @@ def pytest_configure(config: pytest.Config) -> None:
 SHARED_STATE_GROUPS = {
     "cluster": ("cluster",),
     # the tests that measure the proxy under load (k6 while workers recycle, rolling restarts) never share the
-    # machine's two cores with the heaviest neighbour, three proxies of two versions migrating at once: one
+    # machine's two cores with the heaviest neighbour, proxies of two versions migrating at once: one
     # worker runs them one after the other (they share no state; the other worker runs everything else)
     "under-load": (
         "database/test_migrations.py",
         "integration/test_operations_prometheus.py",
         "integration/test_operations_restarts.py",
         "integration/test_reliability.py",
-        "integration/test_metrics_recycling.py",
     ),
     "database": ("database",),
     "dev-stack": (

@@ -1,7 +1,7 @@
 """The example configs the pinned LiteLLM wheel ships, read from the installed package at test time (never
 copied into the repo), and the data file of the genuine errors some of them have
 (tests/corpus/wheel/known-errors.yaml). Used by tests/unit/test_wheel_corpus.py (import, validate,
-render) and tests/integration/test_wheel_corpus_boot.py (boot in the real proxy)."""
+render) and tests/integration/test_boot_check.py (boot in the real proxy)."""
 
 from __future__ import annotations
 

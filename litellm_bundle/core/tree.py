@@ -99,6 +99,11 @@ class BundleTree:
         return self.chart_dir / "files" / "alerts.yaml"
 
     @property
+    def slo_dir(self) -> Path:
+        """The SLIs (slis.yaml) and Sloth's rules per environment (rules/<env>.yaml, `make slo`)."""
+        return self.policies_dir / "slo"
+
+    @property
     def dashboards_dir(self) -> Path:
         """Grafana dashboards the chart ships (and Compose's Grafana mounts)."""
         return self.chart_dir / "files" / "dashboards"

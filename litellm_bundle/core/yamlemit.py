@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from litellm_bundle.core.problems import PathKey
@@ -84,6 +85,19 @@ def scalar(value: Any) -> str:
         return json.dumps(value, ensure_ascii=False)
     if isinstance(value, (dict, list)) and not value:
         return "{}" if isinstance(value, dict) else "[]"
+    if value is None or isinstance(value, (str, int, float)):
+        return _known_scalar(type(value).__name__, value)
+    return _dumped(value)
+
+
+@lru_cache(maxsize=4096)
+def _known_scalar(kind: str, value: Any) -> str:
+    """_dumped, once per value and type (True == 1, 1 == 1.0: the type keeps them apart); an import emits the
+    same keys and values thousands of times."""
+    return _dumped(value)
+
+
+def _dumped(value: Any) -> str:
     text = dump_yaml({"k": value})
     return text[3:].rstrip("\n").removesuffix("\n...")
 

@@ -12,6 +12,7 @@ import io
 import math
 import warnings
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -365,14 +366,22 @@ def _syntax_problem(exc: MarkedYAMLError, shown_as: str) -> Problem:
     return _fatal(shown_as, pos, f"YAML syntax error: {what}")
 
 
+@lru_cache(maxsize=64)
+def _composed(text: str) -> tuple[YAML, Node | None]:
+    """The node tree of a text and the parser that composed it (its constructor reads the scalars). The same text
+    composes to the same tree, which the builder only reads: a process that validates one tree many times (the
+    tests, `diff`) composes each unchanged file once. A text that fails to compose raises, every time."""
+    yaml = _parser()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # e.g. a reused anchor: legal YAML
+        return yaml, yaml.compose(text)
+
+
 def parse_yaml(text: str, shown_as: str) -> tuple[YamlDocument | None, list[Problem]]:
     """Parse YAML text. A document that cannot be read as data at all comes back as None with
     its root problem(s); otherwise the document, and problems about single values."""
-    yaml = _parser()
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # e.g. a reused anchor: legal YAML
-            root = yaml.compose(text)
+        yaml, root = _composed(text)
     except RecursionError:
         return None, [_too_deep(text, shown_as)]
     except ReaderError as exc:

@@ -11,9 +11,10 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -173,10 +174,19 @@ class ConformResult:
     output: str
 
 
-def kubeconform(tree: BundleTree, text: str, version: str) -> ConformResult:
-    docs = documents(text)
-    schema_dir = ensure_schemas(tree, docs, version)
-    cmd = [
+@lru_cache(maxsize=64)
+def _kinds(text: str) -> tuple[tuple[Any, Any], ...]:
+    """(apiVersion, kind) of each document of a manifest (what its schema files are named by): parsed once per text,
+    and a scenario's manifest is the same text for every Kubernetes version its templates do not ask about."""
+    return tuple((doc["apiVersion"], doc["kind"]) for doc in documents(text))
+
+
+def _schemas_for(tree: BundleTree, text: str, version: str) -> Path:
+    return ensure_schemas(tree, [{"apiVersion": api, "kind": kind} for api, kind in _kinds(text)], version)
+
+
+def _kubeconform_cmd(tree: BundleTree, schema_dir: Path, version: str, *inputs: str) -> list[str]:
+    return [
         tool(tree, "kubeconform"),
         "-strict",
         "-summary",
@@ -188,8 +198,13 @@ def kubeconform(tree: BundleTree, text: str, version: str) -> ConformResult:
         f"{schema_dir}/{{{{ .ResourceKind }}}}{{{{ .KindSuffix }}}}.json",
         "-schema-location",
         f"{tree.crd_schemas_dir}/{{{{ .Group }}}}/{{{{ .ResourceKind }}}}_{{{{ .ResourceAPIVersion }}}}.json",
-        "-",
+        *inputs,
     ]
+
+
+def kubeconform(tree: BundleTree, text: str, version: str) -> ConformResult:
+    schema_dir = _schemas_for(tree, text, version)
+    cmd = _kubeconform_cmd(tree, schema_dir, version, "-")
     result = subprocess.run(cmd, input=text, capture_output=True, text=True)
     try:
         summary = json.loads(result.stdout)["summary"]
@@ -199,6 +214,41 @@ def kubeconform(tree: BundleTree, text: str, version: str) -> ConformResult:
     return ConformResult(
         ok, summary["valid"], summary["invalid"], summary["errors"], summary["skipped"], result.stdout + result.stderr
     )
+
+
+_CLEAN = {"statusValid", "statusEmpty", ""}  # kubeconform -verbose: a valid resource, an empty document
+
+
+def kubeconform_each(tree: BundleTree, texts: list[str], version: str) -> list[ConformResult]:
+    """`kubeconform` of each text, as it answers for that text alone, from one kubeconform run over all of them (its
+    start and schema loading once, not per text). A text with anything but valid resources in the shared run is
+    run again alone, so its result (and output) is exactly that of `kubeconform`."""
+    schema_dirs = {_schemas_for(tree, text, version) for text in texts}  # one: the version's
+    if not texts:
+        return []
+    with tempfile.TemporaryDirectory() as folder:
+        files = [str(Path(folder) / f"{index}.yaml") for index in range(len(texts))]
+        for file, text in zip(files, texts, strict=True):
+            Path(file).write_text(text, encoding="utf-8")
+        cmd = _kubeconform_cmd(tree, schema_dirs.pop(), version, "-verbose", *files)
+        result = subprocess.run(cmd, capture_output=True, text=True)
+    try:
+        resources = json.loads(result.stdout)["resources"]
+        statuses: dict[str, list[str]] = {file: [] for file in files}
+        for resource in resources:
+            statuses[resource["filename"]].append(resource["status"])
+    except (json.JSONDecodeError, KeyError, TypeError):
+        statuses = {}
+    out = []
+    for file, text in zip(files, texts, strict=True):
+        found = statuses.get(file)
+        if found is None or not set(found) <= _CLEAN:
+            out.append(kubeconform(tree, text, version))
+        else:
+            summary = {"valid": found.count("statusValid"), "invalid": 0, "errors": 0, "skipped": 0}
+            output = json.dumps({"resources": [], "summary": summary}, indent=2) + "\n"  # as kubeconform prints it
+            out.append(ConformResult(True, summary["valid"], 0, 0, 0, output))
+    return out
 
 
 Progress = Callable[[str], None]  # where a line per step goes (the CLI prints it; default: nowhere)
@@ -273,22 +323,43 @@ def lint(
 
     `values`: environment -> rendered values.yaml text. Returns the problems (none: all passed), each at
     the values file of its scenario; a line per combination goes to `progress`."""
+    every = scenarios(tree, values, envs)
+    linted = [helm_lint(tree, scenario.values, scenario.extra) for scenario in every]
+    # each linted scenario templated per version; then per version one kubeconform run for all of them
+    templated: dict[tuple[int, str], str | RuntimeError] = {}
+    for index, scenario in enumerate(every):
+        for version in versions if linted[index].returncode == 0 else ():
+            try:
+                templated[index, version] = helm_template(tree, scenario.values, scenario.extra, version)
+            except RuntimeError as exc:
+                templated[index, version] = exc
+    conformed: dict[tuple[int, str], ConformResult] = {}
+    for version in versions:
+        texts = {key: text for key, text in templated.items() if key[1] == version and isinstance(text, str)}
+        for key, text in texts.items():
+            try:
+                _schemas_for(tree, text, version)
+            except RuntimeError as exc:  # no Kubernetes schemas for the version
+                templated[key] = exc
+        keys = [key for key in texts if isinstance(templated[key], str)]
+        try:
+            conformed.update(zip(keys, kubeconform_each(tree, [texts[key] for key in keys], version), strict=True))
+        except RuntimeError as exc:  # kubeconform missing
+            templated.update(dict.fromkeys(keys, exc))
     problems: list[Problem] = []
-    for scenario in scenarios(tree, values, envs):
+    for index, scenario in enumerate(every):
         name = scenario.name
-        linted = helm_lint(tree, scenario.values, scenario.extra)
-        if linted.returncode != 0:
-            message = f"{name}: helm lint failed:\n{linted.stdout}{linted.stderr}".rstrip()
+        if linted[index].returncode != 0:
+            message = f"{name}: helm lint failed:\n{linted[index].stdout}{linted[index].stderr}".rstrip()
             problems.append(_problem(tree, scenario, message, check="helm-lint"))
             progress(f"FAIL {name}: helm lint")
             continue
         for version in versions:
-            try:
-                result = kubeconform(tree, helm_template(tree, scenario.values, scenario.extra, version), version)
-            except RuntimeError as exc:
-                problems.append(_problem(tree, scenario, f"{name} on {version}: {exc}", check="kubeconform"))
-                progress(f"FAIL {name} k8s {version}: {exc}")
+            if isinstance(failed := templated[index, version], RuntimeError):
+                problems.append(_problem(tree, scenario, f"{name} on {version}: {failed}", check="kubeconform"))
+                progress(f"FAIL {name} k8s {version}: {failed}")
                 continue
+            result = conformed[index, version]
             status = "ok  " if result.ok else "FAIL"
             progress(
                 f"{status} {name} k8s {version}: valid {result.valid}, invalid {result.invalid}, "

@@ -26,6 +26,18 @@ class PolicyError(Exception):
     """A policy file of the bundle itself is broken (not a problem of the user's sources)."""
 
 
+# schemas (as canonical JSON) that passed the meta-schema in this process: checking one again finds the same
+_META_CHECKED: set[str] = set()
+
+
+def _check_schema(schema: Any) -> None:
+    """Draft202012Validator.check_schema, once per distinct schema per process (it raises SchemaError)."""
+    key = json.dumps(schema, sort_keys=True)
+    if key not in _META_CHECKED:
+        Draft202012Validator.check_schema(schema)
+        _META_CHECKED.add(key)
+
+
 def _read_json(file: Path) -> Any:
     try:
         return json.loads(file.read_text(encoding="utf-8"))
@@ -118,7 +130,7 @@ class Policies:
             schema = self.schemas.get(file.name) if file.parent == self.tree.schemas_dir else _read_json(file)
             if schema is None:
                 raise PolicyError(f"{file}: no such schema")
-            Draft202012Validator.check_schema(schema)
+            _check_schema(schema)
             self._validators[file] = Draft202012Validator(schema, registry=self.registry)
         return self._validators[file]
 

@@ -11,6 +11,8 @@ Pure functions from the model (and the policies) to text; nothing here writes a 
 - `prometheus_config`: `prometheus.yml` of a Compose or local Prometheus (`config_text`).
 - `alerts`: the alert rules from the chart's `files/alerts.yaml` as Prometheus rule groups (`groups`,
   `rules_file`).
+- `slo`: an environment's `slo:` as a Sloth spec (`spec`), Sloth's committed rules as rule groups
+  (`rule_groups`).
 - `proxy_args`: a rendered values.yaml's `proxy` section as the proxy's arguments and environment, as
   the chart's Deployment does (`proxy_options`, `surface_env`).
 - `reference`: `config_reference`, docs/config-reference.md from the schemas.

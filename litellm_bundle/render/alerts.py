@@ -12,6 +12,7 @@ from ruamel.yaml import YAML
 from litellm_bundle.core.facts import CHART, RELEASE
 from litellm_bundle.core.tree import BundleTree
 from litellm_bundle.core.yamlio import dump_yaml
+from litellm_bundle.render import slo
 
 # the scrape job of the gateway in the local stacks (native and Compose): the job label the chart's
 # ServiceMonitor gives it (its Service's name, the release's), so the rules select both alike
@@ -96,7 +97,28 @@ def rule(
         body["for"] = duration or alert.duration
     body["labels"] = {"severity": alert.severity, "environment": environment}
     body["annotations"] = {"summary": _fill(alert.summary, target, threshold), "description": alert.description}
+    if "runbookBaseUrl" in thresholds:  # a chart from before the runbooks (diff --ref) has none
+        body["annotations"]["runbook_url"] = runbook_url(thresholds, alert.name)
     return body
+
+
+def runbook_url(values: dict[str, Any], alert: str) -> str:
+    """The alert's section of docs/runbooks.md under the chart value runbookBaseUrl (as the chart writes it)."""
+    return f"{values['runbookBaseUrl']}#{alert.lower()}"
+
+
+def slo_groups(tree: BundleTree, target: Target, environment: str, values: dict[str, Any]) -> list[dict[str, Any]]:
+    """Sloth's rule groups of the environment (policies/slo/rules/<env>.yaml) as the chart renders sloGroups."""
+    found = []
+    for group in slo.rule_groups(tree, environment):
+        rules = []
+        for item in group["rules"]:
+            item = {**item, "expr": item["expr"].replace(slo.SELECTOR, target.selector)}
+            if "alert" in item:
+                item["annotations"] = {**item.get("annotations", {}), "runbook_url": runbook_url(values, item["alert"])}
+            rules.append(item)
+        found.append({"name": group["name"], "rules": rules})
+    return found
 
 
 def groups(
@@ -111,7 +133,7 @@ def groups(
     """Prometheus rule groups of every alert (cluster=False leaves out the alerts on cluster-only metrics)."""
     values = thresholds if thresholds is not None else chart_thresholds(tree)
     rules = [rule(a, target, environment, values, duration) for a in load(tree) if cluster or a.needs is None]
-    return [{"name": f"{CHART}.{environment}", "rules": rules}]
+    return [{"name": f"{CHART}.{environment}", "rules": rules}, *slo_groups(tree, target, environment, values)]
 
 
 def rules_file(tree: BundleTree, environment: str, target: Target = LOCAL, duration: str | None = None) -> str:

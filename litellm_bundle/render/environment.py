@@ -24,7 +24,7 @@ from litellm_bundle.model.shutdown import timing
 from litellm_bundle.model.versions import env_version
 from litellm_bundle.policy.policies import Policies
 from litellm_bundle.policy.schema_defaults import with_defaults
-from litellm_bundle.render import access_json
+from litellm_bundle.render import access_json, slo
 
 
 def _header(env: str, comment: str) -> str:
@@ -309,6 +309,8 @@ def helm_values(
     kube = env.get("kubernetes") or {}
     values["metrics"]["serviceMonitor"] = {"enabled": bool(kube.get("service_monitor")) and bool(env.get("prometheus"))}
     values["metrics"]["prometheusRule"] = {"enabled": bool(kube.get("alerts")) and bool(env.get("prometheus"))}
+    if values["metrics"]["prometheusRule"]["enabled"] and env.get("slo"):  # Sloth's rules (`make slo`)
+        values["metrics"]["prometheusRule"]["sloGroups"] = slo.rule_groups(policies.tree, eff.env)
     values["proxy"]["separateHealthApp"] = {"enabled": bool(kube.get("separate_health_app"))}
     scraper = (
         access.metrics_scraper(eff.data.get("access"), policies.env_ref) if access.scrapes_with_a_key(env) else None
@@ -464,7 +466,9 @@ def render_environment(cs: ConfigSet, env: str, policies: Policies) -> dict[str,
     hooks_text = json.dumps(hooks_config(cs, eff, policies), indent=2, sort_keys=True) + "\n"
     access_text = access_json.render(eff, policies)
     values = helm_values(cs, eff, config, (config_text, hooks_text, access_text), policies)
-    return {
+    objective = eff.data["environment"].get("slo")
+    slo_spec = {slo.SPEC_FILE: slo.spec(policies.tree, env, objective)} if objective else {}
+    return slo_spec | {
         "config.yaml": config_text,
         "hooks.json": hooks_text,
         "access.json": access_text,

@@ -26,4 +26,6 @@ to it, the fake provider, Redis, PostgreSQL, Prometheus, haproxy and k6. Public 
   migrations run as the chart's Job runs them, `schema_diff`), `db_snapshot` (row counts, sampled rows,
   Prisma's ledger, `lost`, `ledger_problems`), `migrations_traffic` (what it sends through the proxy) and
   `migrations_result` (`DatabaseCheck`, `Finding`, `Probe`, the report section).
+- `sandbox`: a command on a read-only root filesystem with bubblewrap (`read_only_root`, `available`),
+  as the chart runs its containers.
 """

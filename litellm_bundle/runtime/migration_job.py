@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Final
 
-from litellm_bundle.runtime import processes
+from litellm_bundle.runtime import processes, sandbox
 
 # LiteLLM's switch that keeps a proxy from migrating at start (litellm/proxy/db/prisma_client.py,
 # should_update_prisma_schema); the chart sets it on the serving pods once the Job owns migrations
@@ -75,10 +75,20 @@ def job_env(venv: Path, database_url: str, engines: Mapping[str, str]) -> dict[s
     }
 
 
+def job_command(venv: Path) -> list[str]:
+    """`python litellm/proxy/prisma_migration.py` on a read-only root filesystem like the chart's Job
+    (runtime/sandbox.py; unsandboxed where bubblewrap is missing: its `prisma generate` then rewrites the
+    venv's Prisma client)."""
+    argv = [str(venv / "bin" / "python"), JOB_SCRIPT]
+    if not sandbox.available():
+        return argv
+    return sandbox.read_only_root(argv, sandbox.cache_dirs(Path.home()), cwd=site_packages(venv))
+
+
 def start_job(venv: Path, database_url: str, engines: Mapping[str, str], log: Path) -> subprocess.Popen[bytes]:
-    """`python litellm/proxy/prisma_migration.py` in the venv's package directory, as the chart's Job runs it."""
+    """The migrations Job's command in the venv's package directory, as the chart's Job runs it."""
     env = job_env(venv, database_url, engines)
-    return processes.spawn([str(venv / "bin" / "python"), JOB_SCRIPT], log, env=env, cwd=site_packages(venv))
+    return processes.spawn(job_command(venv), log, env=env, cwd=site_packages(venv))
 
 
 def ran_migrations(log: Path) -> bool:

@@ -5,10 +5,12 @@ as the `postgres` user the Debian package creates."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pwd
 import secrets
 import shutil
+import signal
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -204,8 +206,14 @@ def _wait_ready(server: Postgres, timeout: float) -> None:
 
 
 def stop(server: Postgres, grace: float = 20.0) -> None:
-    """Stop the server (its whole process group): SIGTERM is PostgreSQL's smart shutdown."""
+    """Stop the server: SIGINT, PostgreSQL's fast shutdown, which ends every session (SIGTERM, its smart
+    shutdown, waits for the clients to leave, and a running proxy's pooled connections never do; the
+    backends are not in the postmaster's process group), then whatever is left of its group."""
     if server.proc is not None:
+        if server.proc.poll() is None:
+            server.proc.send_signal(signal.SIGINT)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                server.proc.wait(timeout=grace)
         processes.stop(server.proc, grace)
 
 

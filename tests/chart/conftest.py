@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -23,8 +24,16 @@ def values_for(env: str) -> str:
 
 @pytest.fixture(scope="session")
 def render(checkout: BundleTree) -> Render:
+    """`helm template` of an environment's values with extra files and --set on top, as documents. Many tests render
+    the same combination: each is templated once per session (the files' contents are part of the key) and every
+    caller gets its own copy to pick apart."""
+    rendered: dict[tuple[str, tuple[tuple[str, str], ...], tuple[str, ...]], list[dict[str, Any]]] = {}
+
     def run(env: str = "prod", *extra_files: Path, sets: list[str] | None = None) -> list[dict[str, Any]]:
-        return kube.documents(kube.helm_template(checkout, values_for(env), list(extra_files), sets=sets))
+        key = (values_for(env), tuple((str(f), f.read_text(encoding="utf-8")) for f in extra_files), tuple(sets or ()))
+        if key not in rendered:
+            rendered[key] = kube.documents(kube.helm_template(checkout, values_for(env), list(extra_files), sets=sets))
+        return copy.deepcopy(rendered[key])
 
     return run
 

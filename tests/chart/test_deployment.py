@@ -28,7 +28,8 @@ def test_hardened_security_context(render: Render) -> None:
 
 def test_probes_on_litellm_health_endpoints(render: Render) -> None:
     c = container(render("prod"))
-    assert c["livenessProbe"]["httpGet"] == {"path": "/health/liveliness", "port": "http"}
+    assert c["livenessProbe"] == {**c["livenessProbe"], "tcpSocket": {"port": "http"}}
+    assert "httpGet" not in c["livenessProbe"]
     assert c["readinessProbe"]["httpGet"] == {"path": "/health/readiness", "port": "http"}
     assert c["startupProbe"]["httpGet"]["path"] == "/health/liveliness"
     assert "SEPARATE_HEALTH_APP" not in {e["name"] for e in c["env"]}

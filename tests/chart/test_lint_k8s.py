@@ -45,3 +45,14 @@ def test_a_failure_is_a_problem_at_the_values_of_its_scenario(checkout: BundleTr
     dev = [p for p in problems if p.env == "dev"]
     assert [(str(p.location), p.check) for p in dev] == [("rendered/dev/values.yaml:1:1", "helm-lint")], problems
     assert "bogusKey" in dev[0].message and "FAIL dev: helm lint" in lines
+
+
+def test_one_kubeconform_run_for_many_manifests_answers_as_each_alone(checkout: BundleTree) -> None:
+    """lint validates all scenarios of a version in one kubeconform run: each result is that manifest's own run's."""
+    good = kube.helm_template(checkout, values_for("dev"))
+    broken = good.replace("  revisionHistoryLimit: 5", "  revisionHistoryLimit: 5\n  replicaz: 3", 1)
+    widget = "apiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: w\n"
+    texts = [good, broken, widget, kube.helm_template(checkout, values_for("prod")), ""]
+    each = kube.kubeconform_each(checkout, texts, "1.33.0")
+    assert each == [kube.kubeconform(checkout, text, "1.33.0") for text in texts]
+    assert [r.ok for r in each] == [True, False, False, True, True] and each[0].valid > 10

@@ -161,3 +161,24 @@ def test_monitoring_scenario_adds_only_prometheus_operator_kinds(render: Render)
     docs = render("dev", ROOT / "helm" / "litellm-gateway" / "ci" / "monitoring-values.yaml")
     assert {"ServiceMonitor", "PrometheusRule"} <= kinds(docs)
     assert find(docs, "ConfigMap", "-dashboards")["metadata"]["labels"]["grafana_dashboard"] == "1"
+
+
+def test_every_alert_links_its_runbook_under_the_chosen_base_and_slo_queries_select_the_release(
+    render: Render,
+) -> None:
+    base = "https://docs.example.internal/llm-gateway/runbooks.md"
+    rule = find(render("prod", sets=[f"metrics.prometheusRule.runbookBaseUrl={base}"]), "PrometheusRule")
+    groups = rule["spec"]["groups"]
+    alert_rules = [r for g in groups for r in g["rules"] if "alert" in r]
+    assert {r["annotations"]["runbook_url"] for r in alert_rules} == {
+        f"{base}#{r['alert'].lower()}" for r in alert_rules
+    }
+    assert {r["alert"] for g in groups[1:] for r in g["rules"] if "alert" in r} == {
+        "LLMGatewayAvailabilityBudgetBurn",
+        "LLMGatewayOverheadLatencyBudgetBurn",
+    }
+    queries = [r["expr"] for g in groups[1:] for r in g["rules"] if "litellm_" in r["expr"]]
+    assert queries and all('{job="litellm-gateway",namespace="llm-gateway"' in q for q in queries)
+    assert not any("$selector" in r["expr"] or "__gateway__" in r["expr"] for g in groups for r in g["rules"])
+    off = find(render("dev", sets=["metrics.prometheusRule.enabled=true"]), "PrometheusRule")
+    assert len(off["spec"]["groups"]) == 1  # dev's values carry no SLO groups (its PrometheusRule is off)

@@ -12,6 +12,7 @@ import shutil
 import tempfile
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
@@ -21,7 +22,7 @@ import pytest
 from litellm_bundle.core.facts import LIVENESS_PATH, READINESS_PATH
 from litellm_bundle.core.wait import wait_until
 from litellm_bundle.core.yamlio import dump_yaml
-from litellm_bundle.runtime import db_snapshot, localenv, migrations, postgres, processes
+from litellm_bundle.runtime import db_snapshot, localenv, migrations, postgres, processes, sandbox
 from litellm_bundle.runtime import migrations_traffic as traffic
 from litellm_bundle.runtime.migration_job import (
     SCHEMA_UPDATE_SWITCH,
@@ -41,7 +42,8 @@ REPLAYED = Path(__file__).with_name("replayed-upgrade.txt")
 UPGRADE_FROM, UPGRADE_TO = next(
     line.split() for line in REPLAYED.read_text(encoding="utf-8").splitlines() if line and not line.startswith("#")
 )
-RACERS = 3  # proxies started at once on an empty database (the staging and prod pods of a first install)
+RACERS = 2  # proxies started at once on an empty database (the pods of a first install): one applies, one waits;
+# a third would only add a proxy start (~15 s of CPU) to what the test shows
 PRISMA_LOCK = 72707369  # the advisory lock key of Prisma Migrate (litellm-proxy-extras takes the same one)
 # what Prisma prints when it applies migrations (streamed, or in the output litellm-proxy-extras logs)
 APPLIED = ("Applying migration `", "The following migration(s) have been applied")
@@ -91,6 +93,10 @@ def secrets_for(db: postgres.Postgres, fake_provider: str) -> dict[str, str]:
     }
 
 
+def admin(secrets: dict[str, str]) -> dict[str, str]:
+    return {"Authorization": f"Bearer {secrets['LITELLM_MASTER_KEY']}"}
+
+
 def write_config(workdir: Path) -> Path:
     config = workdir / "config.yaml"
     config.write_text(dump_yaml(traffic.config()), encoding="utf-8")
@@ -100,57 +106,85 @@ def write_config(workdir: Path) -> Path:
 # --- the switch and a first install -----------------------------------------------------------------------
 
 
-def test_the_switch_keeps_a_proxy_from_migrating_an_empty_database(workdir: Path, fake_provider: str) -> None:
+@dataclass
+class FirstInstall:
+    """What the proxies of a first install did: one with the switch on, on an empty database of its own, and
+    RACERS with LiteLLM's default, at once on another empty database (started together: each start is ~15 s
+    of CPU, and the switched proxy serves while the racers wait at Prisma's lock)."""
+
+    switched_log: Path
+    switched_ready: int = 0  # /health/readiness of the switched proxy
+    switched_key: int = 0  # /key/generate on the switched proxy
+    switched_tables: list[str] = field(default_factory=list)  # in its database once it stopped
+    racer_logs: list[Path] = field(default_factory=list)
+    racers_served: list[int] = field(default_factory=list)  # a chat with a key of its own, per racer
+    ledger: list[db_snapshot.Migration] = field(default_factory=list)  # Prisma's, after the race
+
+
+@pytest.fixture(scope="module")
+def first_install(fake_provider: str) -> Iterator[FirstInstall]:
+    work = private_dir("gateway-first-install-")
+    config = write_config(work)
+    seen = FirstInstall(work / "switched.log")
+    try:
+        with empty_database(work / "switched") as plain, empty_database(work / "race") as db, ExitStack() as stack:
+            plain_secrets = secrets_for(plain, fake_provider)
+            switched, plain_url = migrations.start_proxy(
+                ROOT / ".venv", config, plain_secrets, seen.switched_log, migrate=False
+            )
+            stack.callback(processes.stop, switched)
+            secrets = secrets_for(db, fake_provider)
+            holder = stack.enter_context(psycopg.connect(db.url(), autocommit=True))
+            holder.execute("SELECT pg_advisory_lock(%s)", (PRISMA_LOCK,))
+            started = []
+            for n in range(RACERS):
+                seen.racer_logs.append(work / f"proxy-{n}.log")
+                proc, url = migrations.start_proxy(ROOT / ".venv", config, secrets, seen.racer_logs[-1], migrate=True)
+                stack.callback(processes.stop, proc)
+                started.append((proc, url, seen.racer_logs[-1]))
+            # the switched proxy serves while the racers start and wait at the lock
+            processes.wait_healthy(f"{plain_url}{LIVENESS_PATH}", migrations.START_TIMEOUT, switched, seen.switched_log)
+            seen.switched_ready = httpx.get(f"{plain_url}{READINESS_PATH}", timeout=30).status_code
+            answer = httpx.post(f"{plain_url}/key/generate", headers=admin(plain_secrets), json={}, timeout=60)
+            seen.switched_key = answer.status_code
+            processes.stop(switched)
+            seen.switched_tables = db_snapshot.tables(plain)
+            wait_until(
+                lambda: all(AT_THE_LOCK.search(log.read_text(errors="replace")) for *_, log in started),
+                migrations.START_TIMEOUT,
+                0.2,
+                f"{RACERS} proxies at Prisma's migration lock",
+            )
+            holder.execute("SELECT pg_advisory_unlock(%s)", (PRISMA_LOCK,))
+            for proc, url, log in started:
+                processes.wait_healthy(f"{url}{LIVENESS_PATH}", migrations.START_TIMEOUT, proc, log)
+            for _, url, _ in started:  # every proxy serves: a key of its own, answered through the fake provider
+                seen.racers_served.append(traffic.chat(url, traffic.generate(url, admin(secrets), {})).status_code)
+            seen.ledger = db_snapshot.migrations(db)
+        yield seen
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def test_the_switch_keeps_a_proxy_from_migrating_an_empty_database(first_install: FirstInstall) -> None:
     """DISABLE_SCHEMA_UPDATE=true: not one table is created, yet the proxy reports ready and its key
     management fails. Why the chart lets the first install's pods migrate (the Job runs on upgrades only)."""
-    with empty_database(workdir) as db:
-        secrets = secrets_for(db, fake_provider)
-        log = workdir / "switched.log"
-        proc, url = migrations.start_proxy(ROOT / ".venv", write_config(workdir), secrets, log, migrate=False)
-        try:
-            processes.wait_healthy(f"{url}{LIVENESS_PATH}", migrations.START_TIMEOUT, proc, log)
-            assert httpx.get(f"{url}{READINESS_PATH}", timeout=30).status_code == 200, "ready although unmigrated"
-            admin = {"Authorization": f"Bearer {secrets['LITELLM_MASTER_KEY']}"}
-            assert httpx.post(f"{url}/key/generate", headers=admin, json={}, timeout=60).status_code != 200
-        finally:
-            processes.stop(proc)
-        assert db_snapshot.tables(db) == [], "the switch was on: the proxy must not have created a table"
+    assert first_install.switched_ready == 200, "ready although unmigrated"
+    assert first_install.switched_key != 200, "key management needs the tables"
+    assert first_install.switched_tables == [], "the switch was on: the proxy must not have created a table"
+    log = first_install.switched_log
     assert not ran_migrations(log) and "Applying migration" not in log.read_text(errors="replace")
 
 
-def test_proxies_started_at_once_on_an_empty_database_migrate_it_once(workdir: Path, fake_provider: str) -> None:
+def test_proxies_started_at_once_on_an_empty_database_migrate_it_once(first_install: FirstInstall) -> None:
     """A first install of several pods: each proxy runs `prisma migrate deploy` at start (LiteLLM's default);
     Prisma's advisory lock lets one apply every migration while the others wait and find none pending. The
     race is real: the test holds Prisma's lock until every proxy has reached it, then lets them go at once."""
-    with empty_database(workdir) as db, ExitStack() as stack:
-        secrets = secrets_for(db, fake_provider)
-        config = write_config(workdir)
-        holder = stack.enter_context(psycopg.connect(db.url(), autocommit=True))
-        holder.execute("SELECT pg_advisory_lock(%s)", (PRISMA_LOCK,))
-        started = []
-        for n in range(RACERS):
-            log = workdir / f"proxy-{n}.log"
-            proc, url = migrations.start_proxy(ROOT / ".venv", config, secrets, log, migrate=True)
-            stack.callback(processes.stop, proc)
-            started.append((proc, url, log))
-        wait_until(
-            lambda: all(AT_THE_LOCK.search(log.read_text(errors="replace")) for *_, log in started),
-            migrations.START_TIMEOUT,
-            0.2,
-            f"{RACERS} proxies at Prisma's migration lock",
-        )
-        holder.execute("SELECT pg_advisory_unlock(%s)", (PRISMA_LOCK,))
-        admin = {"Authorization": f"Bearer {secrets['LITELLM_MASTER_KEY']}"}
-        for proc, url, log in started:
-            processes.wait_healthy(f"{url}{LIVENESS_PATH}", migrations.START_TIMEOUT, proc, log)
-        for _, url, _ in started:  # every proxy serves: a key of its own, answered through the fake provider
-            key = traffic.generate(url, admin, {})
-            assert traffic.chat(url, key).status_code == 200
-        ledger = db_snapshot.migrations(db)
-        shipped = shipped_migrations(ROOT / ".venv")
-        assert db_snapshot.ledger_problems(ledger, shipped) == []
-        assert sorted(m.name for m in ledger) == shipped, "one finished row per migration, no other"
-    texts = {log.name: log.read_text(errors="replace") for *_, log in started}
+    assert first_install.racers_served == [200] * RACERS, "every proxy serves"
+    shipped = shipped_migrations(ROOT / ".venv")
+    assert db_snapshot.ledger_problems(first_install.ledger, shipped) == []
+    assert sorted(m.name for m in first_install.ledger) == shipped, "one finished row per migration, no other"
+    texts = {log.name: log.read_text(errors="replace") for log in first_install.racer_logs}
     appliers = [name for name, text in texts.items() if any(marker in text for marker in APPLIED)]
     assert len(appliers) == 1, f"exactly one process applies the migrations: {appliers}"
     for name, text in texts.items():
@@ -193,6 +227,8 @@ def test_old_pods_serve_before_during_and_after_the_new_versions_migrations(
         assert probe.sent >= 1 and probe.answered == probe.sent, probe
     job = upgrade.workdir / "job.log"
     assert ran_migrations(job) and "All migrations have been successfully applied" in job.read_text(errors="replace")
+    # the Job ran on a read-only root like the chart's: its `prisma generate` could not rewrite the client
+    assert sandbox.GENERATE_REFUSED in job.read_text(errors="replace")
 
 
 def test_the_job_applies_each_new_migration_once(upgrade: migrations.DatabaseCheck) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import subprocess
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -80,6 +81,11 @@ def running_proxy(
         processes.wait_healthy(f"{url}{LIVENESS_PATH}", 120, proc, log)
         yield Stack(url, secrets["LITELLM_MASTER_KEY"], fake_provider, log)
     finally:
+        # the proxy first: its shutdown writes the queued spend through its Prisma engine, which a signal to
+        # the whole group kills at once (the proxy then retries the writes until SIGKILL, 10 s later)
+        proc.terminate()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(timeout=10)
         processes.stop(proc)
         assert proc.returncode is not None
 

@@ -158,7 +158,8 @@ def test_prometheus_scrapes_the_gateway_with_the_bundles_alert_rules(local_stack
     assert f"prometheus: http://127.0.0.1:{port}/classic/alerts" in local_stack["up"]
     assert httpx.get(f"http://127.0.0.1:{port}/classic/alerts", timeout=10).status_code == 200
     api = local_prometheus.PrometheusAPI(port)
-    assert {r["name"] for r in api.rules()} == {a.name for a in alerts.load(checkout_tree()) if a.needs is None}
+    local = alerts.groups(checkout_tree(), alerts.LOCAL, "dev")  # the threshold alerts and dev's SLO rules
+    assert {r["name"] for r in api.rules()} == {r.get("alert", r.get("record")) for g in local for r in g["rules"]}
     wait_until(lambda: [t for t in api.targets() if t["health"] == "up"], 30, 0.5, "a good scrape of the proxy")
     target = api.targets()[0]
     assert target["health"] == "up" and target["scrapeUrl"] == f"{local_stack['url']}{METRICS_PATH}"

@@ -2,7 +2,9 @@
 (two workers, a per-instance multiprocess metrics directory, worker recycling; the threshold lowered
 so workers recycle during the test) with the rendered dev config: the bundle's alerts and dashboard
 evaluated against what it scrapes, the error-rate alert driven by upstream 500s from the fake
-provider, request counters that sum over workers, and recycling under k6 load that loses nothing."""
+provider, request counters that sum over workers, recycling under k6 load that loses nothing, and dead
+workers' multiprocess files that do not pile up however many workers recycle (one proxy for all of it:
+each start or recycle of a worker is a fresh LiteLLM import, ~15 s of CPU)."""
 
 from __future__ import annotations
 
@@ -36,6 +38,16 @@ RECYCLE_JITTER = 0
 WINDOW = "5m"  # $__rate_interval of the dashboard queries: covers the whole test
 ERROR_RATE = "LLMGatewayHighErrorRate"
 FAKE_SECRET = "sk-proj-" + "Q1w2E3r4T5y6U7i8O9p0AsDfGhJkL"  # shaped like an OpenAI key: the redaction guardrail acts
+# the recycling test: workers recycled while it sends, so that it sees more pids than the 2 * workers the
+# directory may hold at once (files left behind by dead workers then fail its bound)
+RECYCLES = 3
+MOST_REQUESTS = 8 * RECYCLE_AFTER  # its bound on what it sends: RECYCLES recycles take about RECYCLE_AFTER each
+SCRAPE_EVERY = 4  # it scrapes after every SCRAPE_EVERY requests
+PID_FILE = re.compile(r"^[a-z_]+_([0-9]+)\.db$")
+COUNTER = "litellm_proxy_total_requests_metric_total"
+# seconds the proxy gets to stop: a worker started by a recycle near the end is still importing LiteLLM and
+# handles SIGTERM only once that is done (uvicorn); the test has no more use for it
+STOP_GRACE = 3
 
 
 @dataclass
@@ -119,7 +131,7 @@ def gateway(
     finally:
         if prometheus is not None:
             processes.stop(prometheus)
-        processes.stop(proxy)
+        processes.stop(proxy, grace=STOP_GRACE)
 
 
 def writers(directory: Path) -> set[int]:
@@ -127,6 +139,11 @@ def writers(directory: Path) -> set[int]:
     return {
         int(m.group(1)) for f in directory.glob("counter_*.db") if (m := re.fullmatch(r"counter_(\d+)\.db", f.name))
     }
+
+
+def pids_with_files(directory: Path) -> set[int]:
+    """The pids that have files of any kind in a multiprocess directory (the archives have none)."""
+    return {int(m.group(1)) for f in directory.iterdir() if (m := PID_FILE.match(f.name))}
 
 
 def alert_state(api: local_prometheus.PrometheusAPI, name: str) -> tuple[str, list[dict[str, Any]]]:
@@ -277,7 +294,9 @@ def test_prometheus_scrapes_the_proxy_with_the_bundles_rules(observed: Observed)
     assert [t["labels"]["job"] for t in targets] == [alerts.LOCAL_JOB]
     assert targets[0]["scrapeUrl"].endswith(METRICS_PATH) and targets[0]["health"] == "up"
     loaded = {r["name"] for r in observed.api.rules()}
-    assert loaded == {a.name for a in alerts.load(TREE) if a.needs is None}
+    local = {r.get("alert", r.get("record")) for g in alerts.groups(TREE, alerts.LOCAL, "dev") for r in g["rules"]}
+    assert loaded == local  # the threshold alerts and dev's SLO rules (Sloth's recordings and burn-rate alerts)
+    assert {a.name for a in alerts.load(TREE) if a.needs is None} <= loaded
 
 
 def test_upstream_500s_make_the_error_rate_alert_pending_then_firing(observed: Observed) -> None:
@@ -314,10 +333,10 @@ def test_request_counters_sum_over_workers_to_the_requests_sent(observed: Observ
     # metrics_files), the live workers' are their own: the totals count both
     assert (observed.multiprocess_dir / "counter_archive.db").exists(), "no recycled worker's counters were folded"
     text = httpx.get(f"{observed.stack.url}{METRICS_PATH}", timeout=10).text
-    scraped = metrics.total(text, "litellm_proxy_total_requests_metric_total")
+    scraped = metrics.total(text, COUNTER)
     assert scraped == observed.sent
     after_a_good_scrape(observed.api)
-    in_prometheus = observed.api.query(f'sum(litellm_proxy_total_requests_metric_total{{job="{alerts.LOCAL_JOB}"}})')
+    in_prometheus = observed.api.query(f'sum({COUNTER}{{job="{alerts.LOCAL_JOB}"}})')
     assert float(in_prometheus[0]["value"][1]) == observed.sent
 
 
@@ -335,3 +354,50 @@ def test_worker_recycling_under_k6_load_answers_every_request_it_reads(observed:
     assert load.failed == load.cut, f"a request failed with an HTTP error, not a cut connection:\n{load.output}"
     assert load.checks_failed == 2 * load.cut, load.output  # a cut request fails both checks, nothing else does
     assert load.cut <= len(replaced_during_load), f"more cut connections than recycles:\n{load.output}"
+
+
+def answered(client: httpx.Client, method: str, path: str, **kwargs: Any) -> httpx.Response:
+    """The answer, the request sent again when a recycling worker cut its connection before reading it
+    (uvicorn's, docs/operations.md: the request never reached LiteLLM), as a retrying client does."""
+    for _ in range(4):
+        try:
+            return client.request(method, path, **kwargs)
+        except httpx.TransportError:
+            continue
+    return client.request(method, path, **kwargs)
+
+
+def test_recycled_workers_leave_no_files_and_the_counters_keep_counting(observed: Observed) -> None:
+    """Dead workers' multiprocess files are folded (docs/operations.md): one client sends requests and scrapes
+    in turn until RECYCLES workers recycled. After every scrape the directory holds the files of the live
+    workers and of those dead since the fold only, and the request counter is the previous one or more,
+    ending at the requests sent."""
+    workers = prod_workers()["proxy"]["workers"]
+    directory = observed.multiprocess_dir
+    body = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]}
+    seen: set[int] = set()
+    most, totals = 0, [0.0]
+    auth = {"Authorization": f"Bearer {observed.stack.key}"}
+    with httpx.Client(base_url=observed.stack.url, headers=auth, timeout=120) as client:
+
+        def scrape() -> float:
+            nonlocal most
+            text = answered(client, "GET", METRICS_PATH).text  # the dead workers' files are folded first
+            totals.append(metrics.total(text, COUNTER))
+            now = pids_with_files(directory)
+            seen.update(now)
+            most = max(most, len(now))
+            return totals[-1]
+
+        sent = 0
+        while len(seen) < workers + RECYCLES and sent < MOST_REQUESTS:
+            assert answered(client, "POST", "/v1/chat/completions", json=body).status_code == 200
+            sent += 1
+            observed.sent += 1
+            if sent % SCRAPE_EVERY == 0:
+                scrape()
+        wait_until(lambda: scrape() == observed.sent, 60, what=f"{observed.sent} requests counted")
+    assert len(seen) >= workers + RECYCLES > 2 * workers, f"too few recycles in {sent} requests: {sorted(seen)}"
+    assert most <= 2 * workers, f"{most} pids had files: the live workers and at most those dead since the fold"
+    assert totals == sorted(totals), totals
+    assert (directory / "counter_archive.db").exists()

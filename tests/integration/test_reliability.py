@@ -4,6 +4,7 @@ timeouts, cooldown and recovery, a stream cut mid-way, health under saturation."
 from __future__ import annotations
 
 import json
+import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -16,6 +17,7 @@ import pytest
 from ruamel.yaml import YAML
 
 from litellm_bundle.core.facts import LIVENESS_PATH
+from litellm_bundle.core.wait import wait_until
 from litellm_bundle.core.yamlio import dump_yaml
 from litellm_bundle.runtime import k6, launch, localenv
 from tests.helpers import checkout_tree
@@ -25,6 +27,7 @@ from .conftest import Stack, running_proxy, stage_dev
 pytestmark = pytest.mark.proxy
 
 COOLDOWN_S = 3
+RECOVERY_S = COOLDOWN_S + 10  # how long a cooled-down deployment may take to serve again (a busy machine included)
 
 
 def _deployment(group: str, model: str, fake: str, timeout: float = 2, **extra: Any) -> dict[str, Any]:
@@ -88,6 +91,10 @@ def received(stack: Stack, model: str) -> int:
     return sum(1 for r in stack.fake_requests() if r["model"] == model)
 
 
+def served_by(stack: Stack, model: str, deployment: str) -> bool:
+    return bool(ask(stack, model, "are you back?").headers["x-litellm-model-id"] == deployment)
+
+
 @pytest.mark.parametrize(
     "fault", [{"status": 500}, {"status": 429, "retry_after": 1}, {"delay_s": 6}], ids=["500", "429", "timeout"]
 )
@@ -103,14 +110,15 @@ def test_failing_primary_is_served_by_the_fallback_group(stack: Stack, fault: di
     assert received(stack, "fake-primary") >= 1 and received(stack, "fake-backup") == 1
     if "delay_s" in fault:
         assert elapsed < fault["delay_s"], "the 2 s deployment timeout must cut the slow primary short"
+    stack.clear()  # the fault gone, a cooled-down primary serves again before the next scenario
+    wait_until(lambda: served_by(stack, "primary", "fake-primary-dep"), RECOVERY_S, 0.2, "the primary serving again")
     stack.clear()
-    time.sleep(COOLDOWN_S + 1)  # let a cooled-down primary recover before the next scenario
 
 
 def test_cooldown_after_allowed_fails_and_recovery(stack: Stack) -> None:
     stack.clear()
-    # allowed_fails counts failures per calendar minute: keep the failures inside one minute
-    if time.time() % 60 > 40:
+    # allowed_fails counts failures per calendar minute: keep the failures (a few requests) inside one minute
+    if time.time() % 60 > 50:
         time.sleep(61 - time.time() % 60)
     stack.faults({"fake-pool-a": {"status": 500}})
     outcomes = []
@@ -129,9 +137,7 @@ def test_cooldown_after_allowed_fails_and_recovery(stack: Stack) -> None:
     assert received(stack, "fake-pool-a") == 2
     # the fault is gone; after cooldown_time a is back in rotation
     httpx.delete(f"{stack.fake_url}/_fake/faults")
-    time.sleep(COOLDOWN_S + 1)
-    served = {ask(stack, "pool", f"recovered {i}").headers["x-litellm-model-id"] for i in range(20)}
-    assert "fake-pool-a-dep" in served
+    wait_until(lambda: served_by(stack, "pool", "fake-pool-a-dep"), RECOVERY_S, 0.2, "fake-pool-a back in rotation")
     stack.clear()
 
 
@@ -156,9 +162,22 @@ def test_stream_cut_mid_way_gives_the_client_an_error_and_the_proxy_keeps_servin
     assert complete == "Fake answer from fake-streamy."
 
 
-def test_health_stays_200_while_the_proxy_is_saturated(stack: Stack, tmp_path: Path) -> None:
+def _rendered_liveness_probe() -> dict[str, Any]:
+    """The liveness probe as the chart renders it for dev (k8s/dev/manifests.yaml, a committed render)."""
+    docs = YAML(typ="safe").load_all((checkout_tree().root / "k8s/dev/manifests.yaml").read_text())
+    deployment = next(d for d in docs if d and d.get("kind") == "Deployment")
+    probe: dict[str, Any] = deployment["spec"]["template"]["spec"]["containers"][0]["livenessProbe"]
+    return probe
+
+
+def test_liveness_probe_never_fails_while_the_proxy_is_saturated(stack: Stack, tmp_path: Path) -> None:
+    """The chart's liveness probe (kind, timeout, failure threshold) replayed against a proxy driven
+    past its capacity: it must never fail, let alone failureThreshold times in a row (a restart)."""
+    probe = _rendered_liveness_probe()
+    assert probe["tcpSocket"] == {"port": "http"}, "the test replays the TCP liveness probe the chart renders"
+    timeout = float(probe["timeoutSeconds"])
     stack.clear()
-    variables = k6.load_env(stack.url, stack.key, 200, "15s", tmp_path / "sat.json", "backup", stream_ratio=0, vus=100)
+    variables = k6.load_env(stack.url, stack.key, 200, "10s", tmp_path / "sat.json", "backup", stream_ratio=0, vus=100)
     load = subprocess.Popen(
         [launch.bin_path("k6"), "run", "-q", str(k6.script(checkout_tree()))],
         env={**launch.proxy_env(), **variables},
@@ -166,21 +185,25 @@ def test_health_stays_200_while_the_proxy_is_saturated(stack: Stack, tmp_path: P
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    statuses: list[int] = []
-    slowest = 0.0
+    address = httpx.URL(stack.url)
+    outcomes: list[bool] = []
+    http_statuses: list[int | str] = []
     try:
         time.sleep(2)  # load ramps up
-        while load.poll() is None and len(statuses) < 20:
-            started = time.monotonic()
-            statuses.append(
-                httpx.get(f"{stack.url}{LIVENESS_PATH}", timeout=5).status_code
-            )  # the probe's timeoutSeconds
-            slowest = max(slowest, time.monotonic() - started)
+        while load.poll() is None and len(outcomes) < 20:
+            try:  # what the kubelet does for tcpSocket: connect within timeoutSeconds, then close
+                socket.create_connection((address.host, address.port), timeout=timeout).close()
+                outcomes.append(True)
+            except OSError:
+                outcomes.append(False)
+            try:  # an HTTP liveness on the main port, for the record only (it is why the probe is TCP)
+                http_statuses.append(httpx.get(f"{stack.url}{LIVENESS_PATH}", timeout=0.5).status_code)
+            except httpx.TimeoutException:
+                http_statuses.append("timeout")
             time.sleep(0.25)
     finally:
         load.wait(timeout=60)
     summary = json.loads((tmp_path / "sat.json").read_text())["metrics"]
     achieved = summary["http_reqs"]["values"]["rate"]
     assert achieved < 190 or summary["dropped_iterations"]["values"]["count"] > 0, "the proxy was not saturated"
-    assert len(statuses) >= 5 and set(statuses) == {200}, statuses
-    assert slowest < 5, f"slowest health answer {slowest:.2f}s"
+    assert len(outcomes) >= 5 and all(outcomes), (outcomes, http_statuses)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -58,7 +60,11 @@ def pair(
         staged = stage_dev(tmp_path_factory.mktemp(f"instance-{name}"), secrets)
         shared_config(staged.config)
         configs.append(staged.config)
-    with running_proxy(configs[0], secrets, fake_provider) as a, running_proxy(configs[1], secrets, fake_provider) as b:
+    with contextlib.ExitStack() as running:
+        # both start at once (a start is the proxy's import time); a failed start stops the other on the way out
+        with ThreadPoolExecutor(2) as pool:
+            starting = [pool.submit(running.enter_context, running_proxy(c, secrets, fake_provider)) for c in configs]
+        a, b = (future.result() for future in starting)
         yield a, b
 
 

@@ -16,7 +16,7 @@ from ruamel.yaml import YAML
 from litellm_bundle.core.tree import BundleTree
 from litellm_bundle.core.yamlio import dump_yaml
 from litellm_bundle.external import kube
-from litellm_bundle.render import alerts, prometheus_config
+from litellm_bundle.render import alerts, prometheus_config, slo
 from tests.helpers import ROOT, committed
 
 CASES = Path(__file__).with_name("test_alerts_promtool.yaml")
@@ -61,13 +61,20 @@ def test_the_local_rules_leave_out_only_cluster_alerts(checkout: BundleTree) -> 
     assert all('job="litellm-gateway"' in r["expr"] for r in local)
 
 
+def _slo_rules(tree: BundleTree, env: str) -> int:
+    return sum(len(group["rules"]) for group in slo.rule_groups(tree, env))
+
+
 def test_promtool_checks_the_chart_and_the_local_rules(checkout: BundleTree, tmp_path: Path) -> None:
+    """The threshold alerts and each environment's SLO rules (Sloth's recordings and burn-rate alerts)."""
     for env in ("staging", "prod"):
+        assert _slo_rules(checkout, env) > 0
         result = check(write_rules(tmp_path / f"{env}.yml", chart_groups(checkout, env)))
         assert result.returncode == 0, result.stdout + result.stderr
-        assert "SUCCESS: 5 rules found" in result.stdout
+        assert f"SUCCESS: {5 + _slo_rules(checkout, env)} rules found" in result.stdout
     result = check(ROOT / "compose" / "alerts.yml")
-    assert result.returncode == 0 and "SUCCESS: 4 rules found" in result.stdout, result.stdout + result.stderr
+    expected = f"SUCCESS: {4 + _slo_rules(checkout, 'dev')} rules found"
+    assert result.returncode == 0 and expected in result.stdout, result.stdout + result.stderr
 
 
 def test_promtool_check_refuses_a_broken_expression(checkout: BundleTree, tmp_path: Path) -> None:
@@ -90,7 +97,7 @@ def _cases_with_annotations(groups: list[dict[str, Any]], rule_file: str) -> dic
 
 
 def test_promtool_unit_tests_of_every_alert(checkout: BundleTree, tmp_path: Path) -> None:
-    groups = chart_groups(checkout)
+    groups = chart_groups(checkout)[:1]  # the threshold alerts (the SLO rules: tests/unit/test_slo.py)
     write_rules(tmp_path / "rules.yml", groups)
     (tmp_path / "tests.yml").write_text(dump_yaml(_cases_with_annotations(groups, "rules.yml")))
     result = subprocess.run([promtool(), "test", "rules", "tests.yml"], cwd=tmp_path, capture_output=True, text=True)
@@ -107,7 +114,7 @@ def test_promtool_unit_tests_fail_when_an_alert_stops_firing(checkout: BundleTre
         cluster=True,
         thresholds={**alerts.chart_thresholds(checkout), "errorRatePercent": 50},
     )
-    write_rules(tmp_path / "rules.yml", groups)
+    write_rules(tmp_path / "rules.yml", groups[:1])
     (tmp_path / "tests.yml").write_text(dump_yaml(_cases_with_annotations(chart_groups(checkout), "rules.yml")))
     result = subprocess.run([promtool(), "test", "rules", "tests.yml"], cwd=tmp_path, capture_output=True, text=True)
     assert result.returncode != 0

@@ -38,6 +38,11 @@ def test_merge_joins_configs_only_where_nothing_collides() -> None:
         with pytest.raises(Collides):
             merge(one, clash)
     assert merge(one, {"guardrails": [{"guardrail_name": "g"}]})["guardrails"] == [{"guardrail_name": "g"}]
+    # a proxy-wide setting left off (false, null) is off as in a config without it
+    assert merge(one, {"general_settings": {"background_health_checks": False}})["general_settings"] == {
+        "master_key": "os.environ/LITELLM_MASTER_KEY",
+        "background_health_checks": False,
+    }
     # the team's code and the hooks' config: the same file twice is one, a different one collides
     auth = Rendered(one, '{"a": 2}', {"custom_auth.py": "A = 1\n"})
     assert join(auth, Rendered(two, '{"a": 2}', {"custom_auth.py": "A = 1\n", "x.py": ""})).code == {

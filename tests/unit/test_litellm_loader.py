@@ -18,6 +18,9 @@ from litellm_bundle.policy import schemas
 from litellm_bundle.policy.policies import Policies
 from tests.helpers import checkout_tree
 
+# one xdist worker runs this file: the probe (a quarter minute: it imports LiteLLM's proxy) starts once, not per worker
+pytestmark = pytest.mark.xdist_group("litellm-loader")
+
 PROBE = r"""
 import asyncio, json, os, sys
 from pathlib import Path

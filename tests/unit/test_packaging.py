@@ -17,10 +17,22 @@ def test_the_tooling_installs_and_runs_without_litellm(tmp_path: Path) -> None:
     shutil.copy(ROOT / "pyproject.toml", source)
     shutil.copytree(ROOT / "litellm_bundle", source / "litellm_bundle", ignore=shutil.ignore_patterns("__pycache__"))
     venv = tmp_path / "venv"
-    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    # a bare venv, and this interpreter's pip installing into it (`pip --python`): the same install, without the
+    # seconds ensurepip takes to put a pip of its own there
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
     python = str(venv / "bin" / "python")
     install = subprocess.run(
-        [python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", str(source)],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "--python",
+            python,
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            str(source),
+        ],
         capture_output=True,
         text=True,
     )

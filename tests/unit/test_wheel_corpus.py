@@ -3,7 +3,7 @@
 imports, validates and renders with the bundle's command line, and each environment's rendering is the
 original changed by exactly the import report's changes, or it is listed in
 tests/corpus/wheel/known-errors.yaml with its genuine error and exactly the bundle's messages.
-(Booting them: tests/integration/test_wheel_corpus_boot.py.)"""
+(Booting them: tests/integration/test_boot_check.py.)"""
 
 from __future__ import annotations
 

@@ -1,0 +1,50 @@
+"""A process run on a read-only root filesystem, as the chart runs its containers
+(`readOnlyRootFilesystem: true`, a few emptyDirs writable), with bubblewrap (Debian's `bubblewrap`).
+
+Natively the chart's emptyDirs (`writablePaths`: /tmp, /.cache, ...) map to a private /tmp and the
+caller's cache directories (HOME's `.cache`, where Prisma's CLI keeps its Node and engines, as the
+image's `/.cache` emptyDir does for HOME=/). Everything else, the venv's site-packages included, is
+read-only: what LiteLLM writes there at run time fails as it fails in a pod. The migrations Job's
+`prisma generate` is such a write (LiteLLM logs it and goes on with the client baked at build time);
+run unsandboxed it rewrote the shared venv's Prisma client while other proxies imported it."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Final
+
+BWRAP: Final = "bwrap"
+# what `prisma generate` reports when it cannot write the client (read-only site-packages): LiteLLM's
+# prisma_migration.py logs it and continues
+GENERATE_REFUSED: Final = "'prisma generate' exited"
+
+
+class SandboxUnavailable(RuntimeError):
+    """bubblewrap is not installed."""
+
+
+def available() -> bool:
+    return shutil.which(BWRAP) is not None
+
+
+def read_only_root(argv: Sequence[str], writable: Iterable[Path], cwd: Path | None = None) -> list[str]:
+    """`argv` wrapped so that it sees the root filesystem read-only, a fresh /tmp, and `writable` (existing
+    directories, created if missing) writable; network, pids and the user are shared (the test's own
+    loopback PostgreSQL and the log pipe stay reachable)."""
+    binary = shutil.which(BWRAP)
+    if binary is None:
+        raise SandboxUnavailable("bubblewrap is not installed (apt-get install bubblewrap)")
+    wrapped = [binary, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp"]
+    for path in writable:
+        path.mkdir(parents=True, exist_ok=True)
+        wrapped += ["--bind", str(path), str(path)]
+    if cwd is not None:
+        wrapped += ["--chdir", str(cwd)]
+    return [*wrapped, "--", *argv]
+
+
+def cache_dirs(home: Path) -> list[Path]:
+    """The caller's counterpart of the chart's `/.cache` emptyDir: Prisma's CLI cache lives there."""
+    return [home / ".cache"]
