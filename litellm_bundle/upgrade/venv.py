@@ -207,6 +207,16 @@ def _prisma_generate(tree: BundleTree, venv: Path) -> str:
     )
     if done.returncode != 0:
         raise VenvError(f"prisma generate in {venv} failed: {_tail(done.stdout + done.stderr)}")
+    # its bytecode, as the Makefile compiles .venv's: every proxy start would compile 15 MB of source again
+    client = schemas[0].parent.parent.parent / "prisma"
+    compiled = subprocess.run(
+        [str(venv / "bin" / "python"), "-m", "compileall", "-q", str(client)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    if compiled.returncode != 0:
+        raise VenvError(f"compiling the Prisma client in {venv} failed: {_tail(compiled.stdout + compiled.stderr)}")
     return f"Prisma client generated for {tree.shown(schemas[0])}"
 
 
