@@ -38,11 +38,12 @@ def load_env(
     stream_ratio: float = 0.2,
     arrivals: str = "even",
     vus: int | None = None,
+    graceful_stop: str = "30s",
 ) -> dict[str, str]:
     """load.js's variables (its header describes them) for a measuring run: thresholds that never fail the
-    run (the caller judges the summary), every request it started in the summary (a long graceful stop:
-    a request k6 interrupts at the end is in no figure, yet the gateway may serve and count it); `vus`:
-    the virtual users, pre-allocated and at most."""
+    run (the caller judges the summary); `vus`: the virtual users, pre-allocated and at most;
+    `graceful_stop`: how long requests in flight at the end may finish (k6's default 30s; a request k6
+    interrupts is in no figure of the summary, yet the gateway may serve and count it)."""
     env = {
         "URL": url,
         "KEY": key,
@@ -54,7 +55,7 @@ def load_env(
         "P95_MS": "600000",
         "MAX_ERROR_RATE": "1",
         "ARRIVALS": arrivals,
-        "GRACEFUL_STOP": "120s",
+        "GRACEFUL_STOP": graceful_stop,
     }
     if vus:
         env.update({"VUS": str(vus), "MAX_VUS": str(vus)})
@@ -72,10 +73,11 @@ def run(
     stream_ratio: float = 0.2,
     timeout: float = 300,
     arrivals: str = "even",
+    graceful_stop: str = "30s",
 ) -> LoadResult:
     """scripts/load.js at a constant arrival rate for `duration`; k6 stops by itself (an arrival-rate
     test cannot be paused, and stopping it early would abort requests in flight). `arrivals`: load.js's ARRIVALS."""
-    env = load_env(url, key, rate, duration, summary, model, stream_ratio, arrivals)
+    env = load_env(url, key, rate, duration, summary, model, stream_ratio, arrivals, graceful_stop=graceful_stop)
     api = f"127.0.0.1:{processes.free_port()}"  # its REST API, never on k6's fixed default port
     cmd = [
         launch.bin_path("k6"),

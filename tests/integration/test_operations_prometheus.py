@@ -35,6 +35,9 @@ SCRAPE = "1s"
 ALERT_FOR = "3s"  # the test profile's `for:` (the shipped rules wait minutes)
 RECYCLE_AFTER = 50  # requests per worker before it recycles (prod renders 10000); about the traffic before k6 starts
 RECYCLE_JITTER = 0
+# the k6 load's length at 16 req/s: more than 2 * RECYCLE_AFTER requests, so that one of the two workers
+# passes its limit during the load whatever it served before (the scrapes before count too)
+LOAD_SECONDS = 8
 WINDOW = "5m"  # $__rate_interval of the dashboard queries: covers the whole test
 ERROR_RATE = "LLMGatewayHighErrorRate"
 FAKE_SECRET = "sk-proj-" + "Q1w2E3r4T5y6U7i8O9p0AsDfGhJkL"  # shaped like an OpenAI key: the redaction guardrail acts
@@ -237,9 +240,10 @@ def observed(
         stack.url,
         stack.key,
         rate=16,
-        duration="5s",
+        duration=f"{LOAD_SECONDS}s",
         summary=tmp_path_factory.mktemp("k6") / "summary.json",
         model="gpt-4o-mini",
+        graceful_stop="120s",  # a stalled request finishes and is in the summary, as the gateway counts it
     )
     o.sent += o.load.requests - o.load.cut  # a cut connection never reached LiteLLM
     # while workers restart a scrape can time out (the target is down for that scrape, gauges go stale):
