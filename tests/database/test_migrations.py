@@ -22,9 +22,10 @@ import pytest
 from litellm_bundle.core.facts import LIVENESS_PATH, READINESS_PATH
 from litellm_bundle.core.wait import wait_until
 from litellm_bundle.core.yamlio import dump_yaml
-from litellm_bundle.runtime import db_snapshot, localenv, migrations, postgres, processes, sandbox
+from litellm_bundle.runtime import db_snapshot, localenv, migrations, postgres, processes
 from litellm_bundle.runtime import migrations_traffic as traffic
 from litellm_bundle.runtime.migration_job import (
+    GENERATE_REFUSED,
     SCHEMA_UPDATE_SWITCH,
     litellm_version,
     ran_migrations,
@@ -228,7 +229,7 @@ def test_old_pods_serve_before_during_and_after_the_new_versions_migrations(
     job = upgrade.workdir / "job.log"
     assert ran_migrations(job) and "All migrations have been successfully applied" in job.read_text(errors="replace")
     # the Job ran on a read-only root like the chart's: its `prisma generate` could not rewrite the client
-    assert sandbox.GENERATE_REFUSED in job.read_text(errors="replace")
+    assert GENERATE_REFUSED in job.read_text(errors="replace")
 
 
 def test_the_job_applies_each_new_migration_once(upgrade: migrations.DatabaseCheck) -> None:

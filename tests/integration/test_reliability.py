@@ -16,7 +16,7 @@ import openai
 import pytest
 from ruamel.yaml import YAML
 
-from litellm_bundle.core.facts import LIVENESS_PATH
+from litellm_bundle.core.facts import K8S_AREA, LIVENESS_PATH
 from litellm_bundle.core.wait import wait_until
 from litellm_bundle.core.yamlio import dump_yaml
 from litellm_bundle.runtime import k6, launch, localenv
@@ -164,7 +164,7 @@ def test_stream_cut_mid_way_gives_the_client_an_error_and_the_proxy_keeps_servin
 
 def _rendered_liveness_probe() -> dict[str, Any]:
     """The liveness probe as the chart renders it for dev (k8s/dev/manifests.yaml, a committed render)."""
-    docs = YAML(typ="safe").load_all((checkout_tree().root / "k8s/dev/manifests.yaml").read_text())
+    docs = YAML(typ="safe").load_all((checkout_tree().root / K8S_AREA / "dev" / "manifests.yaml").read_text())
     deployment = next(d for d in docs if d and d.get("kind") == "Deployment")
     probe: dict[str, Any] = deployment["spec"]["template"]["spec"]["containers"][0]["livenessProbe"]
     return probe

@@ -16,7 +16,10 @@ def test_only_tmp_and_the_writable_paths_take_writes(tmp_path: Path) -> None:
     assert sandbox.available(), "bubblewrap is installed by .ci/run (apt-get install bubblewrap)"
     cache, venv = tmp_path / "cache", tmp_path / "venv"
     venv.mkdir()
-    wrap = lambda script: sandbox.read_only_root(["sh", "-c", script], [cache], read_only=[venv], cwd=venv)  # noqa: E731
+
+    def wrap(script: str) -> list[str]:
+        return sandbox.read_only_root(["sh", "-c", script], [cache], read_only=[venv], cwd=venv)
+
     assert attempt(wrap(f"touch {cache}/a && touch /tmp/gateway-sandbox-{tmp_path.name}")).returncode == 0
     assert (cache / "a").exists() and cache.is_dir()
     Path(f"/tmp/gateway-sandbox-{tmp_path.name}").unlink()
