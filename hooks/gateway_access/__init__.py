@@ -6,5 +6,5 @@ gateway hooks): it depends only on the standard library, httpx and jsonschema (b
 dependencies, so in the image) and never imports the bundle's tooling.
 
     python -m gateway_access plan  --url URL --desired access.json
-    python -m gateway_access apply --url URL --desired access.json [--prune] [--rotate ALIAS] [--keys-to SINK]
+    python -m gateway_access apply --url URL --desired access.json --keys-to SINK [--prune] [--rotate ALIAS]
 """

@@ -14,6 +14,7 @@ class ApiError(Exception):
 
 class Management:
     def __init__(self, url: str, master_key: str, timeout: float = 30.0):
+        self.master_key = master_key
         self.client = httpx.Client(
             base_url=url.rstrip("/"), headers={"Authorization": f"Bearer {master_key}"}, timeout=timeout
         )
@@ -42,10 +43,21 @@ class Management:
             time.sleep(1)
         raise ApiError(f"the proxy at {self.client.base_url} is not ready after {timeout:.0f}s ({last})")
 
+    def _pages(self, path: str, items: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+        """Every object of a paginated list (`items` of each page, up to its `total_pages`), in a stable order."""
+        found: list[dict[str, Any]] = []
+        page = 1
+        while True:
+            batch = self._call("GET", path, params={**params, "page": page})
+            found += [o for o in batch.get(items, []) if isinstance(o, dict)]
+            if page >= int(batch.get("total_pages") or 1):
+                return found
+            page += 1
+
     # teams
     def teams(self) -> list[dict[str, Any]]:
-        found = self._call("GET", "/team/list")
-        return list(found if isinstance(found, list) else found.get("teams", []))
+        """Every team (/v2/team/list; /team/list is not paginated and reads each team's keys too)."""
+        return self._pages("/v2/team/list", "teams", {"page_size": 100, "sort_by": "team_id", "sort_order": "asc"})
 
     def create_team(self, body: dict[str, Any]) -> dict[str, Any]:
         return dict(self._call("POST", "/team/new", json=body))
@@ -56,16 +68,29 @@ class Management:
     def delete_teams(self, team_ids: list[str]) -> None:
         self._call("POST", "/team/delete", json={"team_ids": team_ids})
 
+    def add_member(self, team_id: str, user_id: str, role: str) -> None:
+        self._call("POST", "/team/member_add", json={"team_id": team_id, "member": {"user_id": user_id, "role": role}})
+
+    def update_member(self, team_id: str, user_id: str, role: str) -> None:
+        self._call("POST", "/team/member_update", json={"team_id": team_id, "user_id": user_id, "role": role})
+
+    def delete_member(self, team_id: str, user_id: str) -> None:
+        self._call("POST", "/team/member_delete", json={"team_id": team_id, "user_id": user_id})
+
+    # internal users
+    def users(self) -> list[dict[str, Any]]:
+        return self._pages("/user/list", "users", {"page_size": 100, "sort_by": "user_id", "sort_order": "asc"})
+
+    def create_user(self, body: dict[str, Any]) -> None:
+        self._call("POST", "/user/new", json={**body, "auto_create_key": False})
+
+    def update_user(self, user_id: str, body: dict[str, Any]) -> None:
+        self._call("POST", "/user/update", json={"user_id": user_id, **body})
+
     # keys
     def keys(self) -> list[dict[str, Any]]:
-        found: list[dict[str, Any]] = []
-        page = 1
-        while True:
-            batch = self._call("GET", "/key/list", params={"return_full_object": "true", "page": page, "size": 100})
-            found += [k for k in batch.get("keys", []) if isinstance(k, dict)]
-            if page >= int(batch.get("total_pages") or 1):
-                return found
-            page += 1
+        params = {"return_full_object": "true", "size": 100, "sort_by": "token", "sort_order": "asc"}
+        return self._pages("/key/list", "keys", params)
 
     def generate_key(self, body: dict[str, Any]) -> dict[str, Any]:
         return dict(self._call("POST", "/key/generate", json=body))
@@ -75,3 +100,12 @@ class Management:
 
     def delete_keys(self, tokens: list[str]) -> None:
         self._call("POST", "/key/delete", json={"keys": tokens})
+
+    def authenticates(self, value: str, route: str = "/key/info") -> int:
+        """The status of a GET of `route` (one the key may call, redirects followed) with key `value`: 200
+        when the proxy accepts it."""
+        try:
+            response = self.client.get(route, headers={"Authorization": f"Bearer {value}"}, follow_redirects=True)
+        except httpx.HTTPError as exc:
+            raise ApiError(f"GET {route}: {type(exc).__name__}: {exc}") from exc
+        return response.status_code

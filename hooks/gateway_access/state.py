@@ -3,6 +3,8 @@ next to this module (the bundle's policies/schemas/access-state.schema.json)."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 from pathlib import Path
 from typing import Any, cast
@@ -13,10 +15,14 @@ from jsonschema.exceptions import best_match
 SCHEMA_FILE = Path(__file__).resolve().parent / "access-state.schema.json"
 # LiteLLM fields the reconciler owns on a team and on a key (everything else on them is left alone)
 TEAM_FIELDS = ("models", "max_budget", "budget_duration", "rpm_limit", "tpm_limit", "metadata")
+USER_FIELDS = ("user_role", "max_budget", "budget_duration", "rpm_limit", "tpm_limit", "metadata")
 KEY_FIELDS = ("models", "max_budget", "budget_duration", "rpm_limit", "tpm_limit", "metadata", "allowed_routes")
 # metadata the reconciler adds to mark what it manages (and for which environment)
 MANAGED_BY = "gateway_managed_by"
 MANAGER = "litellm-gateway-bundle"
+# ... and the proof that it made the object: an HMAC, keyed with the master key, of the object's id (a
+# team's team_id, a key's token), written at creation; a key holder can copy the mark, not forge this
+PROOF = "gateway_proof"
 
 
 def check(document: Any, source: str = "access.json") -> dict[str, Any]:
@@ -42,10 +48,49 @@ def load(path: Path) -> dict[str, Any]:
     return check(document, str(path))
 
 
-def managed_metadata(document: dict[str, Any], metadata: dict[str, Any]) -> dict[str, Any]:
-    """The metadata a managed object carries: the declared metadata plus the manager's mark."""
-    return {**metadata, MANAGED_BY: f"{MANAGER}/{document['environment']}"}
+def token_of(value: str) -> str:
+    """The hash LiteLLM stores for a key value (its `token`)."""
+    return hashlib.sha256(value.encode()).hexdigest()
 
 
-def is_managed(document: dict[str, Any], live: dict[str, Any]) -> bool:
-    return (live.get("metadata") or {}).get(MANAGED_BY) == f"{MANAGER}/{document['environment']}"
+class Signer:
+    """Proofs keyed with the proxy's master key: only a holder of the master key can make them."""
+
+    def __init__(self, master_key: str):
+        self._secret = master_key.encode()
+
+    def sign(self, text: str) -> str:
+        return hmac.new(self._secret, f"gateway_access/{text}".encode(), hashlib.sha256).hexdigest()
+
+    def proof(self, kind: str, ident: str) -> str:
+        """The proof for the team (`kind` team, `ident` its team_id), user (user, its user_id) or key (key, its
+        token)."""
+        return self.sign(f"{kind}:{ident}")
+
+
+def mark(document: dict[str, Any]) -> str:
+    return f"{MANAGER}/{document['environment']}"
+
+
+def managed_metadata(
+    document: dict[str, Any], metadata: dict[str, Any], signer: Signer, kind: str, ident: str
+) -> dict[str, Any]:
+    """The metadata a managed object carries: the declared metadata, the manager's mark and proof."""
+    return {**metadata, MANAGED_BY: mark(document), PROOF: signer.proof(kind, ident)}
+
+
+def is_marked(document: dict[str, Any], live: dict[str, Any]) -> bool:
+    """Carries this environment's mark (which anyone may write)."""
+    return (live.get("metadata") or {}).get(MANAGED_BY) == mark(document)
+
+
+def is_owned(document: dict[str, Any], live: dict[str, Any], signer: Signer, kind: str) -> bool:
+    """Made by this reconciler for this environment: the mark and a proof matching the object's id."""
+    ident = str(live.get({"team": "team_id", "user": "user_id"}.get(kind, "token")) or "")
+    proof = (live.get("metadata") or {}).get(PROOF)
+    return (
+        is_marked(document, live)
+        and isinstance(proof, str)
+        and bool(ident)
+        and hmac.compare_digest(proof, signer.proof(kind, ident))
+    )

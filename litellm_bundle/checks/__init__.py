@@ -16,6 +16,8 @@ policies) and settles the result (each problem once, causes first). Public inter
   `chart_env`: the names, from the chart's values.schema.json).
 - `access`: the teams and keys of an environment, the ServiceMonitor's key, the database connections.
 - `network`: what the NetworkPolicy derived from the sources would block (`check_egress`).
+- `redis_pool`: every worker's Redis pools at the most replicas within the servers' maxclients
+  (`check_redis_connections`).
 - `hooks_index`: `HooksIndex`, what the hooks package defines, read statically (the tooling never
   imports the hooks); `ModuleIndex` (the modules of one directory), `Resolver`.
 - `team_code`: `CodePaths`, every dotted path and file LiteLLM's settings name resolved against the hooks,

@@ -11,7 +11,7 @@ from litellm_bundle.model.effective import EffectiveConfig
 
 
 def check_access(eff: EffectiveConfig) -> list[Problem]:
-    """Cross-references of the environment's teams and keys (errors: LiteLLM would refuse or every
+    """Cross-references of the environment's users, teams and keys (errors: LiteLLM would refuse or every
     request of the key would fail; warnings: a limit that can never bind)."""
     env = eff.env
     access = eff.data.get("access") or {}
@@ -35,6 +35,28 @@ def check_access(eff: EffectiveConfig) -> list[Problem]:
                         ),
                         check="model-group-not-enabled",
                     )
+    users = access.get("users") or {}
+    for alias, team in teams.items():
+        members = team.get("members") if isinstance(team.get("members"), list) else []
+        seen: set[str] = set()
+        for index, member in enumerate(members):
+            user_id = member.get("user_id") if isinstance(member, dict) else None
+            if not isinstance(user_id, str):
+                continue  # the schema reports it
+            if user_id not in users or user_id in seen:
+                found.add(
+                    eff,
+                    ("access", "teams", alias, "members", index),
+                    value=True,
+                    message=(
+                        f"team '{alias}' names '{user_id}' as a member twice"
+                        if user_id in seen
+                        else f"team '{alias}' has member '{user_id}', who is not a user declared for {env} (users "
+                        f"there: {', '.join(sorted(users)) or 'none'})"
+                    ),
+                    check="unknown-team-member",
+                )
+            seen.add(user_id)
     for alias, key in keys.items():
         team_alias = key.get("team")
         if not isinstance(team_alias, str):

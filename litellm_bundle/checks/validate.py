@@ -16,6 +16,7 @@ from litellm_bundle.checks import (
     chart_env,
     litellm_settings,
     network,
+    redis_pool,
     references,
     runnable,
     secret_scan,
@@ -133,6 +134,7 @@ def run(policies: Policies, envs: list[str] | None = None, debug: bool = False) 
         problems += guarded(needs, runnable.check_scaling, eff, chart_defaults)
         problems += guarded(needs, access.check_access, eff)
         problems += guarded(needs, access.check_connection_budget, eff)
+        problems += guarded(needs, redis_pool.check_redis_connections, eff)
         problems += guarded(needs, access.check_metrics_scraper, eff, policies.env_ref)
         problems += guarded(needs, network.check_egress, eff, policies)
         problems += guarded((*needs, "litellm"), litellm_settings.check_model_group_aliases, cs, eff)

@@ -1,10 +1,10 @@
-"""Command line: validate, render, diff, lint-k8s, scan, import, access, checks, the local stack (up,
+"""Command line: validate, render, diff, lint-k8s, scan, import, access, drift, checks, the local stack (up,
 down, logs), the boot check (check-config), LiteLLM's surface (litellm-schema), another LiteLLM version
 checked before the pin moves (upgrade) and the local Kubernetes (cluster build|up|down). The only place
 that prints and sets exit codes: the layers below return results.
 
 Exit codes (docs/validation.md, "Exit codes"): 0 success, 1 problems found (or a tool failed), 2 usage
-error, 3 drift found by `access plan`, 130 interrupted."""
+error, 3 drift found by `access plan` or `drift`, 130 interrupted."""
 
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ from litellm_bundle.model.configset import load_config_set
 from litellm_bundle.model.versions import committed_surfaces, version_key, versions_in_use
 from litellm_bundle.policy import registry
 from litellm_bundle.policy.policies import Policies, PolicyError
-from litellm_bundle.runtime import access, stack
+from litellm_bundle.runtime import access, access_import, live_drift, stack
 from litellm_bundle.surface import generator
 from litellm_bundle.upgrade import venv as upgrade_venv
 
@@ -243,8 +243,25 @@ def _scan(args: argparse.Namespace) -> int:
     return _emit(outcome, args.format)
 
 
+def _access_import(args: argparse.Namespace) -> int:
+    """A live proxy's teams and keys into access.yaml for the environment, adopted (docs/access.md)."""
+    if args.prune or args.rotate or args.keys_to:
+        raise UsageError("import takes no --prune, --rotate or --keys-to (it never makes or deletes a key)")
+    tree = _tree(args)
+    _environments(Policies(tree), [args.env])
+    into = args.into or tree.config_dir / "access.yaml"
+    result = access_import.run(tree, args.env, args.url, into, os.environ)
+    return _emit(_outcome("access", result, label="access import"), args.format)
+
+
 def _access(args: argparse.Namespace) -> int:
     """Render the environment's access.json in memory and run gateway_access (the Job's code) with it."""
+    if args.action == "import":
+        return _access_import(args)
+    if args.into:
+        raise UsageError("--into is for import")
+    if args.action == "apply" and not args.keys_to:
+        raise UsageError("apply needs --keys-to (-, env-file:PATH or k8s-secret:NAME): where new key values go")
     tree = _tree(args)
     try:
         files = render_one(tree, args.env)
@@ -262,9 +279,33 @@ def _access(args: argparse.Namespace) -> int:
             os.environ,
             prune=args.prune,
             rotate=tuple(args.rotate),
-            keys_to=args.keys_to,
+            keys_to=args.keys_to or "-",
         )
     return _emit(_outcome("access", result, label=f"access {args.action}"), args.format)
+
+
+def _drift(args: argparse.Namespace) -> int:
+    """The running proxy against the environment's rendered config.yaml: models, settings, callbacks."""
+    tree = _tree(args)
+    policies = Policies(tree)
+    _environments(policies, [args.env])
+    if not live_drift.http_url(args.url):
+        raise UsageError(f"--url {args.url} is not an http(s) URL")
+    config = live_drift.rendered_config(tree, args.env)
+    if not config.is_file():
+        raise UsageError(f"{tree.shown(config)} does not exist; run `python -m litellm_bundle render`")
+    result, findings, doc = live_drift.check(tree, policies, args.url, os.environ, config)
+    result.notes.append(f"teams and keys: python -m litellm_bundle access plan --env {args.env} --url {args.url}")
+    against = f"the proxy at {args.url} against {doc.file}"
+    outcome = report.Outcome(
+        "drift",
+        result,
+        registry.load(),
+        success=f"drift: {len(findings)} difference(s), {against}" if findings else f"no drift: {against}",
+        environments=[args.env],
+        details=live_drift.details(findings, doc, args.url),
+    )
+    return _emit(outcome, args.format)
 
 
 def _checks(args: argparse.Namespace) -> int:
@@ -513,20 +554,35 @@ def _parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_lint_k8s)
     p = sub.add_parser(
         "access",
-        help=f"teams and keys of config/access.yaml against a live proxy: plan (exit {facts.EXIT_DRIFT} on drift) "
-        "or apply",
+        help=f"teams and keys of config/access.yaml against a live proxy: plan (exit {facts.EXIT_DRIFT} on drift), "
+        "apply, or import (the proxy's teams and keys into access.yaml, adopted)",
     )
     with_config(p)
-    p.add_argument("action", choices=("plan", "apply"))
+    p.add_argument("action", choices=("plan", "apply", "import"))
     p.add_argument("--url", required=True, help="the proxy (its master key in $LITELLM_MASTER_KEY)")
+    p.add_argument(
+        "--into",
+        type=Path,
+        help="import: the access.yaml to add the proxy's teams and keys to (default: the config's access.yaml)",
+    )
     p.add_argument("--env", default="dev", help="environment whose access to reconcile (default: dev)")
     p.add_argument("--prune", action="store_true", help="delete managed teams and keys no longer declared")
     p.add_argument("--rotate", action="append", default=[], help="give this key alias a new value (repeatable)")
     p.add_argument(
-        "--keys-to", default="stdout", help="where new key values go: stdout, env-file:PATH, k8s-secret:NAME"
+        "--keys-to", help="apply (required): where new key values go: - (stdout), env-file:PATH, k8s-secret:NAME"
     )
     _with_format(p)
     p.set_defaults(func=_access)
+    p = sub.add_parser(
+        "drift",
+        help="a running proxy against the environment's rendered config.yaml: models added or changed in its "
+        f"database or UI, settings changed at runtime, callbacks (exit {facts.EXIT_DRIFT} on drift; "
+        "docs/operations.md)",
+    )
+    p.add_argument("--url", required=True, help="the proxy (its master key in the variable the render names)")
+    p.add_argument("--env", default="dev", help="environment whose rendered config.yaml to compare (default: dev)")
+    _with_format(p)
+    p.set_defaults(func=_drift)
     p = sub.add_parser(
         "import", help="turn a LiteLLM config.yaml into bundle sources in a new directory (docs/litellm-surface.md)"
     )
@@ -684,6 +740,9 @@ def main(argv: list[str] | None = None) -> int:
     except (TreeError, UsageError) as exc:
         print(f"{name}: {exc}", file=sys.stderr)
         return facts.EXIT_USAGE
+    except access.LeaseHeld as exc:
+        print(f"{name}: {exc}", file=sys.stderr)
+        return facts.EXIT_LOCKED
     except (PolicyError, kube.ToolMissing, RuntimeError) as exc:
         print(f"{name}: {exc}", file=sys.stderr)
         return facts.EXIT_PROBLEMS

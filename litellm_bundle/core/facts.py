@@ -94,4 +94,5 @@ EXIT_OK: Final = 0
 EXIT_PROBLEMS: Final = 1
 EXIT_USAGE: Final = 2
 EXIT_DRIFT: Final = 3
+EXIT_LOCKED: Final = 4  # access apply: another run holds the environment's lease
 EXIT_INTERRUPTED: Final = 130  # Ctrl-C (128 + SIGINT, as a shell reports it)

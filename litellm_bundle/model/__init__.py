@@ -15,6 +15,8 @@ Checks, renderers and the import read the configuration through this layer. Publ
   `conflicts`, `explain`).
 - `versions`: the LiteLLM version each environment runs (`env_version`, `versions_in_use`, `version_key`).
 - `shutdown`: `timing`, the preStop sleep, grace period and rollout derived from the stream timeout.
+- `redis_settings`: the environment's `redis:` shape (single node, Redis Cluster, Sentinel group) in
+  LiteLLM's settings (`shape`, `router_settings`, `coordination`, `cache_params`, `clients_per_worker`).
 - `egress`: where the gateway's traffic goes (`destinations`: every api_base, callback endpoint, Redis and
   database address, classified by its host), the NetworkPolicy values that let it through
   (`policy_values`, `public_block`) and what cannot be known (`unknown_notes`).

@@ -1,5 +1,5 @@
-"""Access as code: the teams and virtual keys of config/access.yaml as one environment has them (items
-of other environments left out, overrides applied), and which key the ServiceMonitor sends."""
+"""Access as code: the internal users, teams and virtual keys of config/access.yaml as one environment
+has them (items of other environments left out, overrides applied), and which key the ServiceMonitor sends."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from litellm_bundle.core.facts import METRICS_PATH
 from litellm_bundle.core.yamlio import YamlDocument
 from litellm_bundle.model.configset import ConfigSet, Origin, as_map
 
-KINDS = ("teams", "keys")
+KINDS = ("users", "teams", "keys")
 LIMITS = ("max_budget", "budget_duration", "rpm_limit", "tpm_limit")
 
 
@@ -24,12 +24,12 @@ def _raw_overrides(doc: YamlDocument | None, env: str) -> dict[str, Any]:
 
 
 def effective_access(cs: ConfigSet, env: str) -> tuple[dict[str, Any], list[Origin]]:
-    """{teams, keys} of `env` (items of other environments left out, overrides applied, a key's models
+    """{users, teams, keys} of `env` (items of other environments left out, overrides applied, a key's models
     defaulting to its team's) and where each part came from."""
     doc = cs.docs.get("access")
     source = cs.data("access")
     overrides = _raw_overrides(doc, env)
-    found: dict[str, dict[str, Any]] = {"teams": {}, "keys": {}}
+    found: dict[str, dict[str, Any]] = {kind: {} for kind in KINDS}
     origins: list[Origin] = []
     for kind in KINDS:
         for alias, item in as_map(source.get(kind)).items():
@@ -56,9 +56,9 @@ def number(value: Any) -> bool:
 
 
 def declared(access: dict[str, Any] | None) -> bool:
-    """Teams or keys are declared for the environment (`access`: its effective access)."""
+    """Users, teams or keys are declared for the environment (`access`: its effective access)."""
     access = access or {}
-    return bool(access.get("teams") or access.get("keys"))
+    return any(access.get(kind) for kind in KINDS)
 
 
 METRICS_ROUTES = (METRICS_PATH.rstrip("/"), METRICS_PATH)  # a key's allowed_routes may name either

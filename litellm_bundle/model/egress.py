@@ -212,16 +212,37 @@ class _Reader:
         return Destination(what, "endpoint", where, parsed[0], parsed[1], reference)
 
 
+def _redis(reader: _Reader, redis: dict[str, Any]) -> list[Destination | None]:
+    """Each Redis the gateway connects to: the single node, every cluster node (the chart's Redis rule: one
+    port), or every Sentinel (a rule each, their port is not Redis') and the primary and replicas the
+    Sentinels announce (unknown to the sources: any address on the chart's Redis port)."""
+    at: PathKey = ("environment", "redis")
+    nodes = [({"host": redis.get("host"), "port": redis.get("port")}, at, "Redis")] if "host" in redis else []
+    nodes += [
+        (as_map(node), (*at, "startup_nodes", i), f"Redis Cluster node {i}")
+        for i, node in enumerate(as_list(redis.get("startup_nodes")))
+    ]
+    found: list[Destination | None] = []
+    for node, path, what in nodes:
+        port = reader.port(node.get("port"), (*path, "port"))
+        node_at = reader.service("redis", what, (*path, "host"), node.get("host"), port)
+        found.append(replace(node_at, port_reference=reader.unresolved))
+    for i, pair in enumerate(as_list(redis.get("sentinel_nodes"))):
+        if isinstance(pair, list) and len(pair) == 2:
+            parent = {"host": pair[0], "port": pair[1]}
+            found.append(
+                reader.endpoint(f"Redis Sentinel {i}", (*at, "sentinel_nodes", i, "host"), parent, "host", pair[0])
+            )
+    if "sentinel_nodes" in redis:
+        found.append(reader.service("redis", "the Redis nodes the Sentinels announce", at, None, None))
+    return found
+
+
 def destinations(eff: EffectiveConfig, env_ref: re.Pattern[str]) -> tuple[list[Destination], set[str]]:
     """Every destination of one environment, and the references it read an address from."""
     reader = _Reader(eff, env_ref)
     env = as_map(eff.data.get("environment"))
-    found: list[Destination | None] = []
-    redis = env.get("redis")
-    if isinstance(redis, dict) and "host" in redis:
-        port = reader.port(redis.get("port"), ("environment", "redis", "port"))
-        redis_at = reader.service("redis", "Redis", ("environment", "redis", "host"), redis["host"], port)
-        found.append(replace(redis_at, port_reference=reader.unresolved))
+    found: list[Destination | None] = _redis(reader, as_map(env.get("redis")))
     database = env.get("database")
     if isinstance(database, dict) and "url" in database:
         at: PathKey = ("environment", "database", "url")

@@ -120,9 +120,30 @@ def _deref(node: Any, resolver: Resolver) -> tuple[Any, Resolver]:
 
 def _walk(validator: Draft202012Validator, error: ValidationError) -> list[_Step]:
     """The schema nodes from the root to the one holding the failing keyword, `$ref`s followed
-    (the schema path does not name them), each with the instance path it applies to."""
+    (the schema path does not name them), each with the instance path it applies to. A node with both its
+    own keyword and a `$ref` beside it is ambiguous (the path names the keyword, not which of the two held
+    it): the node's own comes first, the `$ref`'s where the own branch does not end at the failing keyword."""
+    steps, forks = _walk_once(validator, error, None)
+    for fork in reversed(forks):
+        if _holds_keyword(steps, error):
+            break
+        steps = _walk_once(validator, error, fork)[0]
+    return steps if _holds_keyword(steps, error) else _walk_once(validator, error, None)[0]
+
+
+def _holds_keyword(steps: list[_Step], error: ValidationError) -> bool:
+    parts = list(error.absolute_schema_path)
+    return not parts or (isinstance(steps[-1].node, dict) and parts[-1] in steps[-1].node)
+
+
+def _walk_once(
+    validator: Draft202012Validator, error: ValidationError, ref_at: int | None
+) -> tuple[list[_Step], list[int]]:
+    """One walk of `_walk`: at part index `ref_at` the sibling `$ref` is taken; also the part indexes where
+    a node had both (the forks)."""
     resolver = validator._resolver  # type: ignore[attr-defined]  # jsonschema keeps its referencing resolver private
     node: Any = validator.schema
+    forks: list[int] = []
     instance = list(error.absolute_path)
     ipath: list[str | int] = []
     parts = list(error.absolute_schema_path)
@@ -149,6 +170,11 @@ def _walk(validator: Draft202012Validator, error: ValidationError) -> list[_Step
     while index < len(parts) - 1:
         part = parts[index]
         follow(part)
+        if isinstance(node, dict) and isinstance(node.get("$ref"), str) and part in node:
+            forks.append(index)
+            if index == ref_at and via_ref():
+                ref_at = None  # once: the referenced schema may fork again (its own walk, its own fork)
+                continue
         if not isinstance(node, (dict, list)):
             break
         container: Any = node  # a list indexed by a string part raises TypeError, as wanted
@@ -184,7 +210,7 @@ def _walk(validator: Draft202012Validator, error: ValidationError) -> list[_Step
         steps.append(_Step(part, node, resolver, tuple(ipath)))
     if parts:
         follow(parts[-1])
-    return steps
+    return steps, forks
 
 
 def _custom_message(steps: list[_Step], keyword: str, context: Mapping[str, str]) -> str | None:

@@ -1,4 +1,4 @@
-"""access.json: the teams and keys of one environment as gateway_access reconciles them with a proxy
+"""access.json: the users, teams and keys of one environment as gateway_access reconciles them with a proxy
 (defaults from access-state.schema.json)."""
 
 from __future__ import annotations
@@ -24,8 +24,21 @@ def document(eff: EffectiveConfig, policies: Policies) -> dict[str, Any]:
             found["tags"] = list(item["tags"])
         return found
 
+    users = {
+        user_id: {
+            **({"user_role": user["user_role"]} if user.get("user_role") else {}),  # else the schema's default
+            **{k: user.get(k) for k in LIMITS},
+            "metadata": metadata(user),
+        }
+        for user_id, user in sorted((access.get("users") or {}).items())
+    }
     teams = {
-        alias: {"models": list(team["models"]), **{k: team.get(k) for k in LIMITS}, "metadata": metadata(team)}
+        alias: {
+            "models": list(team["models"]),
+            **{k: team.get(k) for k in LIMITS},
+            "metadata": metadata(team),
+            "members": None if team.get("members") is None else [{"role": "user", **m} for m in team["members"]],
+        }
         for alias, team in sorted((access.get("teams") or {}).items())
     }
     keys = {}
@@ -40,7 +53,9 @@ def document(eff: EffectiveConfig, policies: Policies) -> dict[str, Any]:
             "allowed_routes": key.get("allowed_routes"),
         }
     return with_defaults(
-        policies.schemas[STATE_SCHEMA], {"environment": eff.env, "teams": teams, "keys": keys}, policies.registry
+        policies.schemas[STATE_SCHEMA],
+        {"environment": eff.env, "users": users, "teams": teams, "keys": keys},
+        policies.registry,
     )
 
 

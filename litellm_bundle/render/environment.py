@@ -17,7 +17,7 @@ from litellm_bundle.core.facts import (
     RUST_CORE_ENV,
 )
 from litellm_bundle.core.yamlio import dump_yaml
-from litellm_bundle.model import access, egress, team_code
+from litellm_bundle.model import access, egress, redis_settings, team_code
 from litellm_bundle.model.configset import ConfigSet
 from litellm_bundle.model.effective import EffectiveConfig, effective_config
 from litellm_bundle.model.shutdown import timing
@@ -108,11 +108,7 @@ def litellm_config(eff: EffectiveConfig) -> dict[str, Any]:
         # rpm/tpm in models.yaml are limits: enforce them whatever the routing strategy (shared through Redis)
         router["optional_pre_call_checks"] = ["enforce_model_rate_limits"]
     if redis:
-        router.update(
-            _drop_none(
-                {"redis_host": redis["host"], "redis_port": redis["port"], "redis_password": redis.get("password")}
-            )
-        )
+        router.update(redis_settings.router_settings(redis))
 
     callbacks = [HOOKS_CALLBACK] + (["prometheus"] if env.get("prometheus") else [])
     settings: dict[str, Any] = {"callbacks": callbacks}
@@ -123,17 +119,11 @@ def litellm_config(eff: EffectiveConfig) -> dict[str, Any]:
         settings["require_auth_for_metrics_endpoint"] = bool(env.get("require_auth_for_metrics_endpoint", False))
     if env.get("cache") is not None and redis:  # `cache: {}` is a cache with LiteLLM's ttl
         settings["cache"] = True
-        settings["cache_params"] = _drop_none(
-            {
-                "type": "redis",
-                "host": redis["host"],
-                "port": redis["port"],
-                "password": redis.get("password"),
-                "ttl": env["cache"].get("ttl"),
-            }
-        )
+        settings["cache_params"] = redis_settings.cache_params(redis, env["cache"].get("ttl"))
 
     general: dict[str, Any] = {"master_key": env["master_key"]}
+    if redis and (coordination := redis_settings.coordination(redis)):
+        general["coordination_redis"] = coordination
     database = env.get("database")
     if database:
         general["database_url"] = database["url"]
@@ -288,7 +278,10 @@ def helm_values(
         "hooksConfig": hooks_text,
         "secretEnv": secret_env,
         "externalSecrets": {"enabled": bool(external), "items": external},
-        "redis": {"enabled": bool(env.get("redis"))},
+        "redis": {
+            "enabled": bool(env.get("redis")),
+            "circuitBreaker": redis_settings.circuit_breaker(env["redis"]) if env.get("redis") else True,
+        },
         "database": {
             "enabled": bool(env.get("database")),
             "migrations": {"enabled": bool(env.get("database")) and env["database"]["run_migrations"]},

@@ -35,7 +35,15 @@ def proxy_options(values: Mapping[str, Any], multiprocess_dir: Path | None = Non
     if proxy["workers"] > 1 and multiprocess_dir is not None:
         env["PROMETHEUS_MULTIPROC_DIR"] = str(multiprocess_dir)
     env.update(surface_env(proxy))
+    env.update(redis_env(values.get("redis") or {}))
     return ProxyOptions(int(proxy["workers"]), args, env)
+
+
+def redis_env(redis: Mapping[str, Any]) -> dict[str, str]:
+    """LiteLLM's Redis circuit breaker switch of a values.yaml `redis` section, as the Deployment sets it."""
+    if redis.get("enabled") and redis.get("circuitBreaker") is False:
+        return {"REDIS_CIRCUIT_BREAKER_ENABLED": "false"}
+    return {}
 
 
 def surface_env(proxy: Mapping[str, Any]) -> dict[str, str]:

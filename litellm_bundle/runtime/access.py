@@ -15,6 +15,10 @@ from litellm_bundle.core.problems import Location, Problem, Result
 from litellm_bundle.core.tree import BundleTree
 
 
+class LeaseHeld(RuntimeError):
+    """Another run holds the environment's access lease (the CLI exits EXIT_LOCKED)."""
+
+
 def reconciler(tree: BundleTree) -> ModuleType:
     """The gateway_access package of the tree (the same code the in-cluster Job runs)."""
     hooks = str(tree.root / "hooks")
@@ -32,13 +36,13 @@ def reconcile(
     environ: Mapping[str, str],
     prune: bool = False,
     rotate: tuple[str, ...] = (),
-    keys_to: str = "stdout",
+    keys_to: str = "-",
     wait: float = 0,
 ) -> Result:
     """`plan` (the changes that would make the proxy at `url` match the environment's rendered access.json
     `desired`: notes, drift) or `apply` (them, made). What the reconciler refuses to do is a problem at
-    config/access.yaml; a failure to run (no master key, the proxy unreachable) raises RuntimeError. `wait`:
-    seconds to wait for the proxy to be ready first."""
+    config/access.yaml; a failure to run (no master key, the proxy unreachable) raises RuntimeError, another
+    run holding the lease LeaseHeld. `wait`: seconds to wait for the proxy to be ready first."""
     main = reconciler(tree)
     master_key = environ.get(main.MASTER_KEY_ENV)
     if not master_key:
@@ -53,6 +57,8 @@ def reconcile(
     except main.planning.PlanError as exc:
         where = Location(tree.shown(tree.config_dir / "access.yaml"), 1, 1)
         return Result([Problem(where, str(exc), env, check="access-refused")])
+    except main.LeaseHeld as exc:
+        raise LeaseHeld(str(exc)) from exc
     except main.FAILURES as exc:
         raise RuntimeError(str(exc)) from exc
     return Result(notes=[*notes, f"applied: {len(done)} change(s)"])

@@ -19,7 +19,8 @@ from litellm_bundle.core.facts import CONFIG_MOUNT, HOOKS_PACKAGE, PROXY_VENV_EN
 from litellm_bundle.core.tree import BundleTree
 from litellm_bundle.core.yamlio import dump_yaml
 from litellm_bundle.model import team_code
-from litellm_bundle.runtime import processes
+from litellm_bundle.runtime import processes, sandbox
+from litellm_bundle.runtime.pod import PodSandbox
 
 # the files the image mounts at /etc/litellm besides the hooks package
 RUNTIME_FILES = ("config.yaml", "hooks.json")
@@ -66,10 +67,14 @@ def localize(
         config = {**config, "general_settings": {k: v for k, v in general.items() if k not in DATABASE_SETTINGS}}
     if not with_redis:
         router = {k: v for k, v in config.get("router_settings", {}).items() if not k.startswith("redis_")}
+        router.pop("cache_kwargs", None)  # the single node's pool limit (redis_settings.router_settings)
         settings = {k: v for k, v in config.get("litellm_settings", {}).items() if k not in ("cache", "cache_params")}
-        if router != config.get("router_settings") or settings != config.get("litellm_settings"):
+        general = {k: v for k, v in config.get("general_settings", {}).items() if k != "coordination_redis"}
+        if (router, settings, general) != tuple(
+            config.get(s) or {} for s in ("router_settings", "litellm_settings", "general_settings")
+        ):
             notes.append("no Redis: router state (rpm/tpm, cooldowns) and cache stay in this process")
-        config = {**config, "router_settings": router, "litellm_settings": settings}
+        config = {**config, "router_settings": router, "litellm_settings": settings, "general_settings": general}
     return config, notes
 
 
@@ -186,8 +191,14 @@ def start_proxy(
     workers: int = 1,
     extra_args: Sequence[str] = (),
     binary: str | None = None,
+    pod: PodSandbox | None = None,
+    keep: Sequence[str] = (),
+    visible: Sequence[Path] = (),
 ) -> subprocess.Popen[bytes]:
-    """`binary`: another environment's `litellm` (e.g. the image's Python for `make bench`), else this one's."""
+    """`binary`: another environment's `litellm` (e.g. the image's Python for `make bench`), else this one's.
+    `pod`: run it in that pod's sandbox (runtime/sandbox.py; its emptyDirs fresh under `<log>-pod/`, the
+    staged config, the interpreter's environment and `visible` (e.g. the checkout: its Prisma engines)
+    visible read-only) with the pod's environment over `env` except the names in `keep`."""
     cmd = [
         binary or proxy_binary(),
         "--config",
@@ -200,7 +211,22 @@ def start_proxy(
         str(workers),
         *extra_args,
     ]
+    if pod is not None:
+        needed = [
+            *visible,
+            config.parent,
+            Path(sys.prefix),
+            Path(shutil.which(cmd[0]) or cmd[0]).resolve().parent.parent,
+        ]
+        sources = {CONFIG_MOUNT: config.parent}  # the staged files stand for the config's configMap
+        cmd = sandbox.pod_command(cmd, pod, pod_scratch(log), visible=needed, sources=sources)
+        env = pod.environment(env, keep)
     return processes.spawn(cmd, log, env=env)
+
+
+def pod_scratch(log: Path) -> Path:
+    """Where a sandboxed process logging to `log` has its emptyDirs (runtime/sandbox.py host_dir)."""
+    return log.with_name(f"{log.stem}-pod")
 
 
 def start_fake_provider(tree: BundleTree, port: int, log: Path, *args: str) -> subprocess.Popen[bytes]:

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import os
 import subprocess
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Final
 
 from litellm_bundle.runtime import processes, sandbox
+from litellm_bundle.runtime.pod import PodSandbox
 
 # LiteLLM's switch that keeps a proxy from migrating at start (litellm/proxy/db/prisma_client.py,
 # should_update_prisma_schema); the chart sets it on the serving pods once the Job owns migrations
@@ -65,33 +66,42 @@ def shipped_migrations(venv: Path) -> list[str]:
     return sorted(p.parent.name for p in folder.glob("*/migration.sql"))
 
 
-def job_env(venv: Path, database_url: str, engines: Mapping[str, str]) -> dict[str, str]:
-    """What the chart's Job has: the database URL only; here also the Prisma engines (postgres.prisma_env),
-    the venv first on PATH (its `prisma` CLI), HOME (Prisma's CLI cache) and LiteLLM's local cost map
-    (these machines are offline)."""
-    return {
+def job_env(venv: Path, database_url: str, engines: Mapping[str, str], pod: PodSandbox | None = None) -> dict[str, str]:
+    """What the chart's Job has: the database URL and, given its pod, the container's literal env and the
+    pod's HOME (pod.PodSandbox.environment); here also the Prisma engines (postgres.prisma_env), the venv
+    first on PATH (its `prisma` CLI) and LiteLLM's local cost map (these machines are offline)."""
+    native = {
         **{k: os.environ[k] for k in _PASSED if k in os.environ},
         **engines,
         "DATABASE_URL": database_url,
         "PATH": f"{venv / 'bin'}{os.pathsep}{os.environ['PATH']}",
         "LITELLM_LOCAL_MODEL_COST_MAP": "True",
     }
+    return pod.environment(native) if pod is not None else native
 
 
-def job_command(venv: Path) -> list[str]:
-    """`python litellm/proxy/prisma_migration.py` on a read-only root filesystem like the chart's Job
-    (runtime/sandbox.py; unsandboxed where bubblewrap is missing: its `prisma generate` then rewrites the
-    venv's Prisma client)."""
+def job_command(
+    venv: Path, pod: PodSandbox | None = None, scratch: Path | None = None, visible: Sequence[Path] = ()
+) -> list[str]:
+    """`python litellm/proxy/prisma_migration.py` in the migrations Job's pod sandbox (`pod`, from the
+    rendered manifests: runtime/pod.py; its emptyDirs made fresh under `scratch`) with the venv and
+    `visible` (e.g. the Prisma engines) visible read-only; unsandboxed without a pod or where bubblewrap is
+    missing (its `prisma generate` then rewrites the venv's Prisma client)."""
     argv = [str(venv / "bin" / "python"), JOB_SCRIPT]
-    if not sandbox.available():
+    if pod is None or scratch is None or not sandbox.available():
         return argv
-    return sandbox.read_only_root(argv, sandbox.cache_dirs(Path.home()), read_only=[venv], cwd=site_packages(venv))
+    return sandbox.pod_command(argv, pod, scratch, visible=[venv, *visible], cwd=site_packages(venv))
 
 
-def start_job(venv: Path, database_url: str, engines: Mapping[str, str], log: Path) -> subprocess.Popen[bytes]:
-    """The migrations Job's command in the venv's package directory, as the chart's Job runs it."""
-    env = job_env(venv, database_url, engines)
-    return processes.spawn(job_command(venv), log, env=env, cwd=site_packages(venv))
+def start_job(
+    venv: Path, database_url: str, engines: Mapping[str, str], log: Path, pod: PodSandbox | None = None
+) -> subprocess.Popen[bytes]:
+    """The migrations Job's command in the venv's package directory, as the chart's Job runs it (in `pod`'s
+    sandbox, its emptyDirs next to `log`)."""
+    env = job_env(venv, database_url, engines, pod)
+    engine_dirs = sorted({Path(path).parent for path in engines.values()})
+    command = job_command(venv, pod, log.parent / "job-pod", visible=engine_dirs)
+    return processes.spawn(command, log, env=env, cwd=site_packages(venv))
 
 
 def ran_migrations(log: Path) -> bool:

@@ -37,7 +37,7 @@ import httpx
 from litellm_bundle.core.facts import LIVENESS_PATH
 from litellm_bundle.core.tree import BundleTree
 from litellm_bundle.core.yamlio import dump_yaml
-from litellm_bundle.runtime import db_snapshot, launch, localenv, postgres, processes
+from litellm_bundle.runtime import db_snapshot, launch, localenv, pod, postgres, processes
 from litellm_bundle.runtime import migrations_traffic as traffic
 from litellm_bundle.runtime.migration_job import (
     JOB_SCRIPT,
@@ -116,7 +116,7 @@ def _run(tree: BundleTree, current: Path, target: Path, check: DatabaseCheck, st
         probe_key = traffic.generate(old, admin, {"key_alias": traffic.PROBE_ALIAS})
         check.probes.append(traffic.probe(old, probe_key, "before the migrations", lambda: True))
         started = time.monotonic()
-        job = start_job(target, db.url(), engines, work / "job.log")
+        job = start_job(target, db.url(), engines, work / "job.log", pod.committed(tree, "prod", "migrations"))
         stack.callback(processes.stop, job)
         check.probes.append(traffic.probe(old, probe_key, "during the migrations", lambda: job.poll() is not None))
         job.wait(timeout=JOB_TIMEOUT)

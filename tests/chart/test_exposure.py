@@ -83,9 +83,29 @@ def test_local_runs_pass_the_same_arguments_and_limits_as_the_deployment(render:
     assert args[args.index("--num_workers") + 1] == str(options.workers)
     assert args[args.index("--num_workers") + 2 :] == options.args
     chart_env, local_env = _env(container), options.env
-    for name in ("LITELLM_MAX_STREAMING_DURATION_SECONDS", "PROMETHEUS_MULTIPROC_DIR"):
+    for name in ("LITELLM_MAX_STREAMING_DURATION_SECONDS", "PROMETHEUS_MULTIPROC_DIR", "REDIS_CIRCUIT_BREAKER_ENABLED"):
         assert (name in chart_env) == (name in local_env), name
     if "LITELLM_MAX_STREAMING_DURATION_SECONDS" in local_env:
         assert (
             chart_env["LITELLM_MAX_STREAMING_DURATION_SECONDS"] == local_env["LITELLM_MAX_STREAMING_DURATION_SECONDS"]
         )
+
+
+def test_a_redis_cluster_or_sentinel_turns_litellms_circuit_breaker_off_in_the_pods(render: Render) -> None:
+    """A failover can leave LiteLLM's breaker half-open until a restart (docs/operations.md): the bundle
+    renders it off for the highly available shapes, and native runs of the same values set the same."""
+    values = {"enabled": True, "port": 6379, "circuitBreaker": False}
+    gateway = _env(
+        find(render("prod", sets=["redis.circuitBreaker=false"]), "Deployment")["spec"]["template"]["spec"][
+            "containers"
+        ][0]
+    )
+    assert (
+        gateway["REDIS_CIRCUIT_BREAKER_ENABLED"]
+        == "false"
+        == proxy_args.redis_env(values)["REDIS_CIRCUIT_BREAKER_ENABLED"]
+    )
+    assert "REDIS_CIRCUIT_BREAKER_ENABLED" not in _env(
+        find(render("prod"), "Deployment")["spec"]["template"]["spec"]["containers"][0]
+    )
+    assert proxy_args.redis_env({**values, "circuitBreaker": True}) == {}

@@ -18,6 +18,7 @@ import tempfile
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
+import httpx
 import pytest
 from ruamel.yaml import YAML
 
@@ -25,9 +26,9 @@ from litellm_bundle.build.generate import render_one
 from litellm_bundle.core.tree import BundleTree
 from litellm_bundle.core.yamlio import dump_yaml
 from litellm_bundle.policy.policies import Policies
-from litellm_bundle.runtime import launch, localenv, migration_job, migrations_traffic, postgres, processes
+from litellm_bundle.runtime import launch, localenv, migration_job, migrations_traffic, postgres, processes, sandbox
 from tests.helpers import ROOT, checkout_tree, validate_root
-from tests.integration.conftest import Stack, running_proxy
+from tests.integration.conftest import Stack, chart_pod, running_proxy
 from tests.mcp_server import MCP_PATH
 
 TOOLS = ROOT / ".tools"
@@ -42,14 +43,16 @@ def _litellm_package() -> Path:
     return Path(spec.origin).resolve().parent
 
 
-def _migrate_like_the_chart_job(server: postgres.Postgres) -> str:
-    """The chart Job's command (`python litellm/proxy/prisma_migration.py` from the package directory, on a
-    read-only root: migration_job.job_command) with the Job's environment."""
+def _migrate_like_the_chart_job(server: postgres.Postgres, work: Path) -> str:
+    """The chart Job's command (`python litellm/proxy/prisma_migration.py` from the package directory) in the
+    pod sandbox of prod's migrations Job (migration_job.job_command; its emptyDirs under `work`) with the
+    Job's environment; a write refused outside its emptyDirs fails it, with the path named."""
     venv = Path(sys.prefix)
+    job = chart_pod("migrations")
     migrated = subprocess.run(
-        migration_job.job_command(venv),
+        migration_job.job_command(venv, job, work / "job-pod", visible=[ROOT]),
         cwd=migration_job.site_packages(venv),
-        env=migration_job.job_env(venv, server.url(), postgres.prisma_env(TOOLS)),
+        env=migration_job.job_env(venv, server.url(), postgres.prisma_env(TOOLS), job),
         capture_output=True,
         text=True,
         timeout=300,
@@ -57,7 +60,44 @@ def _migrate_like_the_chart_job(server: postgres.Postgres) -> str:
     assert migrated.returncode == 0, migrated.stdout[-2000:] + migrated.stderr[-2000:]
     output = migrated.stdout + migrated.stderr
     assert any(done in output for done in migration_job.JOB_DONE), output[-2000:]
+    (work / "migrations.log").write_text(output)
+    outside = sandbox.writes_outside(output, job)
+    assert not outside, "\n".join(outside)
     return output
+
+
+ENV_FILE_SINK = "env-file:"  # gateway_access's key sink that writes a file (the pod's is the Kubernetes Secret)
+
+
+def run_in_access_pod(argv: list[str], environ: dict[str, str], work: Path) -> subprocess.CompletedProcess[str]:
+    """`argv` (`python -m gateway_access ...`) in the pod sandbox of prod's access Job (its emptyDirs under
+    `work`), the hooks directory standing for its configMap mount (PYTHONPATH kept), the checkout, the venv
+    and `work` visible read-only. An env-file key sink (the test's stand-in for the Job's Secret) is
+    written in the pod's /tmp emptyDir and copied back to where the test reads it. A write refused outside
+    the pod's emptyDirs fails the run, with the path named."""
+    job = chart_pod("access")
+    scratch, sinks, inside = work / "access-pod", {}, []
+    for arg in argv:
+        if arg.startswith(ENV_FILE_SINK):
+            host = Path(arg.removeprefix(ENV_FILE_SINK))
+            sinks[host] = f"/tmp/{len(sinks)}-{host.name}"
+            arg = ENV_FILE_SINK + sinks[host]
+        inside.append(arg)
+    visible = [ROOT, Path(sys.prefix), work, *(Path(p) for p in environ.get("PYTHONPATH", "").split(os.pathsep) if p)]
+    command = sandbox.pod_command(inside, job, scratch, visible=visible)
+    tmp = sandbox.host_dir(scratch, "/tmp")
+    for host, path in sinks.items():
+        if host.exists():
+            shutil.copy2(host, tmp / Path(path).name)
+    done = subprocess.run(
+        command, capture_output=True, text=True, env=job.environment(environ, keep=("PYTHONPATH",)), timeout=120
+    )
+    for host, path in sinks.items():
+        if (tmp / Path(path).name).exists():
+            shutil.copy2(tmp / Path(path).name, host)
+    outside = sandbox.writes_outside(done.stdout + done.stderr, job)
+    assert not outside, "\n".join(outside)
+    return done
 
 
 def _template_key() -> str:
@@ -87,7 +127,7 @@ def migrated_cluster() -> Iterator[postgres.Postgres]:
             password = postgres.initialise(base / "data")
             server = postgres.start(base / "data", processes.free_port(), password)
             try:
-                (base / "migrations.log").write_text(_migrate_like_the_chart_job(server))
+                _migrate_like_the_chart_job(server, base)
             finally:
                 postgres.stop(server)
             staging = template.with_name(template.name + ".tmp")
@@ -213,9 +253,26 @@ def db_stack(
     database: postgres.Postgres,
     dev_with_mcp: dict[str, str],
 ) -> Iterator[Stack]:
-    """The group's shared proxy: dev as rendered with the MCP servers, on the database."""
+    """The group's shared proxy: dev as rendered with the MCP servers, on the database, in the pod sandbox
+    of prod's Deployment (its uid, read-only root and emptyDirs, its literal environment: the rendered
+    manifests of the environment with a database, two workers and the multiprocess metrics directory)."""
     config, secrets = staged_with_database(
         tmp_path_factory.mktemp("db-proxy"), fake_provider, database, None, dev_with_mcp
     )
-    with running_proxy(config, secrets, fake_provider) as stack:
+    with running_proxy(config, secrets, fake_provider, pod=chart_pod("proxy")) as stack:
         yield stack
+
+
+def burst_until_429(stack: Stack, key: str, text: str = "hi", most: int = 6) -> list[int]:
+    """Statuses of chat requests with `key`, one after another, until a 429 or `most` of them (a limit of
+    the key or its team binds within LiteLLM's window wherever the window ends: no waiting for one)."""
+    statuses: list[int] = []
+    while len(statuses) < most and 429 not in statuses:
+        response = httpx.post(
+            f"{stack.url}/v1/chat/completions",
+            headers={"Authorization": f"Bearer {key}"},
+            json={"model": "gpt-4o-mini", "messages": [{"role": "user", "content": text}]},
+            timeout=60,
+        )
+        statuses.append(response.status_code)
+    return statuses

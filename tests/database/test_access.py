@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -14,13 +16,14 @@ import httpx
 import openai
 import pytest
 
+from gateway_access import state
 from litellm_bundle.core.facts import ACCESS_PACKAGE
 from litellm_bundle.core.wait import wait_until
 from litellm_bundle.runtime import postgres
 from tests.helpers import ROOT
 from tests.integration.conftest import Stack
 
-from .conftest import PRICED
+from .conftest import PRICED, burst_until_429
 
 pytestmark = pytest.mark.proxy
 
@@ -93,7 +96,10 @@ SUPPORT_BOT_KEY = "sk-support-bot-from-the-secret-store-0001"
 def reconcile(
     stack: Stack, tmp_path: Path, document: dict[str, Any], action: str, *extra: str, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
-    """`python -m gateway_access` as the in-cluster Job runs it: only the hooks directory on the path."""
+    """`python -m gateway_access` as the in-cluster Job runs it: only the hooks directory on the path, in the
+    access Job's pod sandbox from the rendered manifests (conftest.run_in_access_pod)."""
+    from .conftest import run_in_access_pod
+
     file = tmp_path / "access.json"
     file.write_text(json.dumps(document))
     environ = {
@@ -103,13 +109,8 @@ def reconcile(
         "SUPPORT_BOT_KEY": SUPPORT_BOT_KEY,
         **(env or {}),
     }
-    return subprocess.run(
-        [sys.executable, "-m", ACCESS_PACKAGE, action, "--url", stack.url, "--desired", str(file), *extra],
-        capture_output=True,
-        text=True,
-        env=environ,
-        timeout=120,
-    )
+    argv = [sys.executable, "-m", ACCESS_PACKAGE, action, "--url", stack.url, "--desired", str(file), *extra]
+    return run_in_access_pod(argv, environ, tmp_path)
 
 
 def keys_file_values(path: Path) -> dict[str, str]:
@@ -159,7 +160,7 @@ def test_a_second_apply_changes_nothing(db_stack: Stack, applied: dict[str, str]
     again = reconcile(db_stack, tmp_path, desired(), "plan")
     assert again.returncode == 0, again.stderr
     assert "no changes" in again.stderr
-    assert reconcile(db_stack, tmp_path, desired(), "apply").stderr.count("applied: 0 change(s)") == 1
+    assert reconcile(db_stack, tmp_path, desired(), "apply", "--keys-to", "-").stderr.count("applied: 0 change(s)") == 1
 
 
 def test_a_key_is_limited_to_its_model_groups(db_stack: Stack, applied: dict[str, str]) -> None:
@@ -187,15 +188,7 @@ def test_a_key_over_its_budget_is_refused_and_one_under_it_is_served(db_stack: S
 def test_per_key_rpm_is_enforced_with_429(db_stack: Stack, applied: dict[str, str]) -> None:
     # rpm_limit 2: a burst of six requests puts three or more into one of LiteLLM's 60-second windows,
     # wherever a window ends (no waiting for the start of one)
-    statuses: list[int] = []
-    while len(statuses) < 6 and 429 not in statuses:
-        response = httpx.post(
-            f"{db_stack.url}/v1/chat/completions",
-            headers={"Authorization": f"Bearer {applied['search-backend']}"},
-            json={"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]},
-            timeout=60,
-        )
-        statuses.append(response.status_code)
+    statuses = burst_until_429(db_stack, applied["search-backend"])
     assert 429 in statuses, statuses
 
 
@@ -224,7 +217,7 @@ def test_a_manual_change_is_drift_that_apply_undoes(db_stack: Stack, applied: di
     ).raise_for_status()
     plan = reconcile(db_stack, tmp_path, desired(), "plan")
     assert plan.returncode == 3 and "~ key search-rich: max_budget 999.0 -> 50.0" in plan.stderr, plan.stderr
-    assert reconcile(db_stack, tmp_path, desired(), "apply").returncode == 0
+    assert reconcile(db_stack, tmp_path, desired(), "apply", "--keys-to", "-").returncode == 0
     assert reconcile(db_stack, tmp_path, desired(), "plan").returncode == 0
 
 
@@ -233,9 +226,9 @@ def test_undeclared_objects_are_deleted_only_with_prune(
 ) -> None:
     fewer = desired()
     del fewer["keys"]["search-batch"]
-    kept = reconcile(db_stack, tmp_path, fewer, "apply")
+    kept = reconcile(db_stack, tmp_path, fewer, "apply", "--keys-to", "-")
     assert kept.returncode == 0 and "not declared, kept without --prune: key search-batch" in kept.stderr
-    pruned = reconcile(db_stack, tmp_path, fewer, "apply", "--prune")
+    pruned = reconcile(db_stack, tmp_path, fewer, "apply", "--prune", "--keys-to", "-")
     assert pruned.returncode == 0 and "- key search-batch" in pruned.stderr
     with pytest.raises(openai.AuthenticationError):
         chat(db_stack, applied["search-batch"], PRICED)
@@ -259,11 +252,17 @@ def test_rotation_gives_a_new_value_and_the_old_one_stops_working(
         chat(db_stack, applied["search-rich"], PRICED)
     # a key from a secret reference rotates when the secret changes
     changed = reconcile(
-        db_stack, tmp_path, desired(), "apply", env={"SUPPORT_BOT_KEY": "sk-support-bot-rotated-in-the-store-0002"}
+        db_stack,
+        tmp_path,
+        desired(),
+        "apply",
+        "--keys-to",
+        "-",
+        env={"SUPPORT_BOT_KEY": "sk-support-bot-rotated-in-the-store-0002"},
     )
     assert changed.returncode == 0 and "± key support-bot" in changed.stderr
     assert chat(db_stack, "sk-support-bot-rotated-in-the-store-0002", "gpt-4o-mini").choices[0].message.content
-    back = reconcile(db_stack, tmp_path, desired(), "apply")
+    back = reconcile(db_stack, tmp_path, desired(), "apply", "--keys-to", "-")
     assert back.returncode == 0 and "± key support-bot" in back.stderr
 
 
@@ -282,6 +281,159 @@ def test_refuses_to_take_over_what_it_does_not_manage(db_stack: Stack, applied: 
     assert reconcile(db_stack, tmp_path, desired(), "plan", "--prune").returncode == 0, (
         "pruning never touches what others made"
     )
+
+
+def with_key(alias: str, team: str = "search", **fields: Any) -> dict[str, Any]:
+    """desired() with one more generated key (each test below its own, so the tests do not depend on order)."""
+    document = desired()
+    document["keys"][alias] = {**document["keys"]["search-rich"], "team": team, "metadata": {}, **fields}
+    return document
+
+
+def master(stack: Stack, path: str, body: dict[str, Any]) -> dict[str, Any]:
+    response = httpx.post(f"{stack.url}{path}", headers={"Authorization": f"Bearer {stack.key}"}, json=body, timeout=30)
+    response.raise_for_status()
+    return dict(response.json())
+
+
+def authenticates(stack: Stack, value: str) -> bool:
+    return httpx.get(f"{stack.url}/key/info", headers={"Authorization": f"Bearer {value}"}, timeout=30).is_success
+
+
+def stopped_run(marker: str) -> int | None:
+    """The pid of a stopped process whose environment holds `marker` (a reconciler run stopped by the test)."""
+    for proc in Path("/proc").iterdir():
+        try:
+            stopped = (proc / "stat").read_text().rsplit(")", 1)[1].split()[0] == "T"
+            if stopped and marker.encode() in (proc / "environ").read_bytes():
+                return int(proc.name)
+        except (OSError, ValueError, IndexError):
+            continue
+    return None
+
+
+def test_a_rotation_survives_a_failing_sink_and_killed_runs(db_stack: Stack, tmp_path: Path) -> None:
+    document, keys = with_key("rotor"), tmp_path / "rotor.env"
+    created = reconcile(db_stack, tmp_path, document, "apply", "--keys-to", f"env-file:{keys}")
+    assert created.returncode == 0, created.stderr
+    first = keys_file_values(keys)["LITELLM_KEY_ROTOR"]
+    # the sink fails (no Kubernetes service account here): the old key keeps working, the new one waits
+    failed = reconcile(db_stack, tmp_path, document, "apply", "--rotate", "rotor", "--keys-to", "k8s-secret:keys")
+    assert failed.returncode == 1 and "serviceaccount" in failed.stderr, failed.stderr
+    assert authenticates(db_stack, first)
+    plan = reconcile(db_stack, tmp_path, document, "plan")
+    assert plan.returncode == 3 and "± key rotor: redo the rotation an earlier run began" in plan.stderr, plan.stderr
+    done = reconcile(db_stack, tmp_path, document, "apply", "--keys-to", f"env-file:{keys}")
+    assert done.returncode == 0, done.stderr
+    second = keys_file_values(keys)["LITELLM_KEY_ROTOR"]
+    assert second != first and authenticates(db_stack, second) and not authenticates(db_stack, first)
+    # killed after the new key was created, before the sink: the next run makes another and delivers it
+    signal_at = "GATEWAY_ACCESS_TEST_SIGNAL_AT"
+    rotate = ("apply", "--rotate", "rotor", "--keys-to", f"env-file:{keys}", "--lease-ttl", "1")
+    killed = reconcile(db_stack, tmp_path, document, *rotate, env={signal_at: "created:KILL"})
+    assert killed.returncode != 0 and keys_file_values(keys)["LITELLM_KEY_ROTOR"] == second
+    assert authenticates(db_stack, second)
+    runs: list[subprocess.CompletedProcess[str]] = []
+    wait_until(  # the killed run's lease (1 s) expires; until then a run is refused with exit 4
+        lambda: (
+            runs.append(reconcile(db_stack, tmp_path, document, "apply", "--keys-to", f"env-file:{keys}"))
+            or runs[-1].returncode != 4
+        ),
+        60,
+        0.5,
+        "the killed run's lease to expire",
+    )
+    assert runs[-1].returncode == 0 and "never reached the sink" in runs[-1].stderr, runs[-1].stderr
+    third = keys_file_values(keys)["LITELLM_KEY_ROTOR"]
+    assert third != second and authenticates(db_stack, third) and not authenticates(db_stack, second)
+    # killed after the new key reached the sink, before the old one was retired: the next run retires it
+    killed = reconcile(db_stack, tmp_path, document, *rotate, env={signal_at: "delivered:KILL"})
+    fourth = keys_file_values(keys)["LITELLM_KEY_ROTOR"]
+    assert killed.returncode != 0 and fourth != third
+    assert authenticates(db_stack, third) and authenticates(db_stack, fourth), "both work until the old one retires"
+    runs.clear()
+    wait_until(
+        lambda: (
+            runs.append(reconcile(db_stack, tmp_path, document, "apply", "--keys-to", "-")) or runs[-1].returncode != 4
+        ),
+        60,
+        0.5,
+        "the killed run's lease to expire",
+    )
+    assert runs[-1].returncode == 0 and "± key rotor: finish the rotation" in runs[-1].stderr, runs[-1].stderr
+    assert not authenticates(db_stack, third) and authenticates(db_stack, fourth)
+    again = reconcile(db_stack, tmp_path, document, "plan")
+    assert again.returncode == 0 and "no changes" in again.stderr, again.stderr
+
+
+def test_one_apply_at_a_time(db_stack: Stack, tmp_path: Path) -> None:
+    document, keys = with_key("leased"), tmp_path / "leased.env"
+    marker = f"created:STOP:{tmp_path.name}"  # unique to this test's stopped run
+    first: list[subprocess.CompletedProcess[str]] = []
+    holder = threading.Thread(
+        target=lambda: first.append(
+            reconcile(
+                db_stack,
+                tmp_path / "a",
+                document,
+                "apply",
+                "--keys-to",
+                f"env-file:{keys}",
+                env={"GATEWAY_ACCESS_TEST_SIGNAL_AT": marker},
+            )
+        )
+    )
+    (tmp_path / "a").mkdir()
+    holder.start()
+    try:
+        wait_until(lambda: stopped_run(marker) is not None, 60, 0.2, "the first run to stop while holding the lease")
+        second = reconcile(db_stack, tmp_path, document, "apply", "--keys-to", "-")
+        assert second.returncode == 4, second.stderr
+        assert "another run holds the access lease of environment 'dev'" in second.stderr
+        assert "nothing was changed" in second.stderr
+    finally:
+        pid = stopped_run(marker)
+        if pid is not None:
+            os.kill(pid, signal.SIGCONT)
+        holder.join(120)
+    assert first and first[0].returncode == 0, first[0].stderr if first else "the first run did not end"
+    assert authenticates(db_stack, keys_file_values(keys)["LITELLM_KEY_LEASED"])
+
+
+def test_prune_refuses_to_delete_a_team_holding_keys_it_does_not_own(db_stack: Stack, tmp_path: Path) -> None:
+    document = desired()
+    document["teams"]["doomed"] = {**document["teams"]["support"], "metadata": {}}
+    document["keys"]["doomed-bot"] = {**document["keys"]["search-rich"], "team": "doomed", "models": ["gpt-4o-mini"]}
+    assert reconcile(db_stack, tmp_path, document, "apply", "--keys-to", "-").returncode == 0
+    team_id = next(
+        t["team_id"]
+        for t in httpx.get(
+            f"{db_stack.url}/team/list", headers={"Authorization": f"Bearer {db_stack.key}"}, timeout=30
+        ).json()
+        if t.get("team_alias") == "doomed"
+    )
+    theirs = master(
+        db_stack, "/key/generate", {"key_alias": "hand-kept", "team_id": team_id, "models": ["gpt-4o-mini"]}
+    )
+    refused = reconcile(db_stack, tmp_path, desired(), "apply", "--prune", "--keys-to", "-")
+    assert refused.returncode == 1, refused.stderr
+    assert "team 'doomed' is no longer declared, but LiteLLM deletes a team's keys with it" in refused.stderr
+    assert "the reconciler does not own: hand-kept" in refused.stderr
+    assert authenticates(db_stack, theirs["key"]), "the hand-made key is still there"
+    master(db_stack, "/key/delete", {"key_aliases": ["hand-kept"]})
+    pruned = reconcile(db_stack, tmp_path, desired(), "apply", "--prune", "--keys-to", "-")
+    assert pruned.returncode == 0 and "- team doomed" in pruned.stderr and "- key doomed-bot" in pruned.stderr
+
+
+def test_a_key_made_ahead_with_a_forged_mark_is_not_adopted(db_stack: Stack, tmp_path: Path) -> None:
+    forged = {state.MANAGED_BY: state.mark(desired()), state.PROOF: "0" * 64}  # the mark, copied; a made-up proof
+    ahead = master(db_stack, "/key/generate", {"key_alias": "claimed", "models": ["gpt-4o-mini"], "metadata": forged})
+    refused = reconcile(db_stack, tmp_path, with_key("claimed"), "apply", "--keys-to", "-")
+    assert refused.returncode == 1, refused.stderr
+    assert "key 'claimed' carries the bundle's mark but not the reconciler's proof" in refused.stderr
+    assert "not adopted" in refused.stderr
+    assert authenticates(db_stack, ahead["key"]), "left alone, not taken over"
+    master(db_stack, "/key/delete", {"key_aliases": ["claimed"]})
 
 
 def test_bad_input_is_a_clear_error_not_a_traceback(db_stack: Stack, tmp_path: Path) -> None:

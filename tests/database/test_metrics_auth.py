@@ -39,7 +39,9 @@ def scraper_only() -> tuple[dict[str, Any], str]:
 def scraper(db_stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> str:
     document, value_env = scraper_only()
     value = "sk-scraper-" + secrets.token_hex(16)
-    done = reconcile(db_stack, tmp_path_factory.mktemp("scraper"), document, "apply", env={value_env: value})
+    done = reconcile(
+        db_stack, tmp_path_factory.mktemp("scraper"), document, "apply", "--keys-to", "-", env={value_env: value}
+    )
     assert done.returncode == 0, done.stderr
     assert "+ key prometheus" in done.stderr
     return value

@@ -22,7 +22,7 @@ import pytest
 from litellm_bundle.core.facts import LIVENESS_PATH, READINESS_PATH
 from litellm_bundle.core.wait import wait_until
 from litellm_bundle.core.yamlio import dump_yaml
-from litellm_bundle.runtime import db_snapshot, localenv, migrations, postgres, processes
+from litellm_bundle.runtime import db_snapshot, localenv, migrations, pod, postgres, processes, sandbox
 from litellm_bundle.runtime import migrations_traffic as traffic
 from litellm_bundle.runtime.migration_job import (
     GENERATE_REFUSED,
@@ -228,8 +228,10 @@ def test_old_pods_serve_before_during_and_after_the_new_versions_migrations(
         assert probe.sent >= 1 and probe.answered == probe.sent, probe
     job = upgrade.workdir / "job.log"
     assert ran_migrations(job) and "All migrations have been successfully applied" in job.read_text(errors="replace")
-    # the Job ran on a read-only root like the chart's: its `prisma generate` could not rewrite the client
+    # the Job ran in prod's migrations Job sandbox (the rendered manifests): its `prisma generate` could not
+    # rewrite the client (known, log-only: refused_writes.json), and it wrote nowhere else outside its emptyDirs
     assert GENERATE_REFUSED in job.read_text(errors="replace")
+    assert not sandbox.writes_outside(job.read_text(errors="replace"), pod.committed(TREE, "prod", "migrations"))
 
 
 def test_the_job_applies_each_new_migration_once(upgrade: migrations.DatabaseCheck) -> None:

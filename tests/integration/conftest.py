@@ -15,7 +15,8 @@ import pytest
 
 from litellm_bundle.core.facts import LIVENESS_PATH
 from litellm_bundle.policy.policies import Policies
-from litellm_bundle.runtime import launch, localenv, processes
+from litellm_bundle.runtime import launch, localenv, pod, processes, sandbox
+from litellm_bundle.runtime.pod import PodSandbox
 from tests.helpers import checkout_tree
 
 # test-only transforms, staged next to config.yaml like a user's own module
@@ -49,6 +50,12 @@ class Stack:
 TREE = checkout_tree()
 
 
+def chart_pod(workload: str, env: str = "prod") -> PodSandbox:
+    """A workload's pod sandbox (pod.WORKLOADS) as the committed manifests of `env` declare it: prod's by
+    default (a database, two workers, the multiprocess metrics directory: the shape the tests run)."""
+    return pod.committed(TREE, env, workload)
+
+
 def streamed_text(events: Sequence[dict[str, Any]]) -> str:
     """The text of an Anthropic Messages stream: its content_block_delta events' text deltas."""
     return "".join(e["delta"].get("text", "") for e in events if e["type"] == "content_block_delta")
@@ -67,15 +74,20 @@ def running_proxy(
     log_level: str = "WARNING",
     workers: int = 1,
     args: Sequence[str] = (),
+    pod: PodSandbox | None = None,
 ) -> Iterator[Stack]:
     """The real proxy on a free port with `config` (`secrets`: its environment besides the defaults, `workers`
-    and `args` as the chart passes them: proxy_args); stopped (whole process group) on exit."""
+    and `args` as the chart passes them: proxy_args); stopped (whole process group) on exit. `pod`: in that
+    pod's sandbox (runtime/sandbox.py) with its environment, the log level kept; a write it was refused
+    outside the pod's emptyDirs fails the test at the end, with the path named."""
     env = launch.proxy_env({**secrets, "LITELLM_LOG": log_level})
     for name in ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "GEMINI_API_KEY"):
         env.pop(name, None)
     port = processes.free_port()
     log = config.parent / "proxy.log"
-    proc = launch.start_proxy(config, port, env, log, workers=workers, extra_args=args)
+    proc = launch.start_proxy(
+        config, port, env, log, workers=workers, extra_args=args, pod=pod, keep=("LITELLM_LOG",), visible=[TREE.root]
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         processes.wait_healthy(f"{url}{LIVENESS_PATH}", 120, proc, log)
@@ -83,11 +95,14 @@ def running_proxy(
     finally:
         # the proxy first: its shutdown writes the queued spend through its Prisma engine, which a signal to
         # the whole group kills at once (the proxy then retries the writes until SIGKILL, 10 s later)
-        proc.terminate()
+        sandbox.terminate(proc)
         with contextlib.suppress(subprocess.TimeoutExpired):
             proc.wait(timeout=10)
         processes.stop(proc)
         assert proc.returncode is not None
+    if pod is not None:
+        outside = sandbox.writes_outside(log.read_text(errors="replace"), pod)
+        assert not outside, "\n".join(outside)
 
 
 @pytest.fixture(scope="session")

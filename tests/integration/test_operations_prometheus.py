@@ -25,9 +25,9 @@ from litellm_bundle.core.facts import LIVENESS_PATH, METRICS_PATH
 from litellm_bundle.core.wait import wait_until
 from litellm_bundle.core.yamlio import dump_yaml
 from litellm_bundle.render import alerts, proxy_args
-from litellm_bundle.runtime import k6, launch, local_prometheus, localenv, metrics, processes
+from litellm_bundle.runtime import k6, launch, local_prometheus, localenv, metrics, processes, sandbox
 
-from .conftest import TREE, Stack, stage_dev
+from .conftest import TREE, Stack, chart_pod, stage_dev
 
 pytestmark = pytest.mark.proxy
 
@@ -110,13 +110,27 @@ def gateway(
     secrets = localenv.local_secrets(fake_provider, redis_server)
     staged = stage_dev(work / "runtime", secrets)
     observed_profile(staged.config)
-    (work / "multiprocess").mkdir(parents=True, exist_ok=True)
-    options = proxy_args.proxy_options(prod_workers(), work / "multiprocess")
+    # in prod's Deployment sandbox: the multiprocess directory is the chart's emptyDir at the path the chart
+    # sets, read back here through the host directory that stands for it
+    pod = chart_pod("proxy")
+    chart_dir = pod.env["PROMETHEUS_MULTIPROC_DIR"]
+    assert pod.writable(chart_dir), f"{chart_dir} is no emptyDir of {pod.workload}"
+    options = proxy_args.proxy_options(prod_workers(), Path(chart_dir))
     env = launch.proxy_env({**secrets, **options.env})
     port, prom_port = processes.free_port(), processes.free_port()
+    log = work / "proxy.log"
     proxy = launch.start_proxy(
-        staged.config, port, env, work / "proxy.log", workers=options.workers, extra_args=options.args
+        staged.config,
+        port,
+        env,
+        log,
+        workers=options.workers,
+        extra_args=options.args,
+        pod=pod,
+        keep=("LITELLM_LOG",),
+        visible=[TREE.root],
     )
+    multiprocess_dir = sandbox.host_dir(launch.pod_scratch(log), chart_dir)
     prometheus = None
     try:
         processes.wait_healthy(f"http://127.0.0.1:{port}{LIVENESS_PATH}", 120, proxy, work / "proxy.log")
@@ -130,11 +144,13 @@ def gateway(
         prometheus = local_prometheus.start(files, prom_port, work / "prometheus.log")
         local_prometheus.wait_ready(prom_port, 30, prometheus, work / "prometheus.log")
         stack = Stack(f"http://127.0.0.1:{port}", secrets["LITELLM_MASTER_KEY"], fake_provider, work / "proxy.log")
-        yield stack, local_prometheus.PrometheusAPI(prom_port), Path(options.env["PROMETHEUS_MULTIPROC_DIR"])
+        yield stack, local_prometheus.PrometheusAPI(prom_port), multiprocess_dir
     finally:
         if prometheus is not None:
             processes.stop(prometheus)
         processes.stop(proxy, grace=STOP_GRACE)
+    outside = sandbox.writes_outside(log.read_text(errors="replace"), pod)
+    assert not outside, "\n".join(outside)
 
 
 def writers(directory: Path) -> set[int]:

@@ -163,3 +163,12 @@ def test_a_guardrail_parameter_of_another_integration(repo_copy: Path) -> None:
     problems = [p for p in _problems(repo_copy) if p.check == "litellm-guardrail-param"]
     assert len(problems) == 1 and "'judge_model' is a parameter of the llm_as_a_judge" in problems[0].message
     assert "not of presidio" in problems[0].message
+
+
+def test_a_section_of_the_wrong_type_names_what_litellm_takes(repo_copy: Path) -> None:
+    """The section's schema is LiteLLM's (a `$ref` beside the bundle's own keywords): its alternatives are
+    described from where they are written, not looked up beside the bundle's schema."""
+    (repo_copy / "config" / "litellm.yaml").write_text("litellm_settings: []\n")
+    assert [(p.location.file, p.location.line, p.message) for p in _problems(repo_copy)] == [
+        ("config/litellm.yaml", 1, "litellm_settings: [] is not allowed (allowed: litellm_settings or null)")
+    ]

@@ -128,4 +128,11 @@ def test_the_documented_exit_codes_are_the_facts() -> None:
     text = (ROOT / "docs" / "validation.md").read_text()
     table = text.split("## Exit codes", 1)[1].split("\n## ", 1)[0]
     rows = {int(line.split("|")[1]) for line in table.splitlines() if line.startswith("| ") and line[2].isdigit()}
-    assert rows == {facts.EXIT_OK, facts.EXIT_PROBLEMS, facts.EXIT_USAGE, facts.EXIT_DRIFT, facts.EXIT_INTERRUPTED}
+    assert rows == {
+        facts.EXIT_OK,
+        facts.EXIT_PROBLEMS,
+        facts.EXIT_USAGE,
+        facts.EXIT_DRIFT,
+        facts.EXIT_LOCKED,
+        facts.EXIT_INTERRUPTED,
+    }
