@@ -8,6 +8,7 @@ import re
 from litellm_bundle.core.problems import Found, Problem, whole
 from litellm_bundle.model.access import metrics_scraper, number, scrapes_with_a_key, strings
 from litellm_bundle.model.effective import EffectiveConfig
+from litellm_bundle.model.sizing import most_pods
 
 
 def check_access(eff: EffectiveConfig) -> list[Problem]:
@@ -121,14 +122,8 @@ def check_connection_budget(eff: EffectiveConfig) -> list[Problem]:
     """Every pod's database pool at the most replicas fits into the server's max_connections."""
     env = eff.data["environment"]
     database = env.get("database")
-    autoscaling = env.get("autoscaling")
     numbers = (
-        [
-            database.get("connection_pool_limit"),
-            env.get("workers"),
-            database.get("max_connections"),
-            autoscaling.get("max_replicas") if isinstance(autoscaling, dict) else env.get("replicas"),
-        ]
+        [database.get("connection_pool_limit"), env.get("workers"), database.get("max_connections"), most_pods(env)]
         if isinstance(database, dict)
         else []
     )

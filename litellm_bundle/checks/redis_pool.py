@@ -15,6 +15,7 @@ from typing import Any
 from litellm_bundle.core.problems import Found, Problem
 from litellm_bundle.model.effective import EffectiveConfig
 from litellm_bundle.model.redis_settings import clients_per_worker
+from litellm_bundle.model.sizing import most_pods
 
 SYNC_CONNECTIONS = 1  # per client: the synchronous client beside the async pool
 
@@ -29,8 +30,7 @@ def check_redis_connections(eff: EffectiveConfig) -> list[Problem]:
     if not isinstance(redis, dict) or _int(redis.get("maxclients")) is None:
         return []
     found = Found(eff.env)
-    autoscaling = env.get("autoscaling")
-    pods = _int(autoscaling.get("max_replicas") if isinstance(autoscaling, dict) else env.get("replicas"))
+    pods = _int(most_pods(env))
     workers, pool, limit = _int(env.get("workers")), _int(redis.get("max_connections")), redis["maxclients"]
     if pool is None:
         found.add(

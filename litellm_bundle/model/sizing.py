@@ -101,3 +101,10 @@ def explain(pod_rps: float, worker_rps: float) -> str:
         f"cpu requests = limits = {shape.cpu}; HPA target = floor(100 x {shape.cores:.2f} / {shape.workers}) = "
         f"{shape.target_cpu_percent} %"
     )
+
+
+def most_pods(env: dict[str, Any]) -> Any:
+    """The most pods an environment runs at once (autoscaling's max_replicas, else replicas): what every
+    connection budget is counted at. As written (not checked: the schema reports a malformed count)."""
+    autoscaling = env.get("autoscaling")
+    return autoscaling.get("max_replicas") if isinstance(autoscaling, dict) else env.get("replicas")
