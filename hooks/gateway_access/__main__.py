@@ -44,10 +44,8 @@ def prepare(
     if wait:
         api.wait_ready(wait)
     signer = Signer(master_key)
-    users = api.users() if document.get("users") else []
-    plan = planning.make_plan(
-        document, api.teams(), api.keys(), environ, signer, prune=prune, rotate=frozenset(rotate), live_users=users
-    )
+    live = planning.live_state(api, document)
+    plan = planning.make_plan(document, environ=environ, signer=signer, prune=prune, rotate=frozenset(rotate), **live)
     return plan, api
 
 
@@ -62,6 +60,11 @@ def main(argv: list[str] | None = None) -> int:
         "--keys-to", help="apply: where new key values go (required): - (stdout), env-file:PATH, k8s-secret:NAME"
     )
     parser.add_argument("--wait", type=float, default=0, help="seconds to wait for the proxy to be ready first")
+    parser.add_argument(
+        "--exit-zero",
+        action="store_true",
+        help="plan: exit 0 when drift is found (the plan still reports it), e.g. in a Job that only reports",
+    )
     parser.add_argument(
         "--lease-ttl",
         type=float,
@@ -82,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         print(plan.report(), file=sys.stderr)
         if args.action == "plan":
-            return EXIT_DRIFT if plan.drift else EXIT_OK
+            return EXIT_DRIFT if plan.drift and not args.exit_zero else EXIT_OK
         done = planning.apply(plan, api, os.environ, sink, lease_ttl=args.lease_ttl)
         print(f"applied: {len(done)} change(s)", file=sys.stderr)
         return EXIT_OK

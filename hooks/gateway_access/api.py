@@ -7,9 +7,24 @@ from typing import Any
 
 import httpx
 
+from gateway_access.state import PERMISSION_FIELDS
+
 
 class ApiError(Exception):
     """The proxy refused or failed a management call."""
+
+
+def _wire(body: dict[str, Any]) -> dict[str, Any]:
+    """`body` as LiteLLM takes it: the fields of state.PERMISSION_FIELDS inside `object_permission` (a null
+    one, not managed, left out)."""
+    permission = {f: body[f] for f in PERMISSION_FIELDS if body.get(f) is not None}
+    sent = {k: v for k, v in body.items() if k not in PERMISSION_FIELDS}
+    return {**sent, "object_permission": permission} if permission else sent
+
+
+def permission(live: dict[str, Any], name: str) -> Any:
+    """A field of state.PERMISSION_FIELDS of a live team or key (from its object_permission; None without one)."""
+    return (live.get("object_permission") or {}).get(name)
 
 
 class Management:
@@ -60,22 +75,48 @@ class Management:
         return self._pages("/v2/team/list", "teams", {"page_size": 100, "sort_by": "team_id", "sort_order": "asc"})
 
     def create_team(self, body: dict[str, Any]) -> dict[str, Any]:
-        return dict(self._call("POST", "/team/new", json=body))
+        return dict(self._call("POST", "/team/new", json=_wire(body)))
 
     def update_team(self, team_id: str, body: dict[str, Any]) -> None:
-        self._call("POST", "/team/update", json={"team_id": team_id, **body})
+        self._call("POST", "/team/update", json={"team_id": team_id, **_wire(body)})
 
     def delete_teams(self, team_ids: list[str]) -> None:
         self._call("POST", "/team/delete", json={"team_ids": team_ids})
 
+    def team_info(self, team_id: str) -> dict[str, Any]:
+        """/team/info: `team_info` (with its object_permission, which /v2/team/list leaves out) and
+        `team_memberships`."""
+        found = self._call("GET", "/team/info", params={"team_id": team_id})
+        return found if isinstance(found, dict) else {}
+
+    def team_memberships(self, team_id: str) -> list[dict[str, Any]]:
+        """The team's memberships (user_id, litellm_budget_table: the member's budget in the team)."""
+        found = self.team_info(team_id).get("team_memberships") or []
+        return [m for m in found if isinstance(m, dict)]
+
     def add_member(self, team_id: str, user_id: str, role: str) -> None:
         self._call("POST", "/team/member_add", json={"team_id": team_id, "member": {"user_id": user_id, "role": role}})
 
-    def update_member(self, team_id: str, user_id: str, role: str) -> None:
-        self._call("POST", "/team/member_update", json={"team_id": team_id, "user_id": user_id, "role": role})
+    def update_member(self, team_id: str, user_id: str, fields: dict[str, Any]) -> None:
+        """Role and budget fields of a member (a field sent as null is cleared, one not sent is kept)."""
+        self._call("POST", "/team/member_update", json={"team_id": team_id, "user_id": user_id, **fields})
 
     def delete_member(self, team_id: str, user_id: str) -> None:
         self._call("POST", "/team/member_delete", json={"team_id": team_id, "user_id": user_id})
+
+    # budget tiers (LiteLLM's budget objects)
+    def budgets(self) -> list[dict[str, Any]]:
+        found = self._call("GET", "/budget/list")
+        return [b for b in found if isinstance(b, dict)] if isinstance(found, list) else []
+
+    def create_budget(self, body: dict[str, Any]) -> None:
+        self._call("POST", "/budget/new", json=body)
+
+    def update_budget(self, body: dict[str, Any]) -> None:
+        self._call("POST", "/budget/update", json=body)
+
+    def delete_budget(self, budget_id: str) -> None:
+        self._call("POST", "/budget/delete", json={"id": budget_id})
 
     # internal users
     def users(self) -> list[dict[str, Any]]:
@@ -89,14 +130,15 @@ class Management:
 
     # keys
     def keys(self) -> list[dict[str, Any]]:
+        """Every key, each with its object_permission (/key/list with return_full_object)."""
         params = {"return_full_object": "true", "size": 100, "sort_by": "token", "sort_order": "asc"}
         return self._pages("/key/list", "keys", params)
 
     def generate_key(self, body: dict[str, Any]) -> dict[str, Any]:
-        return dict(self._call("POST", "/key/generate", json=body))
+        return dict(self._call("POST", "/key/generate", json=_wire(body)))
 
     def update_key(self, token: str, body: dict[str, Any]) -> None:
-        self._call("POST", "/key/update", json={"key": token, **body})
+        self._call("POST", "/key/update", json={"key": token, **_wire(body)})
 
     def delete_keys(self, tokens: list[str]) -> None:
         self._call("POST", "/key/delete", json={"keys": tokens})

@@ -16,13 +16,18 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from gateway_access import sinks
-from gateway_access.api import ApiError, Management
+from gateway_access.api import ApiError, Management, permission
 from gateway_access.lease import DEFAULT_TTL, Lease
 from gateway_access.state import (
+    BUDGET_FIELDS,
     KEY_FIELDS,
+    MEMBER_FIELDS,
+    PERMISSION_FIELDS,
     TEAM_FIELDS,
     USER_FIELDS,
     Signer,
+    budget_id,
+    budget_name,
     is_marked,
     is_owned,
     managed_metadata,
@@ -46,11 +51,13 @@ class PlanError(Exception):
 @dataclass
 class Change:
     action: str  # create, update, rotate, finish, delete
-    kind: str  # user, team, key
-    name: str  # user_id, team or key alias
+    kind: str  # budget, user, team, key
+    name: str  # budget tier name, user_id, team or key alias
     body: dict[str, Any] = field(default_factory=dict)  # what is sent (no key value in it)
     diff: dict[str, tuple[Any, Any]] = field(default_factory=dict)  # field -> (live, desired)
-    live_id: str | None = None  # team_id, or the token (hash) of the key in place (rotate, finish: the old one)
+    live_id: str | None = (
+        None  # budget_id, team_id, or the token (hash) of the key in place (rotate, finish: the old one)
+    )
     value_env: str | None = None  # a key whose value comes from this environment variable
     pending: str | None = None  # rotate: a never delivered new key to delete first; finish: the delivered one
     why: str = ""
@@ -93,9 +100,9 @@ def _show(value: Any) -> str:
 
 
 def _normal(name: str, value: Any) -> Any:
-    if name in ("models", "allowed_routes"):  # LiteLLM stores "none" as []
+    if name in ("models", "allowed_routes", *PERMISSION_FIELDS):  # LiteLLM stores "none" as []
         return sorted(value or [])
-    if name == "max_budget" and value is not None:
+    if name in ("max_budget", "soft_budget", "max_budget_in_team") and value is not None:
         return float(value)
     if name == "metadata":
         return dict(value or {})
@@ -103,7 +110,15 @@ def _normal(name: str, value: Any) -> Any:
 
 
 def _diff(fields: tuple[str, ...], live: Mapping[str, Any], desired: Mapping[str, Any]) -> dict[str, tuple[Any, Any]]:
-    return {f: (live.get(f), desired.get(f)) for f in fields if _normal(f, live.get(f)) != _normal(f, desired.get(f))}
+    """field -> (live, desired) of the fields that differ; a permission field only where declared (not null)."""
+    found = {}
+    for f in fields:
+        if f in PERMISSION_FIELDS and desired.get(f) is None:
+            continue
+        was = permission(dict(live), f) if f in PERMISSION_FIELDS else live.get(f)
+        if _normal(f, was) != _normal(f, desired.get(f)):
+            found[f] = (was, desired.get(f))
+    return found
 
 
 def _not_ours(document: dict[str, Any], kind: str, alias: str, live: dict[str, Any]) -> PlanError:
@@ -121,7 +136,55 @@ def _desired_key(document: dict[str, Any], alias: str, signer: Signer, token: st
     desired = {f: key.get(f) for f in KEY_FIELDS if f != "metadata"}
     desired["metadata"] = managed_metadata(document, key.get("metadata") or {}, signer, "key", token)
     desired["allowed_routes"] = desired.get("allowed_routes") or []  # what LiteLLM stores for "every route"
+    tier = key.get("budget_id")
+    if tier is not None and tier not in (document.get("budgets") or {}):
+        raise PlanError(f"key '{alias}' names budget tier '{tier}', which access.json does not declare")
+    desired["budget_id"] = None if tier is None else budget_id(document, tier, signer)
     return {"key_alias": alias, "team": key["team"], **desired}
+
+
+def _budget_changes(
+    document: dict[str, Any],
+    live_budgets: list[dict[str, Any]],
+    live_keys: list[dict[str, Any]],
+    signer: Signer,
+    prune: bool,
+) -> tuple[list[Change], list[Change], list[str]]:
+    """Budget tiers to create or update, to delete (--prune: the reconciler's own, no longer declared) and
+    the ones kept. A tier's live budget_id carries the reconciler's proof (state.budget_id), so a budget
+    someone else made is never taken for one of its own."""
+    declared = document.get("budgets") or {}
+    by_id = {str(b.get("budget_id")): b for b in live_budgets}
+    changes, deletions, ignored = [], [], []
+    for name, budget in sorted(declared.items()):
+        ident = budget_id(document, name, signer)
+        desired = {f: budget.get(f) for f in BUDGET_FIELDS}
+        live = by_id.get(ident)
+        if live is None:
+            changes.append(Change("create", "budget", name, body={"budget_id": ident, **desired}, live_id=ident))
+        elif diff := _diff(BUDGET_FIELDS, live, desired):
+            body = {"budget_id": ident, **{k: desired[k] for k in diff}}
+            changes.append(Change("update", "budget", name, body=body, diff=diff, live_id=ident))
+    for ident in sorted(by_id):
+        name = budget_name(document, ident, signer)
+        if name is None or name in declared:
+            continue
+        if not prune:
+            ignored.append(f"kept without --prune: budget {name}")
+            continue
+        theirs = [
+            str(k.get("key_alias") or f"(no alias, token {str(k.get('token'))[:12]}...)")
+            for k in live_keys
+            if k.get("budget_id") == ident and not is_owned(document, k, signer, "key")
+        ]
+        if theirs:
+            raise PlanError(
+                f"--prune: budget tier '{name}' is no longer declared, but key(s) the reconciler does not own use it: "
+                f"{', '.join(sorted(theirs))}; give them another budget_id or none, then prune again (nothing was "
+                "changed)"
+            )
+        deletions.append(Change("delete", "budget", name, live_id=ident))
+    return changes, deletions, ignored
 
 
 def _user_changes(document: dict[str, Any], live_users: list[dict[str, Any]], signer: Signer) -> list[Change]:
@@ -148,16 +211,46 @@ def _user_changes(document: dict[str, Any], live_users: list[dict[str, Any]], si
 PROXY_ADMIN_USER = "default_user_id"
 
 
-def _members(team: Mapping[str, Any]) -> dict[str, str] | None:
-    """user_id -> role of a declared team (None: membership not managed) or of a live one."""
-    members = team.get("members") if "members" in team else team.get("members_with_roles")
+Member = dict[str, Any]  # role and MEMBER_FIELDS of a team member
+
+
+def _members(team: Mapping[str, Any]) -> dict[str, Member] | None:
+    """user_id -> role and budget fields of a declared team's members (None: membership not managed)."""
+    members = team.get("members")
     if members is None:
         return None
     return {
-        str(m["user_id"]): str(m.get("role") or "user")
+        str(m["user_id"]): {"role": str(m.get("role") or "user"), **{f: m.get(f) for f in MEMBER_FIELDS}}
         for m in members
-        if m.get("user_id") and m["user_id"] != PROXY_ADMIN_USER
     }
+
+
+def _live_members(team: Mapping[str, Any]) -> dict[str, Member]:
+    """The same of a live team: roles from members_with_roles, budgets from team_memberships (/team/info)."""
+    budgets = {m.get("user_id"): m.get("litellm_budget_table") or {} for m in team.get("team_memberships") or []}
+    found: dict[str, Member] = {}
+    for m in team.get("members_with_roles") or []:
+        if not m.get("user_id") or m["user_id"] == PROXY_ADMIN_USER:
+            continue
+        budget = budgets.get(m["user_id"]) or {}
+        found[str(m["user_id"])] = {
+            "role": str(m.get("role") or "user"),
+            **{f: budget.get("max_budget" if f == "max_budget_in_team" else f) for f in MEMBER_FIELDS},
+        }
+    return found
+
+
+def _same_member(live: Member | None, desired: Member) -> bool:
+    return live is not None and all(_normal(f, live.get(f)) == _normal(f, desired.get(f)) for f in desired)
+
+
+def _shown_members(members: dict[str, Member]) -> dict[str, Any]:
+    """user_id -> role, or role and the budget fields set, as the plan shows them."""
+    shown: dict[str, Any] = {}
+    for user_id, member in members.items():
+        limits = {f: member[f] for f in MEMBER_FIELDS if member.get(f) is not None}
+        shown[user_id] = {"role": member["role"], **limits} if limits else member["role"]
+    return shown
 
 
 def _team_changes(document: dict[str, Any], live_teams: list[dict[str, Any]], signer: Signer) -> list[Change]:
@@ -180,21 +273,31 @@ def _team_changes(document: dict[str, Any], live_teams: list[dict[str, Any]], si
         desired["metadata"] = managed_metadata(document, team.get("metadata") or {}, signer, "team", live["team_id"])
         diff = _diff(TEAM_FIELDS, live, desired)
         body = {k: desired[k] for k in diff}
-        if members is not None and members != (_members({"members_with_roles": live.get("members_with_roles") or []})):
-            diff["members"] = (_members({"members_with_roles": live.get("members_with_roles") or []}), members)
+        live_members = _live_members(live)
+        if members is not None and (
+            set(members) != set(live_members)
+            or not all(_same_member(live_members.get(u), m) for u, m in members.items())
+        ):
+            diff["members"] = (_shown_members(live_members), _shown_members(members))
             body["members"] = members
         if diff:
             changes.append(Change("update", "team", alias, body=body, diff=diff, live_id=live["team_id"]))
     return changes
 
 
-def _apply_members(api: Management, team_id: str, live: dict[str, str], desired: dict[str, str]) -> None:
-    """Membership of a team made `desired` (user_id -> role) from `live`."""
-    for user_id, role in sorted(desired.items()):
-        if user_id not in live:
-            api.add_member(team_id, user_id, role)
-        elif live[user_id] != role:
-            api.update_member(team_id, user_id, role)
+def _apply_members(api: Management, team_id: str, live: dict[str, Member], desired: dict[str, Member]) -> None:
+    """Membership of a team made `desired` (user_id -> role and budget fields) from `live`."""
+    for user_id, member in sorted(desired.items()):
+        found = live.get(user_id)
+        if found is None:
+            api.add_member(team_id, user_id, member["role"])
+            found = {"role": member["role"]}
+        if _same_member(found, member):
+            continue
+        fields = {f: member.get(f) for f in MEMBER_FIELDS}  # every one: a null clears it
+        if found.get("role") != member["role"]:
+            fields["role"] = member["role"]  # only a change: "admin" needs a licence, even unchanged
+        api.update_member(team_id, user_id, fields)
     for user_id in sorted(set(live) - set(desired)):
         api.delete_member(team_id, user_id)
 
@@ -255,13 +358,14 @@ def make_plan(
     prune: bool = False,
     rotate: frozenset[str] = frozenset(),
     live_users: list[dict[str, Any]] | None = None,
+    live_budgets: list[dict[str, Any]] | None = None,
 ) -> Plan:
     try:
         sinks.variables(document["keys"])
     except ValueError as exc:
         raise PlanError(str(exc)) from None
-    changes = _user_changes(document, live_users or [], signer) + _team_changes(document, live_teams, signer)
-    ignored: list[str] = []
+    changes, budget_deletions, ignored = _budget_changes(document, live_budgets or [], live_keys, signer, prune)
+    changes += _user_changes(document, live_users or [], signer) + _team_changes(document, live_teams, signer)
     keys_by_alias = {str(k["key_alias"]): k for k in live_keys if k.get("key_alias")}
     team_alias_of = {t.get("team_id"): t.get("team_alias") for t in live_teams}
     for alias in sorted(document["keys"]):
@@ -284,7 +388,26 @@ def make_plan(
                 changes.append(Change("delete", kind, str(alias), live_id=live[id_field]))
             else:
                 ignored.append(f"kept without --prune: {kind} {alias}")
-    return Plan(changes, ignored, document, prune, rotate)
+    return Plan(changes + budget_deletions, ignored, document, prune, rotate)
+
+
+def live_state(api: Management, document: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
+    """What make_plan compares with (its live_* arguments): teams (those declaring members or a permission
+    field with their memberships' budgets and object_permission, /team/info), keys (with theirs), users (when
+    any is declared) and budget tiers."""
+    teams = api.teams()
+    declared = {
+        alias
+        for alias, team in document["teams"].items()
+        if team.get("members") is not None or any(team.get(f) is not None for f in PERMISSION_FIELDS)
+    }
+    for team in teams:
+        if team.get("team_alias") in declared:
+            info = api.team_info(str(team["team_id"]))
+            team["team_memberships"] = [m for m in info.get("team_memberships") or [] if isinstance(m, dict)]
+            team["object_permission"] = (info.get("team_info") or {}).get("object_permission")
+    users = api.users() if document.get("users") else []
+    return {"live_teams": teams, "live_keys": api.keys(), "live_users": users, "live_budgets": api.budgets()}
 
 
 def _refuse_cascade(
@@ -373,15 +496,22 @@ def _new_key(
 def apply(
     plan: Plan, api: Management, environ: Mapping[str, str], sink: KeySink, lease_ttl: float = DEFAULT_TTL
 ) -> list[str]:
-    """Under the environment's lease, plan again from the live state and carry it out in order (teams,
-    keys, then deletions: keys before teams). Returns what was done. Raises LeaseHeld when another run
-    holds the lease."""
+    """Under the environment's lease, plan again from the live state and carry it out in order (budget
+    tiers, users, teams, keys, then deletions: keys, teams, budget tiers). Returns what was done. Raises
+    LeaseHeld when another run holds the lease."""
     signer = Signer(api.master_key)
     with Lease(api, plan.document["environment"], lease_ttl) as lease:
-        teams = api.teams()
-        users = api.users() if plan.document.get("users") else []
-        plan = make_plan(plan.document, teams, api.keys(), environ, signer, plan.prune, plan.rotate, users)
+        live = live_state(api, plan.document)
+        teams = live["live_teams"]
+        plan = make_plan(plan.document, environ=environ, signer=signer, prune=plan.prune, rotate=plan.rotate, **live)
         done: list[str] = []
+        for change in [c for c in plan.changes if c.kind == "budget" and c.action != "delete"]:
+            lease.check()
+            if change.action == "create":
+                api.create_budget(change.body)
+            else:
+                api.update_budget(change.body)
+            done.append(str(change))
         for change in [c for c in plan.changes if c.kind == "user"]:
             lease.check()
             if change.action == "create":
@@ -390,9 +520,7 @@ def apply(
                 api.update_user(change.name, change.body)
             done.append(str(change))
         team_ids = {t["team_alias"]: t["team_id"] for t in teams if t.get("team_alias")}
-        live_members = {
-            t.get("team_alias"): _members({"members_with_roles": t.get("members_with_roles") or []}) for t in teams
-        }
+        live_members = {t.get("team_alias"): _live_members(t) for t in teams}
         for change in [c for c in plan.changes if c.kind == "team" and c.action != "delete"]:
             lease.check()
             body = {k: v for k, v in change.body.items() if k != "members"}
@@ -423,5 +551,7 @@ def apply(
             api.delete_keys(keys)
         if teams_gone := [str(c.live_id) for c in deletions if c.kind == "team"]:
             api.delete_teams(teams_gone)
+        for change in [c for c in deletions if c.kind == "budget"]:  # last: keys that used them are gone
+            api.delete_budget(str(change.live_id))
         done += [str(c) for c in deletions]
     return done

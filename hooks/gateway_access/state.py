@@ -14,9 +14,26 @@ from jsonschema.exceptions import best_match
 
 SCHEMA_FILE = Path(__file__).resolve().parent / "access-state.schema.json"
 # LiteLLM fields the reconciler owns on a team and on a key (everything else on them is left alone)
-TEAM_FIELDS = ("models", "max_budget", "budget_duration", "rpm_limit", "tpm_limit", "metadata")
+TEAM_FIELDS = ("models", "max_budget", "budget_duration", "rpm_limit", "tpm_limit", "metadata", "mcp_servers")
 USER_FIELDS = ("user_role", "max_budget", "budget_duration", "rpm_limit", "tpm_limit", "metadata")
-KEY_FIELDS = ("models", "max_budget", "budget_duration", "rpm_limit", "tpm_limit", "metadata", "allowed_routes")
+KEY_FIELDS = (
+    "models",
+    "max_budget",
+    "budget_duration",
+    "rpm_limit",
+    "tpm_limit",
+    "metadata",
+    "allowed_routes",
+    "budget_id",
+    "user_id",
+    "mcp_servers",
+)
+# fields compared only where declared (null: not managed, left as it is); LiteLLM keeps them in the object's
+# object_permission (a row of its own, LiteLLM_ObjectPermissionTable), written and read as that object
+PERMISSION_FIELDS = ("mcp_servers",)
+# ... on a budget tier (LiteLLM's budget objects, /budget/new) and on a team member (/team/member_update)
+BUDGET_FIELDS = ("max_budget", "soft_budget", "budget_duration", "rpm_limit", "tpm_limit", "max_parallel_requests")
+MEMBER_FIELDS = ("max_budget_in_team", "budget_duration", "tpm_limit", "rpm_limit")
 # metadata the reconciler adds to mark what it manages (and for which environment)
 MANAGED_BY = "gateway_managed_by"
 MANAGER = "litellm-gateway-bundle"
@@ -66,6 +83,20 @@ class Signer:
         """The proof for the team (`kind` team, `ident` its team_id), user (user, its user_id) or key (key, its
         token)."""
         return self.sign(f"{kind}:{ident}")
+
+
+def budget_id(document: dict[str, Any], name: str, signer: Signer) -> str:
+    """The live budget_id of the environment's budget tier `name`: the name and a proof (budgets carry no
+    metadata, so the proof is in the id: nobody without the master key can make a budget the reconciler
+    takes for its own, and each environment has its own)."""
+    env = document["environment"]
+    return f"{name}.{signer.proof('budget', f'{env}/{name}')[:20]}"
+
+
+def budget_name(document: dict[str, Any], live_id: str, signer: Signer) -> str | None:
+    """The tier name of a live budget_id the reconciler made for this environment, else None."""
+    name, dot, _ = live_id.rpartition(".")
+    return name if dot and name and hmac.compare_digest(live_id, budget_id(document, name, signer)) else None
 
 
 def mark(document: dict[str, Any]) -> str:

@@ -555,7 +555,7 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "access",
         help=f"teams and keys of config/access.yaml against a live proxy: plan (exit {facts.EXIT_DRIFT} on drift), "
-        "apply, or import (the proxy's teams and keys into access.yaml, adopted)",
+        "apply, or import (the proxy's users, teams and keys into access.yaml, adopted)",
     )
     with_config(p)
     p.add_argument("action", choices=("plan", "apply", "import"))
@@ -563,7 +563,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--into",
         type=Path,
-        help="import: the access.yaml to add the proxy's teams and keys to (default: the config's access.yaml)",
+        help="import: the access.yaml to add the proxy's users, teams and keys to (default: the config's access.yaml)",
     )
     p.add_argument("--env", default="dev", help="environment whose access to reconcile (default: dev)")
     p.add_argument("--prune", action="store_true", help="delete managed teams and keys no longer declared")

@@ -1,4 +1,4 @@
-"""Access as code: the internal users, teams and virtual keys of config/access.yaml as one environment
+"""Access as code: the internal users, budget tiers, teams and virtual keys of config/access.yaml as one environment
 has them (items of other environments left out, overrides applied), and which key the ServiceMonitor sends."""
 
 from __future__ import annotations
@@ -11,8 +11,9 @@ from litellm_bundle.core.facts import METRICS_PATH
 from litellm_bundle.core.yamlio import YamlDocument
 from litellm_bundle.model.configset import ConfigSet, Origin, as_map
 
-KINDS = ("users", "teams", "keys")
+KINDS = ("users", "budgets", "teams", "keys")
 LIMITS = ("max_budget", "budget_duration", "rpm_limit", "tpm_limit")
+BUDGET_LIMITS = (*LIMITS, "soft_budget", "max_parallel_requests")  # a budget tier's (LiteLLM's budget object)
 
 
 def _raw_overrides(doc: YamlDocument | None, env: str) -> dict[str, Any]:
@@ -24,7 +25,7 @@ def _raw_overrides(doc: YamlDocument | None, env: str) -> dict[str, Any]:
 
 
 def effective_access(cs: ConfigSet, env: str) -> tuple[dict[str, Any], list[Origin]]:
-    """{users, teams, keys} of `env` (items of other environments left out, overrides applied, a key's models
+    """{users, budgets, teams, keys} of `env` (items of other environments left out, overrides applied, a key's models
     defaulting to its team's) and where each part came from."""
     doc = cs.docs.get("access")
     source = cs.data("access")
@@ -47,6 +48,42 @@ def effective_access(cs: ConfigSet, env: str) -> tuple[dict[str, Any], list[Orig
     return found, origins
 
 
+def access_groups(model_groups: dict[str, Any]) -> dict[str, set[str]]:
+    """LiteLLM's model access groups of the enabled groups: access group -> the model groups one of whose
+    deployments names it in model_info.access_groups (a key or team naming it may call them all)."""
+    found: dict[str, set[str]] = {}
+    for group, spec in model_groups.items():
+        for dep in spec.get("deployments") or [] if isinstance(spec, dict) else []:
+            info = dep.get("model_info") if isinstance(dep, dict) else None
+            for name in strings(info.get("access_groups")) if isinstance(info, dict) else []:
+                found.setdefault(name, set()).add(group)
+    return found
+
+
+# LiteLLM's special names in object_permission.mcp_servers (proxy/_types.py): a key's opt-out of its team's
+# servers, a team's grant of every server on the proxy
+MCP_SPECIAL = {"keys": "no-mcp-servers", "teams": "all-proxy-mcpservers"}
+
+
+def mcp_servers(litellm: Any) -> dict[str, bool]:
+    """The MCP servers an environment declares (LiteLLM's `mcp_servers` section, by name) -> whether every key
+    may use it (`allow_all_keys`)."""
+    servers = litellm.get("mcp_servers") if isinstance(litellm, dict) else None
+    return {
+        str(name): isinstance(spec, dict) and spec.get("allow_all_keys") is True
+        for name, spec in (servers.items() if isinstance(servers, dict) else ())
+    }
+
+
+def mcp_outside_team(key_servers: list[str], team_servers: list[str], declared: dict[str, bool]) -> list[str]:
+    """The servers of a key that LiteLLM refuses for a key of a team granting `team_servers` (/key/generate and
+    /key/update: a key's servers are within its team's and those every key may use; a team granting
+    all-proxy-mcpservers grants them all)."""
+    if MCP_SPECIAL["teams"] in team_servers:
+        return []
+    return [s for s in key_servers if s != MCP_SPECIAL["keys"] and s not in team_servers and not declared.get(s)]
+
+
 def strings(value: Any) -> list[str]:
     return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
 
@@ -56,7 +93,7 @@ def number(value: Any) -> bool:
 
 
 def declared(access: dict[str, Any] | None) -> bool:
-    """Users, teams or keys are declared for the environment (`access`: its effective access)."""
+    """Users, budget tiers, teams or keys are declared for the environment (`access`: its effective access)."""
     access = access or {}
     return any(access.get(kind) for kind in KINDS)
 

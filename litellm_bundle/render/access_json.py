@@ -1,12 +1,12 @@
-"""access.json: the users, teams and keys of one environment as gateway_access reconciles them with a proxy
-(defaults from access-state.schema.json)."""
+"""access.json: the users, budget tiers, teams and keys of one environment as gateway_access reconciles them
+with a proxy (defaults from access-state.schema.json)."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
-from litellm_bundle.model.access import LIMITS
+from litellm_bundle.model.access import BUDGET_LIMITS, LIMITS
 from litellm_bundle.model.effective import EffectiveConfig
 from litellm_bundle.policy.policies import Policies
 from litellm_bundle.policy.schema_defaults import with_defaults
@@ -24,6 +24,9 @@ def document(eff: EffectiveConfig, policies: Policies) -> dict[str, Any]:
             found["tags"] = list(item["tags"])
         return found
 
+    def mcp(item: dict[str, Any]) -> list[str] | None:  # LiteLLM's object_permission.mcp_servers; None: not managed
+        return None if item.get("mcp_servers") is None else list(item["mcp_servers"])
+
     users = {
         user_id: {
             **({"user_role": user["user_role"]} if user.get("user_role") else {}),  # else the schema's default
@@ -32,12 +35,17 @@ def document(eff: EffectiveConfig, policies: Policies) -> dict[str, Any]:
         }
         for user_id, user in sorted((access.get("users") or {}).items())
     }
+    budgets = {
+        name: {k: budget.get(k) for k in BUDGET_LIMITS}
+        for name, budget in sorted((access.get("budgets") or {}).items())
+    }
     teams = {
         alias: {
             "models": list(team["models"]),
             **{k: team.get(k) for k in LIMITS},
             "metadata": metadata(team),
             "members": None if team.get("members") is None else [{"role": "user", **m} for m in team["members"]],
+            "mcp_servers": mcp(team),
         }
         for alias, team in sorted((access.get("teams") or {}).items())
     }
@@ -51,10 +59,13 @@ def document(eff: EffectiveConfig, policies: Policies) -> dict[str, Any]:
             "metadata": metadata(key),
             "value_env": match.group(1) if match else None,
             "allowed_routes": key.get("allowed_routes"),
+            "budget_id": key.get("budget_id"),
+            "user_id": key.get("user_id"),
+            "mcp_servers": mcp(key),
         }
     return with_defaults(
         policies.schemas[STATE_SCHEMA],
-        {"environment": eff.env, "users": users, "teams": teams, "keys": keys},
+        {"environment": eff.env, "users": users, "budgets": budgets, "teams": teams, "keys": keys},
         policies.registry,
     )
 

@@ -22,7 +22,7 @@ to it, the fake provider, Redis, PostgreSQL, Prometheus, haproxy and k6. Public 
 - `metrics`: the proxy's /metrics/ answer read with prometheus_client's parser (`samples`, `total`).
 - `access`: `reconcile` (`access plan|apply` as a `Result`: the plan, drift, what it refused) through
   `reconciler`, the gateway_access package loaded in this process; `access_import`: `run` (`access import`:
-  a live proxy's teams and keys into access.yaml, adopted), `select` (which, pure) -> `Selection`.
+  a live proxy's users, teams and keys into access.yaml, adopted), `select` (which, pure) -> `Selection`.
 - `live_drift`: `check` (`drift`: the running proxy against a rendered config.yaml, as a `Result` and its
   findings), `details` (them for JSON); the comparison in `drift_compare` (`find_drift`, `Finding`, `KINDS`).
 - `migrations`: the database part of an upgrade on a private PostgreSQL (`database_upgrade_check` ->

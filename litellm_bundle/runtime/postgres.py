@@ -223,10 +223,21 @@ ENGINES = {
 }
 
 
+# Prisma's CLI as the official image bakes it (LiteLLM's Dockerfile installs it at build time into the
+# directory PRISMA_BINARY_CACHE_DIR names, so no pod installs it with npm at start, whatever its uid or
+# HOME): `make setup` installs it once into .tools/prisma-cli (the Makefile names the same directory)
+CLI_DIR = "prisma-cli"
+CLI_ENTRYPOINT = ("node_modules", "prisma", "build", "index.js")  # what prisma-client-py looks for there
+
+
 def prisma_env(tools_dir: Path) -> dict[str, str]:
-    """The Prisma engine variables for every process that touches the database, when `make setup`
-    installed the engines from ../shared/prisma-engines (machines without internet access); empty
-    otherwise (prisma downloads the same engines itself)."""
+    """The Prisma variables for every process that touches the database: the engines, when `make setup`
+    installed them from ../shared/prisma-engines (machines without internet access; otherwise prisma
+    downloads the same engines itself), and the baked CLI's directory when `make setup` installed it."""
     engines = tools_dir / "prisma-engines"
     found = {name: str(engines / file) for name, file in ENGINES.items() if (engines / file).is_file()}
-    return found if len(found) == len(ENGINES) else {}
+    env = found if len(found) == len(ENGINES) else {}
+    cli = tools_dir / CLI_DIR
+    if cli.joinpath(*CLI_ENTRYPOINT).is_file():
+        env["PRISMA_BINARY_CACHE_DIR"] = str(cli)
+    return env

@@ -21,6 +21,7 @@ FEATURES = {
     "external-secrets": ({"ExternalSecret"}, set()),
     "migrations": ({"Job"}, set()),
     "access": ({"Job", "Role", "RoleBinding", "Secret"}, set()),  # the Secret: empty, the Job fills it
+    "access-report": ({"Job"}, set()),  # report only: no Role, RoleBinding or keys Secret
     "monitoring": ({"ServiceMonitor", "PrometheusRule"}, set()),
     "network-policy-off": (set(), {"NetworkPolicy"}),
     "separate-health-app": (set(), set()),

@@ -260,12 +260,17 @@ def test_rendered_manifests_apply_server_side_into_their_namespace_and_converge(
             assert "serverside-applied" in first.stdout
             applied = _owned(plane, manifest)
             assert len(applied) == len(kube.documents(manifest))
+            # settled: the HPA (staging, prod) has scaled the Deployment, created without replicas, to its minimum
+            # (the controller acts on its own schedule, before or after the first pod is available)
             wait_until(
-                lambda: json.loads(
-                    plane.kubectl("get", "deployment", RELEASE, "-n", facts.NAMESPACE, "-o", "json").stdout
-                )["status"].get("availableReplicas"),
+                lambda: (
+                    json.loads(plane.kubectl("get", "deployment", RELEASE, "-n", facts.NAMESPACE, "-o", "json").stdout)[
+                        "status"
+                    ].get("availableReplicas", 0)
+                    >= minimum_replicas(env)
+                ),
                 60,
-                what="the Deployment to be available",
+                what=f"the Deployment to be available with {minimum_replicas(env)} replicas",
             )
             settled = _owned(plane, manifest)
             plane.kubectl("apply", "--server-side", "--field-manager", "argocd-test", "-f", str(ROOT / "k8s" / env))

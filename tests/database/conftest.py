@@ -34,6 +34,8 @@ from tests.mcp_server import MCP_PATH
 TOOLS = ROOT / ".tools"
 PRICED = migrations_traffic.PRICED  # a model group with a price per token, so that spend and budgets move
 MCP_SERVERS = ("calc", "notes")  # two processes of tests/mcp_server.py, each answering with its own name
+METERED = "metered"  # a model access group (model_info.access_groups) holding the priced group only
+RESET_JOB_SECONDS = 2  # LiteLLM's budget reset job interval on db_stack (general_settings.proxy_budget_rescheduler_*)
 
 
 def _litellm_package() -> Path:
@@ -158,7 +160,8 @@ def database() -> Iterator[postgres.Postgres]:
 
 def database_config(staged: Path) -> None:
     """The staged dev config with the database and /metrics behind a key (as staging and prod render them),
-    spend written every second, requests on cached keys allowed while the database is down, and a priced group."""
+    spend written every second, budgets reset every RESET_JOB_SECONDS, requests on cached keys allowed while
+    the database is down, and a priced group in the access group METERED."""
     config = YAML(typ="safe").load(staged.read_text())
     config["general_settings"].update(
         {
@@ -166,10 +169,16 @@ def database_config(staged: Path) -> None:
             "proxy_batch_write_at": 1,
             "allow_requests_on_db_unavailable": True,
             "database_connection_pool_limit": 5,
+            # LiteLLM's budget reset job every 2 s (default about 600 s), so a short budget_duration is seen to
+            # reset (tests/database/test_access_budgets.py); it only resets what is due
+            "proxy_budget_rescheduler_min_time": RESET_JOB_SECONDS,
+            "proxy_budget_rescheduler_max_time": RESET_JOB_SECONDS,
         }
     )
     config["litellm_settings"]["require_auth_for_metrics_endpoint"] = True  # as staging and prod render it
-    config["model_list"].append({**migrations_traffic.priced_deployment(), "model_info": {"id": "fake-priced-dep"}})
+    config["model_list"].append(
+        {**migrations_traffic.priced_deployment(), "model_info": {"id": "fake-priced-dep", "access_groups": [METERED]}}
+    )
     staged.write_text(dump_yaml(config))
 
 

@@ -1,16 +1,17 @@
 """Internal users and team membership as code, reconciled by gateway_access with the real proxy on real
 PostgreSQL: created with the reconciler's proof, membership changed, drift made by hand found by `plan`,
-and a team's budget (on the priced group) and tpm limit enforced. Its own environment name, so no other
-module's plan sees its objects; deleted at the end."""
+a team's budget (on the priced group) and tpm limit enforced, and a member's budget within a team. Its own
+environment name, so no other module's plan sees its objects; deleted at the end."""
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -61,6 +62,13 @@ def desired() -> dict[str, Any]:
                 "members": [{"user_id": "alice@example.com", "role": "user"}, {"user_id": "bob", "role": "user"}],
             },
             "tiny-tpm": {**LIMITS, "models": ["gpt-4o-mini"], "tpm_limit": 30, "metadata": {}},
+            "tiny-member": {
+                **LIMITS,
+                "models": [PRICED],
+                "max_budget": 100.0,
+                "metadata": {},
+                "members": [{"user_id": "alice@example.com", "role": "user", "max_budget_in_team": 0.3}],
+            },
         },
         "keys": {
             "tiny-tpm-key": {
@@ -70,6 +78,15 @@ def desired() -> dict[str, Any]:
                 "metadata": {},
                 "value_env": None,
                 "allowed_routes": None,
+            },
+            "alice-in-team": {  # alice's key in tiny-member: her budget in the team binds, not the team's
+                **LIMITS,
+                "team": "tiny-member",
+                "models": [PRICED],
+                "metadata": {},
+                "value_env": None,
+                "allowed_routes": None,
+                "user_id": "alice@example.com",
             },
             "tiny-budget-key": {
                 **LIMITS,
@@ -91,22 +108,42 @@ def run(stack: Stack, work: Path, document: dict[str, Any], action: str, *extra:
     return subprocess.run(argv, env=environ, capture_output=True, text=True, timeout=120)
 
 
-@pytest.fixture(scope="module")
-def admin(db_stack: Stack) -> Iterator[httpx.Client]:
-    headers = {"Authorization": f"Bearer {db_stack.key}"}
-    with httpx.Client(base_url=db_stack.url, headers=headers, timeout=60) as client:
+@contextlib.contextmanager
+def master_client(stack: Stack, cleanup: Callable[[httpx.Client], None]) -> Iterator[httpx.Client]:
+    """A client with the master key; `cleanup` runs with it at the end, whatever happened."""
+    with httpx.Client(base_url=stack.url, headers={"Authorization": f"Bearer {stack.key}"}, timeout=60) as client:
         try:
             yield client
         finally:
-            teams = client.get("/v2/team/list", params={"team_alias": "tiny-"}).json()["teams"]
-            if ids := [t["team_id"] for t in teams if t.get("team_alias") in ("tiny-budget", "tiny-tpm")]:
-                client.post("/team/delete", json={"team_ids": ids})  # its keys with it
-            client.post("/user/delete", json={"user_ids": list(USERS)})
+            cleanup(client)
+
+
+def delete_teams(client: httpx.Client, *aliases: str) -> None:
+    """The teams of these aliases, and their keys with them (LiteLLM's /team/delete)."""
+    teams = [t for a in aliases for t in client.get("/v2/team/list", params={"team_alias": a}).json()["teams"]]
+    if ids := sorted({t["team_id"] for t in teams if t.get("team_alias") in aliases}):
+        client.post("/team/delete", json={"team_ids": ids})
+
+
+def _cleanup(client: httpx.Client) -> None:
+    delete_teams(client, "tiny-budget", "tiny-tpm", "tiny-member")
+    client.post("/user/delete", json={"user_ids": list(USERS)})
+
+
+@pytest.fixture(scope="module")
+def admin(db_stack: Stack) -> Iterator[httpx.Client]:
+    with master_client(db_stack, _cleanup) as client:
+        yield client
+
+
+def team_of(client: httpx.Client, alias: str) -> dict[str, Any]:
+    teams = client.get("/v2/team/list", params={"team_alias": alias}).json()["teams"]
+    (team,) = [t for t in teams if t.get("team_alias") == alias]
+    return dict(team)
 
 
 def members(client: httpx.Client) -> dict[str, str]:
-    teams = client.get("/v2/team/list", params={"team_alias": "tiny-budget"}).json()["teams"]
-    (team,) = [t for t in teams if t.get("team_alias") == "tiny-budget"]
+    team = team_of(client, "tiny-budget")
     found = {m["user_id"]: m["role"] for m in team["members_with_roles"]}
     assert found.pop("default_user_id") == "admin", "LiteLLM adds the master key's user to a team it makes"
     return found
@@ -156,6 +193,40 @@ def test_users_and_members_are_applied_drift_is_found_and_team_budget_and_tpm_bi
             refused = exc
             break
     assert refused is not None and "budget" in str(refused).lower() and "team" in str(refused).lower(), refused
+
+    # a member's budget within the team binds for the member's key while the team still has budget
+    member_team = team_of(admin, "tiny-member")["team_id"]
+    info = admin.get("/team/info", params={"team_id": member_team}).json()
+    (alice_in_team,) = [m for m in info["team_memberships"] if m["user_id"] == "alice@example.com"]
+    assert alice_in_team["litellm_budget_table"]["max_budget"] == 0.3
+    value = keys.read_text().split("LITELLM_KEY_ALICE_IN_TEAM=", 1)[1].split()[0]
+    client = openai.OpenAI(base_url=f"{db_stack.url}/v1", api_key=value, max_retries=0, timeout=60)
+    served, refused = 0, None
+    for _ in range(8):
+        try:
+            client.chat.completions.create(model=PRICED, messages=[{"role": "user", "content": "hello there"}])
+            served += 1
+        except openai.APIStatusError as exc:
+            refused = exc
+            break
+    # LiteLLM reserves a request's estimated cost against each budget before the call (settled after it): the
+    # member's own budget refuses, not the team's ($100) nor alice's as a user ($10)
+    assert served >= 1 and refused is not None, (served, refused)
+    assert "TeamMember=alice@example.com:" in str(refused) and "Max budget: 0.3" in str(refused), refused
+    spent = admin.get("/team/info", params={"team_id": member_team}).json()["team_info"]["spend"]
+    assert spent < 100.0, "the team still had budget"
+    # drift made by hand on the member's budget is found and undone
+    answer = admin.post(
+        "/team/member_update",
+        json={"team_id": member_team, "user_id": "alice@example.com", "max_budget_in_team": 5.0},
+    )
+    assert answer.status_code == 200, answer.text
+    drift = run(db_stack, tmp_path, changed, "plan")
+    assert "~ team tiny-member: members {'alice@example.com': {'role': 'user', 'max_budget_in_team': 5.0}} -> " in (
+        drift.stderr
+    ), drift.stderr
+    assert run(db_stack, tmp_path, changed, "apply", "--keys-to", "-").returncode == 0
+    assert run(db_stack, tmp_path, changed, "plan").returncode == 0
 
     # the team's tpm_limit binds for its key: one answer uses more tokens than the team may in a minute
     value = keys.read_text().split("LITELLM_KEY_TINY_TPM_KEY=", 1)[1].split()[0]

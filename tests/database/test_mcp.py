@@ -2,13 +2,15 @@
 (tests/mcp_server.py) behind the pinned proxy, declared as `mcp_servers` in the bundle's
 config/litellm.yaml and rendered by the bundle (the group's shared proxy, db_stack in
 tests/database/conftest.py, runs that rendering); virtual keys on real PostgreSQL get access per key
-and per team (LiteLLM's `object_permission.mcp_servers`); the SDK's own client lists and calls the
-tools through the proxy's MCP endpoint (streamable HTTP at /mcp)."""
+and per team from access-as-code declarations (`mcp_servers` on teams and keys, applied by the reconciler
+as LiteLLM's `object_permission.mcp_servers`); the SDK's own client lists and calls the tools through the
+proxy's MCP endpoint (streamable HTTP at /mcp); a server granted by hand is found as drift and taken back."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, TypeVar
 
 import anyio
@@ -19,27 +21,47 @@ from mcp import ClientSession, MCPError
 from mcp.client.streamable_http import streamable_http_client
 from mcp.types import CallToolResult, TextContent
 
+from gateway_access.sinks import variable
 from litellm_bundle.core.yamlio import parse_yaml
 from tests.integration.conftest import Stack
+
+from .test_access_members import delete_teams, master_client, run
 
 pytestmark = pytest.mark.proxy
 
 T = TypeVar("T")
 
 
-def _admin(stack: Stack, path: str, body: dict[str, Any]) -> dict[str, Any]:
-    answer = httpx.post(f"{stack.url}{path}", headers={"Authorization": f"Bearer {stack.key}"}, json=body, timeout=60)
-    assert answer.status_code == 200, answer.text
-    result: dict[str, Any] = answer.json()
-    return result
+ENV = "mcp-test"  # its own environment name, so no other module's plan sees its objects
+LIMITS = {"max_budget": None, "budget_duration": None, "rpm_limit": None, "tpm_limit": None}
+TEAMS = {"mcp-tools": ["calc", "notes"], "mcp-calc-team": ["calc"], "mcp-no-tools": []}  # alias -> mcp_servers
+KEYS = {  # alias -> (team, mcp_servers; None: not declared, the team's)
+    "mcp-calc": ("mcp-tools", ["calc"]),
+    "mcp-notes": ("mcp-tools", ["notes"]),
+    "mcp-none": ("mcp-no-tools", None),
+    "mcp-team-member": ("mcp-calc-team", None),
+}
 
 
-def _key(stack: Stack, alias: str, **body: Any) -> str:
-    return str(_admin(stack, "/key/generate", {"key_alias": alias, **body})["key"])
+def desired() -> dict[str, Any]:
+    """The access.json config/access.yaml renders for these teams and keys (what `make render` writes)."""
+    key = {**LIMITS, "models": ["gpt-4o-mini"], "metadata": {}, "value_env": None, "allowed_routes": None}
+    return {
+        "environment": ENV,
+        "teams": {a: {**LIMITS, "models": ["gpt-4o-mini"], "metadata": {}, "mcp_servers": s} for a, s in TEAMS.items()},
+        "keys": {a: {**key, "team": team, "mcp_servers": servers} for a, (team, servers) in KEYS.items()},
+    }
 
 
-def _team(stack: Stack, alias: str, **body: Any) -> str:
-    return str(_admin(stack, "/team/new", {"team_alias": alias, **body})["team_id"])
+@pytest.fixture(scope="module")
+def keys(db_stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    """alias -> value of the keys above, applied by the reconciler (its env-file sink); deleted at the end."""
+    work = tmp_path_factory.mktemp("mcp-access")
+    with master_client(db_stack, lambda client: delete_teams(client, *TEAMS)):
+        applied = run(db_stack, work, desired(), "apply", "--keys-to", f"env-file:{work / 'keys.env'}")
+        assert applied.returncode == 0, applied.stderr
+        values = dict(line.split("=", 1) for line in (work / "keys.env").read_text().split())
+        yield {alias: values[variable(alias)] for alias in KEYS}
 
 
 @dataclass
@@ -114,8 +136,8 @@ def test_the_bundle_renders_the_mcp_servers(dev_with_mcp: dict[str, str], mcp_up
     }
 
 
-def test_a_key_with_access_lists_and_calls_the_tools(db_stack: Stack) -> None:
-    key = _key(db_stack, "mcp-calc", object_permission={"mcp_servers": ["calc"]})
+def test_a_key_with_access_lists_and_calls_the_tools(db_stack: Stack, keys: dict[str, str]) -> None:
+    key = keys["mcp-calc"]  # its team grants calc and notes, the key calc only: LiteLLM gives it what both grant
     headers = {"x-litellm-api-key": key}
     names, seen = _mcp(f"{db_stack.url}/mcp", headers, _names)
     assert names == ["calc-add", "calc-echo"]  # LiteLLM prefixes each tool with its server's name
@@ -129,8 +151,8 @@ def test_a_key_with_access_lists_and_calls_the_tools(db_stack: Stack) -> None:
     assert names == ["calc-add", "calc-echo"]
 
 
-def test_a_key_without_access_to_a_server_is_refused_its_tools(db_stack: Stack) -> None:
-    key = _key(db_stack, "mcp-notes", object_permission={"mcp_servers": ["notes"]})
+def test_a_key_without_access_to_a_server_is_refused_its_tools(db_stack: Stack, keys: dict[str, str]) -> None:
+    key = keys["mcp-notes"]
     headers = {"x-litellm-api-key": key}
     names, _ = _mcp(f"{db_stack.url}/mcp", headers, _names)
     assert names == ["notes-add", "notes-echo"]  # calc's tools are not listed
@@ -142,16 +164,15 @@ def test_a_key_without_access_to_a_server_is_refused_its_tools(db_stack: Stack) 
     assert seen.statuses == [403], seen
 
 
-def test_a_key_without_any_grant_is_refused(db_stack: Stack) -> None:
+def test_a_key_without_any_grant_is_refused(db_stack: Stack, keys: dict[str, str]) -> None:
     """LiteLLM's default for a key without MCP grants (nor a team's): no MCP access at all."""
-    key = _key(db_stack, "mcp-none")
+    key = keys["mcp-none"]
     seen = _refused(f"{db_stack.url}/mcp", {"x-litellm-api-key": key})
     assert seen.statuses == [403], seen
 
 
-def test_a_key_inherits_its_teams_access(db_stack: Stack) -> None:
-    team = _team(db_stack, "mcp-calc-team", object_permission={"mcp_servers": ["calc"]})
-    key = _key(db_stack, "mcp-team-member", team_id=team)
+def test_a_key_inherits_its_teams_access(db_stack: Stack, keys: dict[str, str]) -> None:
+    key = keys["mcp-team-member"]
     total, _ = _mcp(f"{db_stack.url}/mcp", {"x-litellm-api-key": key}, _call("calc-add", {"a": 2, "b": 3}))
     assert _text(total) == "5"
     names, _ = _mcp(f"{db_stack.url}/mcp", {"x-litellm-api-key": key}, _names)
@@ -161,3 +182,27 @@ def test_a_key_inherits_its_teams_access(db_stack: Stack) -> None:
 def test_an_unknown_key_is_refused(db_stack: Stack) -> None:
     seen = _refused(f"{db_stack.url}/mcp", {"x-litellm-api-key": "sk-not-a-key"})
     assert seen.statuses == [401], seen
+
+
+def test_a_server_granted_by_hand_is_drift_and_apply_takes_it_back(
+    db_stack: Stack, keys: dict[str, str], tmp_path: Path
+) -> None:
+    headers = {"x-litellm-api-key": keys["mcp-calc"]}
+    assert run(db_stack, tmp_path, desired(), "plan").returncode == 0  # applied: nothing to change
+    answer = httpx.post(
+        f"{db_stack.url}/key/update",
+        headers={"Authorization": f"Bearer {db_stack.key}"},
+        json={"key": keys["mcp-calc"], "object_permission": {"mcp_servers": ["calc", "notes"]}},
+        timeout=60,
+    )
+    assert answer.status_code == 200, answer.text
+    names, _ = _mcp(f"{db_stack.url}/mcp", headers, _names)
+    assert names == ["calc-add", "calc-echo", "notes-add", "notes-echo"]  # the grant made by hand works
+    drift = run(db_stack, tmp_path, desired(), "plan")
+    assert drift.returncode == 3, drift.stderr
+    assert "~ key mcp-calc: mcp_servers ['calc', 'notes'] -> ['calc']" in drift.stderr, drift.stderr
+    applied = run(db_stack, tmp_path, desired(), "apply", "--keys-to", "-")
+    assert applied.returncode == 0 and applied.stdout == "", applied.stderr  # no new key value
+    assert run(db_stack, tmp_path, desired(), "plan").returncode == 0
+    names, _ = _mcp(f"{db_stack.url}/mcp", headers, _names)
+    assert names == ["calc-add", "calc-echo"]

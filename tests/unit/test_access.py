@@ -93,7 +93,13 @@ def test_without_access_yaml_nothing_is_declared(repo_copy: Path) -> None:
     from ruamel.yaml import YAML
 
     files = render_one(BundleTree.at(repo_copy), "prod")
-    assert json.loads(files["access.json"]) == {"environment": "prod", "users": {}, "teams": {}, "keys": {}}
+    assert json.loads(files["access.json"]) == {
+        "environment": "prod",
+        "users": {},
+        "budgets": {},
+        "teams": {},
+        "keys": {},
+    }
     assert YAML(typ="safe").load(files["values.yaml"])["access"]["enabled"] is False, (
         "no access Job without declared access"
     )
@@ -165,6 +171,21 @@ class FakeProxy:
         self.team_rows: dict[str, dict[str, Any]] = {}
         self.key_rows: dict[str, dict[str, Any]] = {}
         self.values: dict[str, str] = {}  # token -> value, for authenticates()
+        self.budget_rows: dict[str, dict[str, Any]] = {}
+
+    def budgets(self) -> list[dict[str, Any]]:
+        return [dict(b) for b in self.budget_rows.values()]
+
+    def create_budget(self, body: dict[str, Any]) -> None:
+        if body["budget_id"] in self.budget_rows:
+            raise ApiError("POST /budget/new: HTTP 400: already exists")
+        self.budget_rows[body["budget_id"]] = dict(body)
+
+    def update_budget(self, body: dict[str, Any]) -> None:
+        self.budget_rows[body["budget_id"]].update(body)
+
+    def delete_budget(self, budget_id: str) -> None:
+        del self.budget_rows[budget_id]
 
     def teams(self) -> list[dict[str, Any]]:
         return [dict(t) for t in self.team_rows.values()]

@@ -37,7 +37,7 @@ def key(token: str, alias: str | None, team_id: str | None, models: list[str] | 
 
 
 def owned(kind: str, live: dict[str, Any], env: str = "dev") -> dict[str, Any]:
-    ident = live["team_id" if kind == "team" else "token"]
+    ident = live[access_import.ID_FIELD[kind]]
     metadata = state.managed_metadata({"environment": env}, live["metadata"], state.Signer(MASTER), kind, ident)
     return {**live, "metadata": metadata}
 
@@ -53,6 +53,8 @@ def test_teams_and_keys_become_entries_of_the_environment_and_are_adopted() -> N
     ]
     sel = access_import.select(teams, keys, rules(), HIDDEN)
     assert sel.entries == {
+        "users": {},
+        "budgets": {},
         "teams": {
             "search": {
                 "environments": ["dev"],
@@ -81,6 +83,7 @@ def test_teams_and_keys_become_entries_of_the_environment_and_are_adopted() -> N
     }
     # a key without models of its own (LiteLLM: the team's) gets the team's list written with the adoption
     assert sel.adopt == {
+        "user": {},
         "team": {"t-1": {}},
         "key": {"a" * 64: {}, "b" * 64: {"models": ["gpt-4o-mini", "text-embedding"]}},
     }
@@ -152,7 +155,7 @@ def test_what_access_yaml_cannot_declare_or_is_not_ours_to_adopt_is_left_out_wit
         "not adopted",
         "key 'outside': not imported: it may call gpt-4o-mini, not a model group of its team enabled in dev",
     ]
-    assert sel.adopt == {"team": {"t-ok": {}}, "key": {}}
+    assert sel.adopt == {"user": {}, "team": {"t-ok": {}}, "key": {}}
 
 
 def test_objects_already_the_reconcilers_are_declared_without_adopting_and_declared_aliases_left_to_plan() -> None:
@@ -160,11 +163,153 @@ def test_objects_already_the_reconcilers_are_declared_without_adopting_and_decla
     keys = [owned("key", key("e" * 64, "made-key", "t-1", ["gpt-4o"]))]
     sel = access_import.select(teams, keys, rules({"teams": {"declared"}}), HIDDEN)
     assert sel.entries == {
+        "users": {},
+        "budgets": {},
         "teams": {"made": {"environments": ["dev"], "models": ["gpt-4o"]}},
         "keys": {"made-key": {"team": "made", "environments": ["dev"], "models": ["gpt-4o"]}},
     }, "the mark and the proof are never written to the file"
-    assert sel.adopt == {"team": {}, "key": {}}
+    assert sel.adopt == {"user": {}, "team": {}, "key": {}}
     assert sel.skipped == ["team 'declared': already declared in the file"]
+
+
+def user(user_id: str, role: str | None = "internal_user", **fields: Any) -> dict[str, Any]:
+    return {"user_id": user_id, "user_role": role, "metadata": {}, "teams": [], "models": [], **fields}
+
+
+def member(user_id: str, role: str = "user") -> dict[str, Any]:
+    return {"user_id": user_id, "user_email": None, "role": role}
+
+
+def test_users_and_the_members_of_imported_teams_are_imported_as_plan_compares_them() -> None:
+    users = [
+        user("alice@example.com", max_budget=20.0, budget_duration="30d", tpm_limit=5000,
+             metadata={"department": "search", "tags": ["a"]}),
+        user("bob", "internal_user_viewer"),
+        user("default_user_id", "proxy_admin"),
+        user("sso-carol", sso_user_id="00u1"),
+        user("scim-dan", metadata={"scim_metadata": {"givenName": "Dan"}, "scim_active": True}),
+        user("no-role", None),
+        user("Bad User!"),
+        user("forged", metadata={state.MANAGED_BY: "litellm-gateway-bundle/dev"}),
+        owned("user", user("made")),
+    ]  # fmt: skip
+    admin = member("default_user_id", "admin")  # /team/new adds the master key's user to every team it makes
+    alice, carol = member("alice@example.com"), member("sso-carol")
+    budget = [
+        {"user_id": "bob", "litellm_budget_table": {"max_budget": 3.0, "budget_duration": "1d", "rpm_limit": None}}
+    ]
+    teams = [
+        team("t-1", "search", ["gpt-4o"], members_with_roles=[admin, member("bob"), {**alice, "role": "admin"}],
+             team_memberships=budget),
+        team("t-2", "mixed", ["gpt-4o"], members_with_roles=[admin, alice, carol]),
+        team("t-3", "alone", ["gpt-4o"], members_with_roles=[admin]),
+        team("t-4", "declared-member", ["gpt-4o"], members_with_roles=[member("erin")]),
+    ]  # fmt: skip
+    keys = [
+        key("1" * 64, "bobs", "t-1", user_id="bob"),
+        key("2" * 64, "carols", "t-2", user_id="sso-carol"),
+        key("3" * 64, "erins", "t-1", user_id="erin"),
+        key("4" * 64, "tiered", "t-3", budget_id="by-hand"),
+    ]
+    found = rules({"users": {"erin"}})
+    found.users_here = {"erin"}
+    sel = access_import.select(teams, keys, found, HIDDEN, live_users=users)
+    assert sel.entries["users"] == {
+        "alice@example.com": {
+            "environments": ["dev"],
+            "user_role": "internal_user",
+            "max_budget": 20.0,
+            "budget_duration": "30d",
+            "tpm_limit": 5000,
+            "metadata": {"department": "search", "tags": ["a"]},
+        },
+        "bob": {"environments": ["dev"], "user_role": "internal_user_viewer"},
+        "made": {"environments": ["dev"], "user_role": "internal_user"},
+    }
+    assert sel.adopt["user"] == {"alice@example.com": {}, "bob": {}}, "the reconciler's own user: not adopted again"
+    assert sel.entries["teams"]["search"]["members"] == [
+        {"user_id": "alice@example.com", "role": "admin"},
+        {"user_id": "bob", "max_budget_in_team": 3.0, "budget_duration": "1d"},  # its budget in the team
+    ]
+    assert sel.entries["keys"].keys() == {"bobs"} and sel.entries["keys"]["bobs"]["user_id"] == "bob"
+    assert "members" not in sel.entries["teams"]["mixed"], "sso-carol is not imported: membership unmanaged"
+    assert "members" not in sel.entries["teams"]["alone"], "no members but the master key's user"
+    assert sel.entries["teams"]["declared-member"]["members"] == [{"user_id": "erin"}]
+    assert sel.skipped == [
+        "user 'Bad User!': not imported: not a user_id access.yaml can declare (letters, digits, '.', '_', '-', "
+        "'@', '+'; 128 at most)",
+        "user 'default_user_id': not imported: the master key's user (LiteLLM's own bookkeeping), never declared",
+        "user 'forged': carries the bundle's mark for dev but not the reconciler's proof (someone else made it); "
+        "not adopted",
+        "user 'no-role': not imported: it has no user_role (access.yaml declares one)",
+        "user 'scim-dan': not imported: provisioned by SCIM (the identity provider manages it)",
+        "user 'sso-carol': not imported: it signs in through SSO, whose sign-in sets its role (the identity "
+        "provider manages it)",
+        "team 'mixed': imported without members (its membership stays unmanaged): member(s) not imported as "
+        "users: sso-carol",
+        "key 'carols': not imported: it belongs to user sso-carol, who is not imported (a key names a declared user)",
+        "key 'erins': not imported: it belongs to user erin, who is not a member of its team",
+        "key 'tiered': not imported: it uses budget by-hand, not a tier the reconciler made for dev (made by hand, "
+        "or another environment's): a budget's id is its identity and LiteLLM cannot rename one, so it cannot be "
+        "adopted",
+    ]
+    # a user whose adoption was refused (changed since it was read) takes its teams' members with it
+    access_import._without(sel, {"user": {"bob": "carries the mark ..."}})
+    assert "bob" not in sel.entries["users"] and "members" not in sel.entries["teams"]["search"]
+    assert not sel.entries["keys"], "bob's key goes with bob"
+
+
+def test_tiers_the_reconciler_made_are_imported_by_name_and_their_keys_name_them_as_plan_maps_them() -> None:
+    signer, dev = state.Signer(MASTER), {"environment": "dev"}
+    batch, declared = state.budget_id(dev, "batch", signer), state.budget_id(dev, "declared", signer)
+    staging = state.budget_id({"environment": "staging"}, "batch", signer)
+    budgets = [
+        {"budget_id": batch, "max_budget": 100.0, "budget_duration": "30d", "rpm_limit": 120, "tpm_limit": None,
+         "soft_budget": None, "max_parallel_requests": 4, "created_by": "default_user_id", "allowed_models": []},
+        {"budget_id": declared, "max_budget": 5.0},
+        {"budget_id": "by-hand", "max_budget": 1.0},
+        {"budget_id": staging, "max_budget": 1.0},  # staging's tier: not dev's
+        {"budget_id": "member-budget", "max_budget": 2.0},  # LiteLLM's, for a member in t-1
+    ]  # fmt: skip
+    teams = [team("t-1", "search", ["gpt-4o"], team_memberships=[{"user_id": "x", "budget_id": "member-budget"}])]
+    keys = [
+        key("1" * 64, "on-batch", "t-1", budget_id=batch),
+        key("2" * 64, "on-declared", "t-1", budget_id=declared),
+        key("3" * 64, "on-hand-made", "t-1", budget_id="by-hand"),
+        key("4" * 64, "on-staging", "t-1", budget_id=staging),
+    ]
+    found = rules({"budgets": {"declared"}})
+    found.tiers_here = {"declared"}
+    sel = access_import.select(teams, keys, found, HIDDEN, live_budgets=budgets)
+    assert sel.entries["budgets"] == {
+        "batch": {
+            "environments": ["dev"],
+            "max_budget": 100.0,
+            "budget_duration": "30d",
+            "rpm_limit": 120,
+            "max_parallel_requests": 4,
+        }
+    }
+    assert {alias: k["budget_id"] for alias, k in sel.entries["keys"].items()} == {
+        "on-batch": "batch",
+        "on-declared": "declared",
+    }
+    # what plan sends for the declared name is the live id again: no change after the import
+    assert state.budget_id(dev, sel.entries["keys"]["on-batch"]["budget_id"], signer) == batch
+    hand_made = (
+        "not a tier the reconciler made for dev (made by hand, or another environment's): a budget's id is its "
+        "identity and LiteLLM cannot rename one, so it cannot be adopted"
+    )
+    assert sel.skipped == [
+        f"budget '{staging}': not imported: {hand_made}",  # in the order of the ids
+        f"budget 'by-hand': not imported: {hand_made}",
+        "budget tier 'declared': already declared in the file",
+        f"key 'on-hand-made': not imported: it uses budget by-hand, {hand_made}",
+        f"key 'on-staging': not imported: it uses budget {staging}, {hand_made}",
+    ], "the member's budget is LiteLLM's bookkeeping, not reported"
+    assert sel.adopt["key"].keys() == {"1" * 64, "2" * 64}, "a tier needs no adoption: its proof is its id"
+    text = access_import._merged(None, sel)
+    assert text.index("budgets:\n  batch:") < text.index("teams:") < text.index("keys:")
 
 
 def test_the_file_keeps_its_comments_and_entries_and_gains_the_imported_ones(tmp_path: Path) -> None:
@@ -177,7 +322,7 @@ def test_the_file_keeps_its_comments_and_entries_and_gains_the_imported_ones(tmp
     text = access_import._merged(doc, sel)
     assert text.startswith("# our access\n\nteams:\n  mine:  # kept\n")
     assert text.index("  theirs:") > text.index("  mine:") and text.rstrip().endswith("overrides: {}")
-    assert access_import._merged(None, sel).startswith("# Teams and virtual keys as code")
+    assert access_import._merged(None, sel).startswith("# Budget tiers, internal users, teams and virtual keys")
 
 
 def test_import_through_the_cli_needs_the_master_key_refuses_plan_options_and_fails_cleanly(

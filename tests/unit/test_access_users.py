@@ -82,9 +82,10 @@ def test_users_and_members_are_rendered_with_defaults(config: Path) -> None:
             "metadata": {},
         },
     }
+    no_budget = {"max_budget_in_team": None, "budget_duration": None, "tpm_limit": None, "rpm_limit": None}
     assert rendered["teams"]["search"]["members"] == [
-        {"user_id": "alice@example.com", "role": "admin"},
-        {"user_id": "bob", "role": "user"},
+        {"user_id": "alice@example.com", "role": "admin", **no_budget},
+        {"user_id": "bob", "role": "user", **no_budget},
     ]
     state.check(rendered)
 
