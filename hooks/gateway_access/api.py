@@ -89,11 +89,6 @@ class Management:
         found = self._call("GET", "/team/info", params={"team_id": team_id})
         return found if isinstance(found, dict) else {}
 
-    def team_memberships(self, team_id: str) -> list[dict[str, Any]]:
-        """The team's memberships (user_id, litellm_budget_table: the member's budget in the team)."""
-        found = self.team_info(team_id).get("team_memberships") or []
-        return [m for m in found if isinstance(m, dict)]
-
     def add_member(self, team_id: str, user_id: str, role: str) -> None:
         self._call("POST", "/team/member_add", json={"team_id": team_id, "member": {"user_id": user_id, "role": role}})
 

@@ -403,11 +403,17 @@ def live_state(api: Management, document: dict[str, Any]) -> dict[str, list[dict
     }
     for team in teams:
         if team.get("team_alias") in declared:
-            info = api.team_info(str(team["team_id"]))
-            team["team_memberships"] = [m for m in info.get("team_memberships") or [] if isinstance(m, dict)]
-            team["object_permission"] = (info.get("team_info") or {}).get("object_permission")
+            add_team_info(api, team)
     users = api.users() if document.get("users") else []
     return {"live_teams": teams, "live_keys": api.keys(), "live_users": users, "live_budgets": api.budgets()}
+
+
+def add_team_info(api: Management, team: dict[str, Any]) -> None:
+    """A live team (of /v2/team/list) with what only /team/info has: its memberships (the members' budgets in
+    the team) and its object_permission."""
+    info = api.team_info(str(team["team_id"]))
+    team["team_memberships"] = [m for m in info.get("team_memberships") or [] if isinstance(m, dict)]
+    team["object_permission"] = (info.get("team_info") or {}).get("object_permission")
 
 
 def _refuse_cascade(

@@ -599,9 +599,7 @@ def run(tree: BundleTree, env: str, url: str, into: Path, environ: Mapping[str, 
                 m.get("user_id") not in (None, rules.proxy_admin) for m in team.get("members_with_roles") or []
             )
             if members or team.get("object_permission_id"):
-                info = api.team_info(str(team["team_id"]))
-                team["team_memberships"] = [m for m in info.get("team_memberships") or [] if isinstance(m, dict)]
-                team["object_permission"] = (info.get("team_info") or {}).get("object_permission")
+                gateway.planning.add_team_info(api, team)
         sel = select(teams, api.keys(), rules, hidden, live_users=api.users(), live_budgets=api.budgets())
         text = _merged(doc, sel)
         if problems := _candidate_problems(tree, env, text, shown):

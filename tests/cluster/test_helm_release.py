@@ -262,15 +262,16 @@ def test_rendered_manifests_apply_server_side_into_their_namespace_and_converge(
             assert len(applied) == len(kube.documents(manifest))
             # settled: the HPA (staging, prod) has scaled the Deployment, created without replicas, to its minimum
             # (the controller acts on its own schedule, before or after the first pod is available)
+            least = minimum_replicas(env)
             wait_until(
                 lambda: (
                     json.loads(plane.kubectl("get", "deployment", RELEASE, "-n", facts.NAMESPACE, "-o", "json").stdout)[
                         "status"
                     ].get("availableReplicas", 0)
-                    >= minimum_replicas(env)
+                    >= least
                 ),
                 60,
-                what=f"the Deployment to be available with {minimum_replicas(env)} replicas",
+                what=f"the Deployment to be available with {least} replicas",
             )
             settled = _owned(plane, manifest)
             plane.kubectl("apply", "--server-side", "--field-manager", "argocd-test", "-f", str(ROOT / "k8s" / env))
