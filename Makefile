@@ -154,11 +154,11 @@ test: setup lint ## run every test (sets itself up on a fresh machine; the linte
 	tools/kube/build.sh
 	@# the migration tests upgrade from the previous committed LiteLLM version: its venv, made before the tests start
 	$(PY) -m litellm_bundle versions --previous --venv
-	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup --no-loadscope-reorder $(PYTEST_ARGS)
 	@# the proxy-facing tests once more on every other LiteLLM version an environment runs (litellm_version)
 	@venvs=$$($(PY) -m litellm_bundle versions --others --venv) || exit 1; for venv in $$venvs; do \
 	  echo "proxy-facing tests on $$venv"; \
-	  BUNDLE_LITELLM_VENV=$$venv $(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup -m proxy $(PYTEST_ARGS) || exit 1; \
+	  BUNDLE_LITELLM_VENV=$$venv $(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup --no-loadscope-reorder -m proxy $(PYTEST_ARGS) || exit 1; \
 	done
 
 up: $(VENV)/.stamp ## run the gateway on http://localhost:4000 (docker compose, or native without a Docker engine)

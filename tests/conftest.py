@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from hypothesis import settings
 
+from litellm_bundle.core.facts import NO_DOTENV
 from litellm_bundle.core.tree import BundleTree
 from litellm_bundle.policy.policies import Policies
 
@@ -26,6 +27,8 @@ if os.environ.get("CI") == "true":
 def pytest_configure(config: pytest.Config) -> None:
     """Like `make`: the checkout's tools (helm, kubeconform) on PATH, also for scratch copies of the tree."""
     os.environ["PATH"] = os.pathsep.join([str(ROOT / ".tools" / "bin"), os.environ.get("PATH", "")])
+    # the tests import LiteLLM too (the hooks' tests, the surface): never the checkout's .env of `make up`
+    os.environ.update(NO_DOTENV)
 
 
 # Tests that share expensive session state run in one xdist worker (make test: `-n 2 --dist loadgroup`):
@@ -55,8 +58,23 @@ SHARED_STATE_GROUPS = {
 }
 
 
+# The longest groups first (measured: docs/performance.md, "The test suite's time"): xdist hands a worker the
+# next group in collection order when it is free (make test: `--no-loadscope-reorder`, which would order
+# them by their number of tests), so the long chains start at once and the many short files fill the end.
+LONGEST_FIRST = (
+    "under-load",
+    "cluster",
+    "integration/test_boot_check.py",
+    "database",
+    "integration/test_shared_state.py",
+    "integration/test_local_stack.py",
+    "dev-stack",
+)
+
+
 @pytest.hookimpl(tryfirst=True)  # before xdist turns the markers into its scheduling groups
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    groups: dict[str, str | None] = {}
     for item in items:
         relative = Path(str(item.path)).resolve().relative_to(ROOT / "tests").as_posix()
         group = next(
@@ -67,6 +85,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             group = relative
         if group is not None:
             item.add_marker(pytest.mark.xdist_group(group))
+        groups[item.nodeid] = group
+    rank = {group: index for index, group in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(groups[item.nodeid] or "", len(rank)))  # stable: a group keeps its order
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

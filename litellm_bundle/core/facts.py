@@ -43,6 +43,11 @@ METRICS_PATH: Final = "/metrics/"
 # the proxy-facing tests and `make upgrade` run another LiteLLM version's proxy from that version's venv
 # (BundleTree.litellm_venv): this variable names the venv; unset, the tooling's own .venv runs the proxy
 PROXY_VENV_ENV: Final = "BUNDLE_LITELLM_VENV"
+# LiteLLM in its default DEV mode loads the first `.env` above its own package (python-dotenv) into the
+# environment, for the checkout's venv the checkout's `.env` of `make up` (whose empty `DATABASE_URL=` turns
+# the database on without a server): every LiteLLM the bundle runs or imports runs in PRODUCTION mode and
+# is given what it needs (the image has no `.env` either)
+NO_DOTENV: Final = {"LITELLM_MODE": "PRODUCTION"}
 
 FAKE_PROVIDER_PORT: Final = 8090
 FAKE_PROVIDER_KEY: Final = "fake-key"

@@ -15,7 +15,7 @@ from typing import Any
 
 from ruamel.yaml import YAML
 
-from litellm_bundle.core.facts import CONFIG_MOUNT, HOOKS_PACKAGE, PROXY_VENV_ENV, RENDERED_AREA
+from litellm_bundle.core.facts import CONFIG_MOUNT, HOOKS_PACKAGE, NO_DOTENV, PROXY_VENV_ENV, RENDERED_AREA
 from litellm_bundle.core.tree import BundleTree
 from litellm_bundle.core.yamlio import dump_yaml
 from litellm_bundle.model import team_code
@@ -170,10 +170,12 @@ def venv_proxy(venv: Path) -> str:
 
 
 def proxy_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    """This process's environment for a proxy: offline, quiet, no `.env` loaded (facts.NO_DOTENV)."""
     env = dict(os.environ)
     env.update(
         {
             "LITELLM_LOCAL_MODEL_COST_MAP": "True",
+            **NO_DOTENV,
             "PYTHONDONTWRITEBYTECODE": "1",
             "LITELLM_LOG": env.get("LITELLM_LOG", "WARNING"),
             "DISABLE_ADMIN_UI": "True",

@@ -9,6 +9,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Final
 
+from litellm_bundle.core.facts import NO_DOTENV
 from litellm_bundle.runtime import processes, sandbox
 from litellm_bundle.runtime.pod import PodSandbox
 
@@ -76,6 +77,7 @@ def job_env(venv: Path, database_url: str, engines: Mapping[str, str], pod: PodS
         "DATABASE_URL": database_url,
         "PATH": f"{venv / 'bin'}{os.pathsep}{os.environ['PATH']}",
         "LITELLM_LOCAL_MODEL_COST_MAP": "True",
+        **NO_DOTENV,
     }
     return pod.environment(native) if pod is not None else native
 

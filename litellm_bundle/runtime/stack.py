@@ -203,9 +203,6 @@ def _up_native(sp: StackPaths, say: Say, env_values: dict[str, str], url: str, p
                 **postgres.prisma_env(sp.tree.tools_dir),
             }
         )
-        # every variable the proxy needs is passed here: LiteLLM must not load the checkout's .env itself
-        # (its DEV mode does), where an empty DATABASE_URL= would turn the database on without a server
-        proxy_env["LITELLM_MODE"] = "PRODUCTION"
         if database is None:
             proxy_env.pop("DATABASE_URL", None)
         proxy = launch.start_proxy(

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from litellm_bundle.core.facts import CALLBACK_KEYS
+from litellm_bundle.core.facts import CALLBACK_KEYS, NO_DOTENV
 from litellm_bundle.surface import reads
 from litellm_bundle.surface.convert import (
     ENV_REF,
@@ -34,6 +34,7 @@ class Surface:
 
     def __init__(self, overrides: Mapping[str, Any], inputs: Mapping[str, Any]):
         os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+        os.environ.update(NO_DOTENV)  # imported here, LiteLLM must not load the checkout's .env into this process
         import litellm
         from litellm.litellm_core_utils.sensitive_data_masker import SensitiveDataMasker
 

@@ -12,6 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from litellm_bundle.core.facts import NO_DOTENV
+from litellm_bundle.runtime import launch, migration_job
+
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "scripts"))
 import bench_setup  # noqa: E402  (from scripts/, on the path above)
@@ -103,3 +106,12 @@ def test_litellm_in_a_venv_inside_the_checkout_loads_its_env_unless_the_bench_en
     out = {name: run.communicate(timeout=300)[0].decode().strip() for name, run in runs.items()}
     assert out["default"] == "'' loaded", "the layout reproduces LiteLLM loading the checkout's .env"
     assert out["bench"] == "None None"
+
+
+def test_every_litellm_the_bundle_runs_or_imports_loads_no_env_file() -> None:
+    """The mode the test above proves loads no .env is what the tests' proxies, the migrations Job, the bench and
+    the tooling's own import of LiteLLM run in (a `.env` left by `make up` once failed `make test`)."""
+    assert bench_setup.ISOLATED == NO_DOTENV
+    assert NO_DOTENV.items() <= launch.proxy_env().items()
+    assert NO_DOTENV.items() <= migration_job.job_env(Path("venv"), "postgresql://db", {}).items()
+    assert NO_DOTENV.items() <= os.environ.items()  # tests/conftest.py, for the LiteLLM the tests import
