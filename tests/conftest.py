@@ -74,7 +74,6 @@ LONGEST_FIRST = (
 
 @pytest.hookimpl(tryfirst=True)  # before xdist turns the markers into its scheduling groups
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    groups: dict[str, str | None] = {}
     for item in items:
         relative = Path(str(item.path)).resolve().relative_to(ROOT / "tests").as_posix()
         group = next(
@@ -85,9 +84,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             group = relative
         if group is not None:
             item.add_marker(pytest.mark.xdist_group(group))
-        groups[item.nodeid] = group
     rank = {group: index for index, group in enumerate(LONGEST_FIRST)}
-    items.sort(key=lambda item: rank.get(groups[item.nodeid] or "", len(rank)))  # stable: a group keeps its order
+
+    def order(item: pytest.Item) -> int:
+        marker = item.get_closest_marker("xdist_group")
+        return rank.get(marker.args[0] if marker else "", len(rank))
+
+    items.sort(key=order)  # stable: a group keeps its order
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
