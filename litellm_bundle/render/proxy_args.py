@@ -20,11 +20,14 @@ class ProxyOptions:
 
 
 def proxy_options(values: Mapping[str, Any], multiprocess_dir: Path | None = None) -> ProxyOptions:
-    """Workers, worker recycling and the stream limit of a rendered values.yaml's `proxy` section, as the
-    chart's templates/deployment.yaml turns them into arguments and environment; with several workers the
+    """Workers, their health check, worker recycling and the stream limit of a values `proxy` section (the
+    chart's defaults under the rendered values: launch.committed_values), as the chart's
+    templates/deployment.yaml turns them into arguments and environment; with several workers the
     per-instance metrics directory (the chart's emptyDir) is `multiprocess_dir`."""
     proxy = values["proxy"]
     args: list[str] = []
+    if proxy["workers"] > 1:
+        args += ["--timeout_worker_healthcheck", str(proxy["workerHealthcheckTimeoutSeconds"])]
     if proxy.get("maxRequestsBeforeRestart"):
         args += ["--max_requests_before_restart", str(proxy["maxRequestsBeforeRestart"])]
         if proxy.get("maxRequestsBeforeRestartJitter"):

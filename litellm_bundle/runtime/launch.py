@@ -144,8 +144,18 @@ def committed_files(tree: BundleTree, env: str) -> dict[str, str]:
 
 
 def committed_values(tree: BundleTree, env: str) -> dict[str, Any]:
-    """One environment's rendered Helm values as committed under <out>/rendered/<env>/values.yaml."""
-    return dict(YAML(typ="safe").load((tree.out_dir / RENDERED_AREA / env / "values.yaml").read_text(encoding="utf-8")))
+    """The values the chart renders one environment with: its rendered values.yaml as committed under
+    <out>/rendered/<env>/, over the chart's own defaults (merged as Helm merges them)."""
+    rendered = YAML(typ="safe").load((tree.out_dir / RENDERED_AREA / env / "values.yaml").read_text(encoding="utf-8"))
+    defaults = YAML(typ="safe").load((tree.chart_dir / "values.yaml").read_text(encoding="utf-8"))
+    return dict(_helm_merged(defaults, rendered))
+
+
+def _helm_merged(defaults: Any, values: Any) -> Any:
+    """`values` over `defaults`: mappings key by key, anything else replaced (Helm's coalescing of values)."""
+    if isinstance(defaults, dict) and isinstance(values, dict):
+        return {**defaults, **{k: _helm_merged(defaults.get(k), v) for k, v in values.items()}}
+    return values
 
 
 def bin_path(name: str) -> str:

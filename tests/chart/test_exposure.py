@@ -11,7 +11,8 @@ import pytest
 from ruamel.yaml import YAML
 
 from litellm_bundle.render import proxy_args
-from tests.helpers import committed
+from litellm_bundle.runtime import launch
+from tests.helpers import checkout_tree, committed
 
 from .conftest import Render, find
 
@@ -75,8 +76,9 @@ def test_the_ingress_accepts_long_context_bodies(render: Render) -> None:
 @pytest.mark.parametrize("env", ["dev", "staging", "prod"])
 def test_local_runs_pass_the_same_arguments_and_limits_as_the_deployment(render: Render, env: str) -> None:
     """proxy_args.proxy_options (native runs of a rendered values.yaml) mirrors the Deployment's arguments
-    after the config, port and workers, its stream limit, and its multi-worker metrics directory."""
-    values = YAML(typ="safe").load(committed(env, "values.yaml"))
+    after the config, port and workers (the workers' health check, recycling), its stream limit, and its
+    multi-worker metrics directory."""
+    values = launch.committed_values(checkout_tree(), env)  # the chart's defaults under the rendered values
     container = find(render(env), "Deployment")["spec"]["template"]["spec"]["containers"][0]
     options = proxy_args.proxy_options(values, multiprocess_dir=Path("/metrics-dir"))
     args = container["args"]

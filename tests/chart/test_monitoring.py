@@ -112,6 +112,18 @@ def test_worker_recycling_is_rendered_per_environment(render: Render) -> None:
     assert "--max_requests_before_restart" not in pod_spec(render("dev"))["containers"][0]["args"]
 
 
+def test_several_workers_get_time_to_import_litellm_before_the_supervisor_kills_them(render: Render) -> None:
+    """uvicorn's supervisor kills a worker that does not answer its health check within 5 s, and a new worker
+    answers only once it has imported LiteLLM: on a busy pod every recycle was killed at least once
+    (docs/operations.md, "Worker recycling"). With several workers the chart passes the chart's timeout."""
+    default = YAML(typ="safe").load((ROOT / "helm" / "litellm-gateway" / "values.yaml").read_text())
+    timeout = default["proxy"]["workerHealthcheckTimeoutSeconds"]
+    assert timeout >= 30
+    args = pod_spec(render("prod"))["containers"][0]["args"]
+    assert args[args.index("--timeout_worker_healthcheck") + 1] == str(timeout)
+    assert "--timeout_worker_healthcheck" not in pod_spec(render("dev"))["containers"][0]["args"]  # one worker
+
+
 def test_recycling_with_one_worker_is_refused(repo_copy: Path) -> None:
     dev = repo_copy / "config" / "environments" / "dev.yaml"
     dev.write_text(dev.read_text() + "max_requests_before_restart: 5000\n")

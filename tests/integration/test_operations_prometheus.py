@@ -69,6 +69,7 @@ class Observed:
     firing: list[dict[str, Any]] = field(default_factory=list)  # the error-rate alert as Prometheus reported it
     load: k6.LoadResult | None = None
     writers_before_load: set[int] = field(default_factory=set)
+    writers_after_load: set[int] = field(default_factory=set)
 
 
 def observed_profile(staged: Path) -> None:
@@ -121,7 +122,8 @@ def gateway(
     chart_dir = pod.env["PROMETHEUS_MULTIPROC_DIR"]
     assert pod.writable(chart_dir), f"{chart_dir} is no emptyDir of {pod.workload}"
     options = proxy_args.proxy_options(prod_workers(), Path(chart_dir))
-    env = launch.proxy_env({**secrets, **options.env})
+    # INFO: uvicorn's supervisor logs each worker's start and end (test_no_worker_is_killed_before_it_serves)
+    env = launch.proxy_env({**secrets, **options.env, "LITELLM_LOG": "INFO"})
     port, prom_port = processes.free_port(), processes.free_port()
     log = work / "proxy.log"
     proxy = launch.start_proxy(
@@ -269,6 +271,7 @@ def observed(
         graceful_stop="120s",  # a stalled request finishes and is in the summary, as the gateway counts it
     )
     o.sent += o.load.requests - o.load.cut  # a cut connection never reached LiteLLM
+    o.writers_after_load = writers(multiprocess_dir)
     # while workers restart a scrape can time out (the target is down for that scrape, gauges go stale):
     # the checks read the gateway once it is scraped again
     after_a_good_scrape(api)
@@ -376,7 +379,7 @@ def test_worker_recycling_under_k6_load_answers_every_request_it_reads(observed:
     assert load is not None
     assert load.requests >= 60 and load.streamed > 0, load.output
     # a worker was replaced while k6 was sending: it wrote counters under a new pid, an old one is gone
-    replaced_during_load = writers(observed.multiprocess_dir) - observed.writers_before_load
+    replaced_during_load = observed.writers_after_load - observed.writers_before_load
     assert replaced_during_load, "no worker recycled during the load"
     assert [pid for pid in observed.writers_before_load if not psutil.pid_exists(pid)]
     assert load.failed == load.cut, f"a request failed with an HTTP error, not a cut connection:\n{load.output}"
@@ -397,13 +400,15 @@ def answered(client: httpx.Client, method: str, path: str, **kwargs: Any) -> htt
 
 def test_recycled_workers_leave_no_files_and_the_counters_keep_counting(observed: Observed) -> None:
     """Dead workers' multiprocess files are folded (docs/operations.md): one client sends requests and scrapes
-    in turn until RECYCLES workers recycled. After every scrape the directory holds the files of the live
-    workers and of those dead since the fold only, and the request counter is the previous one or more,
-    ending at the requests sent."""
+    in turn until a worker recycled while it sends and RECYCLES workers recycled in the module (the k6 load's
+    recycles count: each recycle is a fresh LiteLLM import, ~10 s of CPU). After every scrape the directory
+    holds the files of the live workers and of those dead since the fold only, and the request counter is
+    the previous one or more, ending at the requests sent."""
     workers = prod_workers()["proxy"]["workers"]
     directory = observed.multiprocess_dir
     body = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]}
-    seen: set[int] = set()
+    at_start = observed.writers_before_load | observed.writers_after_load | pids_with_files(directory)
+    seen: set[int] = set(at_start)  # every worker of the module that wrote metrics
     most, totals = 0, [0.0]
     auth = {"Authorization": f"Bearer {observed.stack.key}"}
     with httpx.Client(base_url=observed.stack.url, headers=auth, timeout=120) as client:
@@ -418,14 +423,29 @@ def test_recycled_workers_leave_no_files_and_the_counters_keep_counting(observed
             return totals[-1]
 
         sent = 0
-        while len(seen) < workers + RECYCLES and sent < MOST_REQUESTS:
+        while (len(seen) < workers + RECYCLES or not seen - at_start) and sent < MOST_REQUESTS:
             assert answered(client, "POST", "/v1/chat/completions", json=body).status_code == 200
             sent += 1
             observed.sent += 1
             if sent % SCRAPE_EVERY == 0:
                 scrape()
         wait_until(lambda: scrape() == observed.sent, 60, what=f"{observed.sent} requests counted")
+    assert seen - at_start, f"no worker recycled in {sent} requests"
     assert len(seen) >= workers + RECYCLES > 2 * workers, f"too few recycles in {sent} requests: {sorted(seen)}"
     assert most <= 2 * workers, f"{most} pids had files: the live workers and at most those dead since the fold"
     assert totals == sorted(totals), totals
     assert (directory / "counter_archive.db").exists()
+
+
+def test_no_worker_is_killed_before_it_serves(observed: Observed) -> None:
+    """uvicorn's supervisor kills a worker that does not answer its health check in time, and a new worker
+    answers only once it has imported LiteLLM (seconds of CPU). With uvicorn's 5 s default, on this machine
+    with the other xdist worker busy, about every second recycle started a worker that was killed before it
+    served, and again, each attempt costing the import and 5.5 s (docs/operations.md, "Worker recycling").
+    With the chart's --timeout_worker_healthcheck every worker that ended had started its server."""
+    text = observed.stack.log.read_text(errors="replace")
+    started = set(re.findall(r"Started server process \[(\d+)\]", text))
+    ended = re.findall(r"Child process \[(\d+)\] died", text)
+    assert ended, "no worker ended in the module: the recycling tests above did not run"
+    killed = [pid for pid in ended if pid not in started]
+    assert not killed, f"workers killed before they started their server: {killed}"
