@@ -385,6 +385,8 @@ def controller_manager_cmd(tools: Tools, state_dir: Path, ports: Ports, pki: Pki
         SERVICE_CIDR,
         "--cluster-name",
         "local",
+        # the HPA acts within a second of a change instead of up to 15 s (the default): the tests wait for it
+        "--horizontal-pod-autoscaler-sync-period=1s",
         "--profiling=false",
         "--v=1",
     ]
