@@ -9,14 +9,16 @@ CRD schemas (ServiceMonitor, PrometheusRule, ExternalSecret) live in helm/crd-sc
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from ruamel.yaml import YAML
 
@@ -283,6 +285,17 @@ def _problem(tree: BundleTree, scenario: Scenario, message: str, check: str) -> 
     return Problem(Location(tree.shown(scenario.file), 1, 1), message, scenario.env, check=check)
 
 
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+def _each(run: Callable[[T], R], items: Iterable[T]) -> list[R]:
+    """`run` over `items` in threads (one per core: each runs helm or kubectl, a process of its own), the
+    results in the items' order; the first exception in that order is raised."""
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        return list(pool.map(run, items))
+
+
 def server_validate(
     tree: BundleTree,
     values: dict[str, str],
@@ -293,17 +306,14 @@ def server_validate(
     """`kubectl apply --dry-run=server --validate=strict` of every environment and chart CI scenario
     (the `helm test` pod included) against a real API server; the namespace NAMESPACE must exist.
     `kubectl(*args, input=..., check=...)` runs the pinned kubectl against it."""
+    every = scenarios(tree, values, envs)
+
+    def applied(scenario: Scenario) -> subprocess.CompletedProcess[str]:
+        manifests = helm_template(tree, scenario.values, scenario.extra)
+        return kubectl("apply", "--dry-run=server", "--validate=strict", "-f", "-", input=manifests, check=False)
+
     problems = []
-    for scenario in scenarios(tree, values, envs):
-        result = kubectl(
-            "apply",
-            "--dry-run=server",
-            "--validate=strict",
-            "-f",
-            "-",
-            input=helm_template(tree, scenario.values, scenario.extra),
-            check=False,
-        )
+    for scenario, result in zip(every, _each(applied, every), strict=True):
         status = "ok  " if result.returncode == 0 else "FAIL"
         progress(f"{status} {scenario.name}: kubectl apply --dry-run=server --validate=strict")
         if result.returncode != 0:
@@ -324,15 +334,18 @@ def lint(
     `values`: environment -> rendered values.yaml text. Returns the problems (none: all passed), each at
     the values file of its scenario; a line per combination goes to `progress`."""
     every = scenarios(tree, values, envs)
-    linted = [helm_lint(tree, scenario.values, scenario.extra) for scenario in every]
+    linted = _each(lambda scenario: helm_lint(tree, scenario.values, scenario.extra), every)
+
     # each linted scenario templated per version; then per version one kubeconform run for all of them
-    templated: dict[tuple[int, str], str | RuntimeError] = {}
-    for index, scenario in enumerate(every):
-        for version in versions if linted[index].returncode == 0 else ():
-            try:
-                templated[index, version] = helm_template(tree, scenario.values, scenario.extra, version)
-            except RuntimeError as exc:
-                templated[index, version] = exc
+    def template(key: tuple[int, str]) -> str | RuntimeError:
+        scenario = every[key[0]]
+        try:
+            return helm_template(tree, scenario.values, scenario.extra, key[1])
+        except RuntimeError as exc:
+            return exc
+
+    wanted = [(index, version) for index in range(len(every)) if linted[index].returncode == 0 for version in versions]
+    templated: dict[tuple[int, str], str | RuntimeError] = dict(zip(wanted, _each(template, wanted), strict=True))
     conformed: dict[tuple[int, str], ConformResult] = {}
     for version in versions:
         texts = {key: text for key, text in templated.items() if key[1] == version and isinstance(text, str)}
