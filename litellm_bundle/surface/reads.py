@@ -426,9 +426,17 @@ def compared_strings(file: Path, function: str, variable: str) -> set[str]:
 
 
 def _functions(tree: ast.Module | None, name: str) -> list[FunctionNode]:
-    if tree is None:
-        return []
-    return [n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.name == name]
+    return _functions_by_name(tree).get(name, []) if tree is not None else []
+
+
+@cache
+def _functions_by_name(tree: ast.Module) -> dict[str, list[FunctionNode]]:
+    """Every function of a parsed module by its name, in walk order (a module is walked once, not per name)."""
+    out: dict[str, list[FunctionNode]] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            out.setdefault(node.name, []).append(node)
+    return out
 
 
 @dataclass
