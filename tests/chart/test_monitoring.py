@@ -18,7 +18,8 @@ from litellm_bundle.core.tree import BundleTree
 from litellm_bundle.core.yamlio import dump_yaml
 from litellm_bundle.model import shutdown
 from litellm_bundle.render import alerts
-from tests.helpers import ROOT
+from litellm_bundle.runtime import launch
+from tests.helpers import ROOT, checkout_tree
 
 from .conftest import Render, find, kinds
 
@@ -116,8 +117,7 @@ def test_several_workers_get_time_to_import_litellm_before_the_supervisor_kills_
     """uvicorn's supervisor kills a worker that does not answer its health check within 5 s, and a new worker
     answers only once it has imported LiteLLM: on a busy pod every recycle was killed at least once
     (docs/operations.md, "Worker recycling"). With several workers the chart passes the chart's timeout."""
-    default = YAML(typ="safe").load((ROOT / "helm" / "litellm-gateway" / "values.yaml").read_text())
-    timeout = default["proxy"]["workerHealthcheckTimeoutSeconds"]
+    timeout = launch.committed_values(checkout_tree(), "prod")["proxy"]["workerHealthcheckTimeoutSeconds"]
     assert timeout > 5  # uvicorn's default
     args = pod_spec(render("prod"))["containers"][0]["args"]
     assert args[args.index("--timeout_worker_healthcheck") + 1] == str(timeout)
