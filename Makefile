@@ -154,11 +154,14 @@ test: setup lint ## run every test (sets itself up on a fresh machine; the linte
 	tools/kube/build.sh
 	@# the migration tests upgrade from the previous committed LiteLLM version: its venv, made before the tests start
 	$(PY) -m litellm_bundle versions --previous --venv
-	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup --no-loadscope-reorder $(PYTEST_ARGS)
+	@# bytecode of the tests and the tooling kept in __pycache__ (git-ignored) even where the machine sets
+	@# PYTHONDONTWRITEBYTECODE: without it each xdist worker parsed and assert-rewrote every test module again
+	@# (about 5 s of CPU each) and every CLI subprocess compiled the tooling (the proxies keep theirs off: launch.py)
+	PYTHONDONTWRITEBYTECODE= $(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup --no-loadscope-reorder $(PYTEST_ARGS)
 	@# the proxy-facing tests once more on every other LiteLLM version an environment runs (litellm_version)
 	@venvs=$$($(PY) -m litellm_bundle versions --others --venv) || exit 1; for venv in $$venvs; do \
 	  echo "proxy-facing tests on $$venv"; \
-	  BUNDLE_LITELLM_VENV=$$venv $(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup --no-loadscope-reorder -m proxy $(PYTEST_ARGS) || exit 1; \
+	  PYTHONDONTWRITEBYTECODE= BUNDLE_LITELLM_VENV=$$venv $(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup --no-loadscope-reorder -m proxy $(PYTEST_ARGS) || exit 1; \
 	done
 
 up: $(VENV)/.stamp ## run the gateway on http://localhost:4000 (docker compose, or native without a Docker engine)

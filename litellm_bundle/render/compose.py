@@ -70,6 +70,7 @@ def proxy_environment(cs: ConfigSet | None, surface: dict[str, str]) -> dict[str
     env = {
         "LITELLM_LOCAL_MODEL_COST_MAP": "True",
         "PYTHONDONTWRITEBYTECODE": "1",
+        "PYTHONFAULTHANDLER": "1",  # as the chart's Deployment: a native crash logs every thread's stack
         facts.HOOKS_CONFIG_ENV: f"{facts.CONFIG_MOUNT}/hooks.json",
     }
     for var, _ in dev_variables(cs) if cs is not None else []:

@@ -187,6 +187,7 @@ def proxy_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
             "LITELLM_LOCAL_MODEL_COST_MAP": "True",
             **NO_DOTENV,
             "PYTHONDONTWRITEBYTECODE": "1",
+            "PYTHONFAULTHANDLER": "1",  # as the chart's Deployment: a native crash logs every thread's stack
             "LITELLM_LOG": env.get("LITELLM_LOG", "WARNING"),
             "DISABLE_ADMIN_UI": "True",
         }
