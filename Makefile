@@ -22,16 +22,25 @@ HELM_DOCS := $(TOOLS)/helm-docs --chart-search-root helm/litellm-gateway --skip-
 export PATH := $(CURDIR)/$(TOOLS):$(CURDIR)/$(VENV)/bin:$(PATH)
 export LITELLM_LOCAL_MODEL_COST_MAP := True
 
-.PHONY: help setup validate render render-check diff docs chart-docs slo scan lint test lint-k8s crd-schemas litellm-schema check-config upgrade up down logs smoke load bench clean cluster-build cluster-up cluster-down
+.PHONY: help setup lock validate render render-check diff docs chart-docs slo scan lint test lint-k8s crd-schemas litellm-schema check-config upgrade up down logs smoke load bench clean cluster-build cluster-up cluster-down
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
 
-# the tooling with every extra (pyproject.toml) and the pinned LiteLLM proxy
-$(VENV)/.stamp: pyproject.toml LITELLM_VERSION
+# the tooling with every extra (pyproject.toml) and the pinned LiteLLM proxy; what they pull in at the versions
+# of constraints.txt (`make lock`), so a fresh clone installs what the committed files were made with
+$(VENV)/.stamp: pyproject.toml LITELLM_VERSION constraints.txt
 	$(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/pip install --quiet --disable-pip-version-check -e ".[dev]" "litellm[proxy]==$(LITELLM_VERSION)"
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -c constraints.txt -e ".[dev]" "litellm[proxy]==$(LITELLM_VERSION)"
 	touch $@
+
+LOCK_VENV := .tools/lock-venv
+lock: ## re-resolve what pyproject.toml and LiteLLM pull in, into constraints.txt (after a LiteLLM bump or a pin change)
+	rm -rf $(LOCK_VENV)
+	$(PYTHON) -m venv $(LOCK_VENV)
+	$(LOCK_VENV)/bin/pip install --quiet --disable-pip-version-check -e ".[dev]" "litellm[proxy]==$(LITELLM_VERSION)"
+	$(LOCK_VENV)/bin/python scripts/constraints.py > constraints.txt.tmp && mv constraints.txt.tmp constraints.txt
+	rm -rf $(LOCK_VENV)
 
 $(TOOLS)/helm:
 	@mkdir -p $(TOOLS)
