@@ -19,8 +19,10 @@ from collections.abc import Iterable, Mapping
 from importlib import metadata
 from pathlib import Path
 
+from litellm_bundle.core.tree import CONSTRAINTS_FILE
+
 ROOT = Path(__file__).resolve().parent.parent
-CONSTRAINTS = ROOT / "constraints.txt"
+CONSTRAINTS = ROOT / CONSTRAINTS_FILE
 HEADER = "# written by `make lock` (scripts/constraints.py): the tooling venv's transitive dependencies\n"
 # LiteLLM's own distributions: pinned by LITELLM_VERSION and by LiteLLM itself, never here
 LITELLM_FAMILY = re.compile(r"^litellm($|-)")

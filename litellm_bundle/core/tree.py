@@ -9,6 +9,7 @@ from pathlib import Path
 from litellm_bundle.core.facts import CHART, HOOKS_PACKAGE
 
 VERSION_FILE = "LITELLM_VERSION"
+CONSTRAINTS_FILE = "constraints.txt"  # what the tooling and LiteLLM pull in, pinned (`make lock`)
 
 
 class TreeError(Exception):
@@ -128,6 +129,10 @@ class BundleTree:
         """A virtual environment with `litellm[proxy]==version` and the bundle beside the tooling's .venv
         (`make upgrade`, the proxy-facing tests of another version in use): tools_dir/litellm/<version>."""
         return self.tools_dir / "litellm" / version
+
+    def constraints(self) -> Path:
+        """pip's constraints for every venv that runs LiteLLM here: the transitive dependencies pinned."""
+        return self.root / CONSTRAINTS_FILE
 
     def pinned_version(self) -> str:
         """The one pinned LiteLLM version: pip package and image tag."""

@@ -13,6 +13,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -117,7 +118,13 @@ def _wanted(tree: BundleTree, version: str) -> dict[str, object]:
             *runtime_requirements(tree),
         ],
         "prisma_engines": bool(prisma_env(tree.tools_dir)),
+        "constraints": _constraints_text(tree).splitlines(),
     }
+
+
+def _constraints_text(tree: BundleTree) -> str:
+    path = tree.constraints()
+    return path.read_text(encoding="utf-8") if path.is_file() else ""
 
 
 def _pip(python: str, args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -142,6 +149,33 @@ def resolve(tree: BundleTree, version: str, python: str = sys.executable) -> Unr
 
 def _tail(text: str, lines: int = 8) -> str:
     return " | ".join(line.strip() for line in text.strip().splitlines()[-lines:])
+
+
+CONSTRAINT_CONFLICT = re.compile(r"The user requested \(constraint\) ([A-Za-z0-9._-]+)==")
+CONSTRAINT_ROUNDS = 8  # conflicting pins dropped per round (pip names the ones of one conflict at a time)
+
+
+def _install_constrained(
+    tree: BundleTree, path: Path, install: list[str]
+) -> tuple[subprocess.CompletedProcess[str], list[str]]:
+    """pip `install` into the venv at `path` with the tooling's constraints (tree.constraints()) where they fit
+    this version, so two versions' surfaces differ by LiteLLM and not by the dependencies pip happened to
+    resolve: the pins pip names in a conflict are dropped and the install retried. Returns pip's last run and
+    the names dropped."""
+    python = str(path / "bin" / "python")
+    text = _constraints_text(tree)
+    dropped: list[str] = []
+    for _ in range(CONSTRAINT_ROUNDS if text else 0):
+        kept = [line for line in text.splitlines() if line.partition("==")[0].strip() not in dropped]
+        with tempfile.NamedTemporaryFile("w", suffix=".txt", encoding="utf-8") as constraints:
+            constraints.write("\n".join(kept) + "\n")
+            constraints.flush()
+            done = _pip(python, [*install, "-c", constraints.name], tree.root)
+        conflicting = [name for name in CONSTRAINT_CONFLICT.findall(done.stdout + done.stderr) if name not in dropped]
+        if done.returncode == 0 or not conflicting:
+            return done, dropped
+        dropped += conflicting
+    return _pip(python, install, tree.root), dropped
 
 
 def current_venv(tree: BundleTree, version: str) -> Path:
@@ -171,11 +205,10 @@ def ensure(tree: BundleTree, version: str, python: str = sys.executable) -> Venv
         if made.returncode != 0:
             raise VenvError(f"{python} -m venv {path} failed: {_tail(made.stdout + made.stderr)}")
     stamp.unlink(missing_ok=True)
-    done = _pip(
-        str(path / "bin" / "python"),
-        ["install", "--quiet", "-e", ".[runtime]", litellm_requirement(version)],
-        tree.root,
-    )
+    install = ["install", "-e", ".[runtime]", litellm_requirement(version)]  # not quiet: pip names conflicts at info
+    done, dropped = _install_constrained(tree, path, install)
+    if dropped:
+        notes.append(f"{tree.shown(tree.constraints())} without {', '.join(dropped)} (not allowed by {version})")
     if done.returncode != 0:
         found = unresolvable(done.stdout + done.stderr, litellm_requirement(version))
         if created:

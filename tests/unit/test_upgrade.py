@@ -261,6 +261,33 @@ def test_other_pip_failures_are_not_taken_for_resolution() -> None:
     )
 
 
+def test_another_versions_venv_keeps_the_constraints_that_fit_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """constraints.txt where it fits: the pins pip names in a conflict with that version are dropped, the rest
+    stay, so two versions' surfaces differ by LiteLLM and not by what pip happened to resolve."""
+    root = tmp_path / "bundle"
+    for folder in ("policies", "config"):
+        (root / folder).mkdir(parents=True)
+    (root / "LITELLM_VERSION").write_text("1.0.0\n", encoding="utf-8")
+    (root / "constraints.txt").write_text("# pins\nfilelock==4.3.1\nredis==8.1.0\n", encoding="utf-8")
+    seen: list[list[str]] = []
+
+    def pip(python: str, args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
+        given = args[args.index("-c") + 1] if "-c" in args else None
+        pins = [line for line in Path(given).read_text().splitlines() if "==" in line] if given else []
+        seen.append(pins)
+        if "filelock==4.3.1" in pins:
+            conflict = "The conflict is caused by:\n    The user requested (constraint) filelock==4.3.1\n"
+            return subprocess.CompletedProcess(args, 1, "", conflict)
+        return subprocess.CompletedProcess(args, 0, "", "")
+
+    monkeypatch.setattr(venv, "_pip", pip)
+    done, dropped = venv._install_constrained(BundleTree.at(root), tmp_path / "venv", ["install", "x"])
+    assert done.returncode == 0 and dropped == ["filelock"]
+    assert seen == [["filelock==4.3.1", "redis==8.1.0"], ["redis==8.1.0"]]
+
+
 def test_a_version_the_index_cannot_serve_is_blocked_cleanly(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
