@@ -18,7 +18,7 @@ from litellm_bundle.render.env_example import (
     PROXY_PORT,
     dev_variables,
 )
-from litellm_bundle.render.proxy_args import surface_env
+from litellm_bundle.render.proxy_args import chart_default_env, surface_env
 
 REDIS_IMAGE = "redis:7.4.2-alpine"
 POSTGRES_IMAGE = "postgres:16.6-alpine"
@@ -93,7 +93,9 @@ def compose_files(
     files = {
         "compose.yaml": compose_file(
             str(((dev_values or {}).get("image") or {}).get("tag") or tree.pinned_version()),
-            proxy_environment(cs, surface_env((dev_values or {}).get("proxy") or {})),
+            proxy_environment(
+                cs, {**chart_default_env(tree.chart_dir), **surface_env((dev_values or {}).get("proxy") or {})}
+            ),
         ),
         prometheus_config.CONFIG_FILE: prometheus,
         "grafana/datasources.yml": GRAFANA_DATASOURCES,

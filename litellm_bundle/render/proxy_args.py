@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ruamel.yaml import YAML
+
 
 @dataclass
 class ProxyOptions:
@@ -35,6 +37,7 @@ def proxy_options(values: Mapping[str, Any], multiprocess_dir: Path | None = Non
     env: dict[str, str] = {}
     if proxy.get("maxStreamingDurationSeconds"):
         env["LITELLM_MAX_STREAMING_DURATION_SECONDS"] = str(proxy["maxStreamingDurationSeconds"])
+    env.update(gc_env(proxy))
     if proxy["workers"] > 1 and multiprocess_dir is not None:
         env["PROMETHEUS_MULTIPROC_DIR"] = str(multiprocess_dir)
     env.update(surface_env(proxy))
@@ -59,3 +62,15 @@ def surface_env(proxy: Mapping[str, Any]) -> dict[str, str]:
     if proxy.get("corsOrigins"):
         env["LITELLM_CORS_ORIGINS"] = ",".join(proxy["corsOrigins"])
     return env
+
+
+def gc_env(proxy: Mapping[str, Any]) -> dict[str, str]:
+    """LiteLLM's PYTHON_GC_THRESHOLD from a values.yaml `proxy` section, as the Deployment sets it."""
+    return {"PYTHON_GC_THRESHOLD": str(proxy["gcThreshold"])} if proxy.get("gcThreshold") else {}
+
+
+def chart_default_env(chart_dir: Path) -> dict[str, str]:
+    """What the chart's Deployment sets for every proxy with its default values (values.yaml, read here
+    rather than repeated): LiteLLM's garbage collector thresholds. For native proxies and Compose."""
+    values = YAML(typ="safe").load((chart_dir / "values.yaml").read_text(encoding="utf-8"))
+    return gc_env(values["proxy"])

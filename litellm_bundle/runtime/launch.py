@@ -3,6 +3,7 @@ the fake provider and a throwaway Redis."""
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import shutil
@@ -16,9 +17,10 @@ from typing import Any
 from ruamel.yaml import YAML
 
 from litellm_bundle.core.facts import CONFIG_MOUNT, HOOKS_PACKAGE, NO_DOTENV, PROXY_VENV_ENV, RENDERED_AREA
-from litellm_bundle.core.tree import BundleTree
+from litellm_bundle.core.tree import BundleTree, TreeError, find_root
 from litellm_bundle.core.yamlio import dump_yaml
 from litellm_bundle.model import team_code
+from litellm_bundle.render.proxy_args import chart_default_env
 from litellm_bundle.runtime import processes, sandbox
 from litellm_bundle.runtime.pod import PodSandbox
 
@@ -190,10 +192,21 @@ def proxy_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
             "PYTHONFAULTHANDLER": "1",  # as the chart's Deployment: a native crash logs every thread's stack
             "LITELLM_LOG": env.get("LITELLM_LOG", "WARNING"),
             "DISABLE_ADMIN_UI": "True",
+            **chart_proxy_env(),
         }
     )
     env.update(extra or {})
     return env
+
+
+@functools.cache
+def chart_proxy_env() -> dict[str, str]:
+    """What the chart's Deployment sets for every proxy by default, from the checkout's chart values (not
+    repeated here): LiteLLM's garbage collector thresholds. Outside a checkout, nothing (LiteLLM's defaults)."""
+    try:
+        return chart_default_env(BundleTree.at(find_root(Path(__file__).parent)).chart_dir)
+    except TreeError:
+        return {}
 
 
 def start_proxy(

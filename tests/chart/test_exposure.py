@@ -87,6 +87,8 @@ def test_local_runs_pass_the_same_arguments_and_limits_as_the_deployment(render:
     chart_env, local_env = _env(container), options.env
     for name in ("LITELLM_MAX_STREAMING_DURATION_SECONDS", "PROMETHEUS_MULTIPROC_DIR", "REDIS_CIRCUIT_BREAKER_ENABLED"):
         assert (name in chart_env) == (name in local_env), name
+    gc = "PYTHON_GC_THRESHOLD"  # LiteLLM's collector thresholds: the chart's, native runs' and every test proxy's
+    assert chart_env[gc] == local_env[gc] == launch.proxy_env()[gc]
     if "LITELLM_MAX_STREAMING_DURATION_SECONDS" in local_env:
         assert (
             chart_env["LITELLM_MAX_STREAMING_DURATION_SECONDS"] == local_env["LITELLM_MAX_STREAMING_DURATION_SECONDS"]
