@@ -69,8 +69,12 @@ def gc_env(proxy: Mapping[str, Any]) -> dict[str, str]:
     return {"PYTHON_GC_THRESHOLD": str(proxy["gcThreshold"])} if proxy.get("gcThreshold") else {}
 
 
+def chart_defaults(chart_dir: Path) -> dict[str, Any]:
+    """The chart's own values.yaml: the defaults every rendered environment's values go over."""
+    return dict(YAML(typ="safe").load((chart_dir / "values.yaml").read_text(encoding="utf-8")))
+
+
 def chart_default_env(chart_dir: Path) -> dict[str, str]:
-    """What the chart's Deployment sets for every proxy with its default values (values.yaml, read here
-    rather than repeated): LiteLLM's garbage collector thresholds. For native proxies and Compose."""
-    values = YAML(typ="safe").load((chart_dir / "values.yaml").read_text(encoding="utf-8"))
-    return gc_env(values["proxy"])
+    """What the chart's Deployment sets for every proxy with its default values (read, not repeated):
+    LiteLLM's garbage collector thresholds. For native proxies and Compose."""
+    return gc_env(chart_defaults(chart_dir)["proxy"])

@@ -20,7 +20,7 @@ from litellm_bundle.core.facts import CONFIG_MOUNT, HOOKS_PACKAGE, NO_DOTENV, PR
 from litellm_bundle.core.tree import BundleTree, TreeError, find_root
 from litellm_bundle.core.yamlio import dump_yaml
 from litellm_bundle.model import team_code
-from litellm_bundle.render.proxy_args import chart_default_env
+from litellm_bundle.render.proxy_args import chart_default_env, chart_defaults
 from litellm_bundle.runtime import processes, sandbox
 from litellm_bundle.runtime.pod import PodSandbox
 
@@ -149,8 +149,7 @@ def committed_values(tree: BundleTree, env: str) -> dict[str, Any]:
     """The values the chart renders one environment with: its rendered values.yaml as committed under
     <out>/rendered/<env>/, over the chart's own defaults (merged as Helm merges them)."""
     rendered = YAML(typ="safe").load((tree.out_dir / RENDERED_AREA / env / "values.yaml").read_text(encoding="utf-8"))
-    defaults = YAML(typ="safe").load((tree.chart_dir / "values.yaml").read_text(encoding="utf-8"))
-    return dict(_helm_merged(defaults, rendered))
+    return dict(_helm_merged(chart_defaults(tree.chart_dir), rendered))
 
 
 def _helm_merged(defaults: Any, values: Any) -> Any:
