@@ -2,20 +2,29 @@
 
 from __future__ import annotations
 
+import gc
 import os
 from pathlib import Path
 
 import pytest
+from _pytest.unraisableexception import gc_collect_iterations_key
 from hypothesis import settings
 
 from litellm_bundle.core.facts import NO_DOTENV
 from litellm_bundle.core.tree import BundleTree
 from litellm_bundle.policy.policies import Policies
+from litellm_bundle.runtime.launch import chart_proxy_env
 
 from .helpers import ROOT, checkout_tree, copy_tree
 
 # the fake provider and Redis, shared by tests/integration and tests/database
 pytest_plugins = ("tests.process_fixtures",)
+
+# The test processes collect garbage as the proxies do (the chart's proxy.gcThreshold, LiteLLM's
+# PYTHON_GC_THRESHOLD, read from the chart): with CPython's defaults the work the xdist workers do themselves
+# (LiteLLM's import, the surface, the property tests) took about a fifth more CPU (docs/performance.md).
+if threshold := chart_proxy_env().get("PYTHON_GC_THRESHOLD"):
+    gc.set_threshold(*(int(n) for n in threshold.split(",")))
 
 # Property tests explore new inputs on every local run; in CI they replay a fixed sequence, so a run of
 # main is reproducible (a crash a local run finds becomes a broken-edit case or a fix, not a CI lottery).
@@ -24,11 +33,19 @@ if os.environ.get("CI") == "true":
     settings.load_profile("ci")
 
 
+@pytest.hookimpl(tryfirst=True)  # first: its cleanup (below) is then the last of pytest's (they run in reverse)
 def pytest_configure(config: pytest.Config) -> None:
     """Like `make`: the checkout's tools (helm, kubeconform) on PATH, also for scratch copies of the tree."""
     os.environ["PATH"] = os.pathsep.join([str(ROOT / ".tools" / "bin"), os.environ.get("PATH", "")])
     # the tests import LiteLLM too (the hooks' tests, the surface): never the checkout's .env of `make up`
     os.environ.update(NO_DOTENV)
+    # The end of a process holding LiteLLM's objects (the xdist workers) cost seconds of CPU per full garbage
+    # collection, at the run's end where nothing runs beside it: pytest's unraisable-exception check collects
+    # 5 times (after Trio's experience; once still finds what a test left unraisable, the stash key is
+    # pytest's knob), and the interpreter's exit once more, over every object, which the freeze (after
+    # pytest's last check) spares.
+    config.stash[gc_collect_iterations_key] = 1
+    config.add_cleanup(gc.freeze)
 
 
 # Tests that share expensive session state run in one xdist worker (make test: `-n 2 --dist loadgroup`):

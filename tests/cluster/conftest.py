@@ -1,5 +1,7 @@
 """A real local Kubernetes control plane (etcd, kube-apiserver, kube-controller-manager,
-kube-scheduler; kwok as the kubelets of 3 fake nodes), one per pinned version per test session.
+kube-scheduler; kwok as the kubelets of 3 fake nodes), one per pinned version, stopped once the tests of
+this package are done (a package fixture: they run one after the other in one xdist worker, tests/conftest.py;
+a session fixture kept the last version's control plane busy until the session's end).
 
     def test_something(control_plane: ControlPlane) -> None:     # runs once per CONTROL_PLANE_VERSIONS
         control_plane.kubectl("get", "nodes")
@@ -41,7 +43,7 @@ def _uncaptured(config: pytest.Config) -> Iterator[None]:
         yield
 
 
-@pytest.fixture(scope="session", params=CONTROL_PLANE_VERSIONS)
+@pytest.fixture(scope="package", params=CONTROL_PLANE_VERSIONS)
 def control_plane(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ControlPlane]:
     version: str = request.param
     with _uncaptured(request.config):

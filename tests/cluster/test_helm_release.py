@@ -43,7 +43,7 @@ def _time(stamp: str) -> datetime:
     return datetime.fromisoformat(stamp.replace("Z", "+00:00"))
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def with_crds(control_plane: ControlPlane) -> ControlPlane:
     """The control plane with the pinned CRDs of ServiceMonitor, PrometheusRule and ExternalSecret."""
     crds.install(control_plane)

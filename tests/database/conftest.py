@@ -3,7 +3,9 @@ Job runs them, and the pinned proxy on top with the Prisma engines.
 
 One proxy (db_stack) serves every test of the group that only needs a database-backed proxy: dev's
 rendering plus the MCP servers of tests/database/test_mcp.py (each proxy start costs ~15 s of CPU). Test
-modules start a proxy of their own only for a configuration of their own (test_database_outage.py)."""
+modules start a proxy of their own only for a configuration of their own (test_database_outage.py). The
+shared processes are package fixtures: they stop when the group's last test ends (its tests run one after
+the other in one xdist worker, tests/conftest.py), not at the session's end, idle while the rest runs."""
 
 from __future__ import annotations
 
@@ -151,7 +153,7 @@ def migrated_cluster() -> Iterator[postgres.Postgres]:
         shutil.rmtree(base, ignore_errors=True)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def database() -> Iterator[postgres.Postgres]:
     """The group's cluster (migrated_cluster), under db_stack."""
     with migrated_cluster() as server:
@@ -221,7 +223,7 @@ def mcp_section(upstreams: Mapping[str, str]) -> str:
     return "\n".join(lines) + "\n"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def mcp_upstreams(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
     """name -> URL of each MCP server (tests/mcp_server.py), started on a free loopback port."""
     logs = tmp_path_factory.mktemp("mcp")
@@ -242,7 +244,7 @@ def mcp_upstreams(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str
             processes.stop(proc)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def dev_with_mcp(tmp_path_factory: pytest.TempPathFactory, mcp_upstreams: dict[str, str]) -> dict[str, str]:
     """The shipped sources with the MCP servers added to config/litellm.yaml, validated and rendered
     for dev by the bundle (name -> text of the rendered files)."""
@@ -255,7 +257,7 @@ def dev_with_mcp(tmp_path_factory: pytest.TempPathFactory, mcp_upstreams: dict[s
     return render_one(BundleTree.at(ROOT, config_dir=config_dir), "dev")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def db_stack(
     tmp_path_factory: pytest.TempPathFactory,
     fake_provider: str,
