@@ -329,12 +329,14 @@ def test_a_rotation_survives_a_failing_sink_and_killed_runs(db_stack: Stack, tmp
     assert second != first and authenticates(db_stack, second) and not authenticates(db_stack, first)
     # killed after the new key was created, before the sink: the next run makes another and delivers it
     signal_at = "GATEWAY_ACCESS_TEST_SIGNAL_AT"
-    rotate = ("apply", "--rotate", "rotor", "--keys-to", f"env-file:{keys}", "--lease-ttl", "1")
+    # a short lease, so that a killed run's expires soon; long enough for a run on a busy machine to reach the
+    # step it is killed at (1 s was not: a run stopped itself before it, having outlived its lease)
+    rotate = ("apply", "--rotate", "rotor", "--keys-to", f"env-file:{keys}", "--lease-ttl", "5")
     killed = reconcile(db_stack, tmp_path, document, *rotate, env={signal_at: "created:KILL"})
     assert killed.returncode != 0 and keys_file_values(keys)["LITELLM_KEY_ROTOR"] == second
     assert authenticates(db_stack, second)
     runs: list[subprocess.CompletedProcess[str]] = []
-    wait_until(  # the killed run's lease (1 s) expires; until then a run is refused with exit 4
+    wait_until(  # the killed run's lease (5 s) expires; until then a run is refused with exit 4
         lambda: (
             runs.append(reconcile(db_stack, tmp_path, document, "apply", "--keys-to", f"env-file:{keys}"))
             or runs[-1].returncode != 4
