@@ -154,8 +154,10 @@ lint: $(VENV)/.stamp ## ruff (lint and format), mypy --strict, the import contra
 	$(PY) -m mypy
 	PYTHONPATH=.:hooks $(VENV)/bin/lint-imports --no-cache
 
-# two workers (the machine's cores); tests sharing expensive state stay together (tests/conftest.py)
-PYTEST_WORKERS ?= 2
+# two workers at normal priority (the machine's cores) and a third at SCHED_IDLE for the unit tests, on the
+# core time the first two leave idle (tests/scheduling.py); tests sharing expensive state stay together
+# (tests/conftest.py)
+PYTEST_WORKERS ?= 3
 test: setup lint ## run every test (sets itself up on a fresh machine; the linters first)
 	$(PY) -m litellm_bundle validate --strict
 	@# the cluster tests' Kubernetes binaries, built before the tests start: built inside the run (on first use), the

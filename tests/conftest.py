@@ -5,16 +5,18 @@ from __future__ import annotations
 import gc
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 from _pytest.unraisableexception import gc_collect_iterations_key
-from hypothesis import settings
+from hypothesis import HealthCheck, settings
 
 from litellm_bundle.core.facts import NO_DOTENV
 from litellm_bundle.core.tree import BundleTree
 from litellm_bundle.policy.policies import Policies
 from litellm_bundle.runtime.launch import chart_proxy_env
 
+from . import scheduling
 from .helpers import ROOT, checkout_tree, copy_tree
 
 # the fake provider and Redis, shared by tests/integration and tests/database
@@ -28,7 +30,10 @@ if threshold := chart_proxy_env().get("PYTHON_GC_THRESHOLD"):
 
 # Property tests explore new inputs on every local run; in CI they replay a fixed sequence, so a run of
 # main is reproducible (a crash a local run finds becomes a broken-edit case or a fix, not a CI lottery).
-settings.register_profile("ci", derandomize=True, print_blob=True)
+# Wall-clock limits are off there: a background worker (tests/scheduling.py) runs them on idle core time only.
+settings.register_profile(
+    "ci", derandomize=True, print_blob=True, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
 if os.environ.get("CI") == "true":
     settings.load_profile("ci")
 
@@ -46,6 +51,14 @@ def pytest_configure(config: pytest.Config) -> None:
     # pytest's last check) spares.
     config.stash[gc_collect_iterations_key] = 1
     config.add_cleanup(gc.freeze)
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> scheduling.BackgroundAware:
+    return scheduling.BackgroundAware(config, log)
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    scheduling.lower_priority(session.config)
 
 
 # Tests that share expensive session state run in one xdist worker (make test: `-n 2 --dist loadgroup`):

@@ -1,0 +1,60 @@
+"""How `make test` shares the machine's two cores among three xdist workers (docs/performance.md, "The test
+suite's time"): the first two (the foreground workers) run every group of tests that share expensive state
+(tests/conftest.py: the load tests, the proxies, the control planes) and, once those are all handed out,
+whatever is left; the third (the background worker) takes only the tests of no group (unit, hooks and chart
+tests: no proxy, no load, no wall-clock bound tighter than a minute) and runs at Linux's SCHED_IDLE
+priority, so it uses the core time both foreground workers leave idle (about 190 core-seconds of a run,
+while they wait on k6, failovers and rollouts) and never takes CPU from their load tests.
+
+With `-n 2` (or fewer) there is no background worker and the scheduling is xdist's `loadgroup`."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import pytest
+from xdist.scheduler import LoadGroupScheduling
+
+FOREGROUND = 2  # the machine's cores: workers gw0 and gw1 run at normal priority
+GROUPED = "@"  # xdist's loadgroup scope of a test in an xdist_group ends in "@<group>"
+
+
+def background(worker_id: str) -> bool:
+    """Whether an xdist worker (gw0, gw1, ...) is a background worker."""
+    return worker_id.startswith("gw") and int(worker_id[2:]) >= FOREGROUND
+
+
+class BackgroundAware(LoadGroupScheduling):
+    """xdist's loadgroup scheduling, except that a background worker is handed only tests of no group, and
+    is shut down once none is left to hand out."""
+
+    def _ungrouped(self) -> str | None:
+        return next((scope for scope in self.workqueue if GROUPED not in scope), None)
+
+    def _assign_work_unit(self, node: Any) -> None:
+        if not background(node.gateway.id):
+            super()._assign_work_unit(node)
+            return
+        scope = self._ungrouped()
+        if scope is None:
+            return
+        work_unit = self.workqueue.pop(scope)
+        self.assigned_work.setdefault(node, {})[scope] = work_unit
+        collection = self.registered_collections[node]
+        node.send_runtest_some([collection.index(nodeid) for nodeid, done in work_unit.items() if not done])
+
+    def _reschedule(self, node: Any) -> None:
+        if background(node.gateway.id) and not node.shutting_down and self._ungrouped() is None:
+            if self._pending_of(self.assigned_work[node]) == 0:
+                node.shutdown()
+            return
+        super()._reschedule(node)
+
+
+def lower_priority(config: pytest.Config) -> None:
+    """In a background worker: SCHED_IDLE for it and every process it starts from now on (after its
+    collection, which all workers finish before any test runs)."""
+    worker = getattr(config, "workerinput", {}).get("workerid", "")
+    if background(worker):
+        os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
