@@ -5,7 +5,8 @@
 //      P95_MS (threshold, default 2000), MAX_ERROR_RATE (threshold, default 0.01),
 //      SUMMARY (path of the JSON summary, default load-summary.json),
 //      ARRIVALS ('even': k6's evenly spaced arrivals, the default; 'jittered': each request starts at a random
-//      point of its 1/RATE slot, same mean rate, no fixed period for a proxy's own cycle to lock onto),
+//      point of its 1/RATE slot, same mean rate, no fixed period for a proxy's own cycle to lock onto; the
+//      wait is the arrival_delay metric),
 //      API ('chat', the default: /v1/chat/completions; 'messages': Anthropic's /v1/messages, x-api-key;
 //      'responses': OpenAI's /v1/responses), each with its own body, streaming form and answer check,
 //      GRACEFUL_STOP (how long requests still in flight at the end may finish, default k6's 30s; an
@@ -50,6 +51,7 @@ if (!APIS[API]) throw new Error(`API must be one of ${Object.keys(APIS).join(', 
 const overhead = new Trend('litellm_overhead_ms', true);
 const streamed = new Counter('streamed_requests');
 const rust = new Counter('rust_handled');  // answers LiteLLM's Rust core served (x-litellm-rust: true)
+const delayed = new Trend('arrival_delay', true);  // ARRIVALS=jittered: how long a request waited in its slot
 
 export const options = {
   discardResponseBodies: false,
@@ -72,7 +74,11 @@ export const options = {
 };
 
 export default function () {
-  if (JITTERED) sleep(Math.random() / RATE);
+  if (JITTERED) {
+    const delay = Math.random() / RATE;
+    delayed.add(delay * 1000);
+    sleep(delay);
+  }
   const stream = Math.random() < STREAM_RATIO;
   const api = APIS[API];
   const body = api.body(`Say hello #${__ITER}`, stream);

@@ -61,7 +61,7 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     scheduling.lower_priority(session.config)
 
 
-# Tests that share expensive session state run in one xdist worker (make test: `-n 2 --dist loadgroup`):
+# Tests that share expensive session state run in one xdist worker (make test: `-n 3`, tests/scheduling.py):
 # one control plane per version, one PostgreSQL with its proxy, one dev proxy; every other test file
 # that starts proxies is a group of its own, so its module fixtures start once.
 SHARED_STATE_GROUPS = {
