@@ -17,7 +17,13 @@ import pytest
 from xdist.scheduler import LoadGroupScheduling
 
 FOREGROUND = 2  # the machine's cores: workers gw0 and gw1 run at normal priority
-GROUPED = "@"  # xdist's loadgroup scope of a test in an xdist_group ends in "@<group>"
+TEST_SCOPE = "::"  # in a test's node id; xdist's loadgroup scope of a grouped test is its group's name
+
+
+def grouped(scope: str) -> bool:
+    """Whether a loadgroup work unit (LoadGroupScheduling._split_scope) is a group: a test in an xdist_group
+    gets its group's name as scope (no "::"); a test of no group, its own node id."""
+    return TEST_SCOPE not in scope
 
 
 def background(worker_id: str) -> bool:
@@ -30,7 +36,7 @@ class BackgroundAware(LoadGroupScheduling):
     is shut down once none is left to hand out."""
 
     def _ungrouped(self) -> str | None:
-        return next((scope for scope in self.workqueue if GROUPED not in scope), None)
+        return next((scope for scope in self.workqueue if not grouped(scope)), None)
 
     def _assign_work_unit(self, node: Any) -> None:
         if not background(node.gateway.id):
