@@ -45,10 +45,8 @@ class BackgroundAware(LoadGroupScheduling):
         scope = self._ungrouped()
         if scope is None:
             return
-        work_unit = self.workqueue.pop(scope)
-        self.assigned_work.setdefault(node, {})[scope] = work_unit
-        collection = self.registered_collections[node]
-        node.send_runtest_some([collection.index(nodeid) for nodeid, done in work_unit.items() if not done])
+        self.workqueue.move_to_end(scope, last=False)  # xdist's own assignment takes the queue's first unit
+        super()._assign_work_unit(node)
 
     def _reschedule(self, node: Any) -> None:
         if background(node.gateway.id) and not node.shutting_down and self._ungrouped() is None:

@@ -25,12 +25,11 @@ COLLECTION = [
 ]
 
 
-@dataclass
+@dataclass(eq=False)  # the scheduler keys its tables by worker: hashed by identity
 class Worker:
     """What the scheduler sees of an xdist worker, recording what it is sent."""
 
     id: str
-    collection: list[str]
     gateway: Any = None
     shutting_down: bool = False
     queued: list[int] = field(default_factory=list)
@@ -38,9 +37,6 @@ class Worker:
 
     def __post_init__(self) -> None:
         self.gateway = SimpleNamespace(id=self.id)
-
-    def __hash__(self) -> int:
-        return hash(self.id)
 
     def send_runtest_some(self, indices: list[int]) -> None:
         self.queued.extend(indices)
@@ -53,7 +49,7 @@ def run(workers: int) -> list[Worker]:
     """A whole run: each worker reports its tests one by one, the workers taking turns."""
     config = SimpleNamespace(getvalue=lambda name: [f"{workers}*popen"], option=SimpleNamespace(loadscopereorder=False))
     scheduler = scheduling.BackgroundAware(config)  # type: ignore[arg-type]
-    nodes = [Worker(f"gw{n}", COLLECTION) for n in range(workers)]
+    nodes = [Worker(f"gw{n}") for n in range(workers)]
     for node in nodes:
         scheduler.add_node(node)  # type: ignore[arg-type]
         scheduler.add_node_collection(node, COLLECTION)  # type: ignore[arg-type]
